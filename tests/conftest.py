@@ -1,0 +1,76 @@
+"""Shared test set-up: offscreen Qt, an in-memory keyring, isolated user folders, a loopback sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+# Must be set before any Qt import: CI has no display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+
+import keyring
+import keyring.backend
+import pytest
+
+from videogen_studio.sandbox import SandboxConfig, SandboxServer
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that forgets everything when the test ends; CI has no Secret Service."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._items.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every platformdirs folder (settings, cache, data, logs) into the test's tmp dir."""
+    root = tmp_path / "userdirs"
+    monkeypatch.setenv("VIDEOGEN_STUDIO_HOME", str(root))
+    monkeypatch.delenv("VIDEOGEN_API_KEY", raising=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def sandbox_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Presenter portraits and previews are generated once per test session and shared."""
+    return tmp_path_factory.mktemp("sandbox-assets")
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Fast timings so executions finish in well under a second; tests may tweak before start."""
+    return SandboxConfig.fast()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, sandbox_assets: Path, sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
+    server = SandboxServer(data_dir=tmp_path / "sandbox", assets_dir=sandbox_assets, config=sandbox_config)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,319 @@
+"""The VideoGen REST client: one coroutine per endpoint the app uses.
+
+Every request goes through `_request`, which applies the shared rate limiter and the retry policy. Tool POSTs
+start paid executions and the API has no idempotency key, so they are only repeated when the server provably
+did not start anything: a 429 answer, or a connection that failed before the request was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from . import models
+from .errors import (
+    ApiError,
+    MalformedResponse,
+    NetworkError,
+    RateLimited,
+    VideoGenError,
+    error_from_response,
+)
+from .models import (
+    AvatarPresenter,
+    AvatarRequest,
+    StorageFile,
+    ToolExecution,
+    TtsRequest,
+    TtsVoice,
+    UploadTicket,
+)
+from .retry import RateLimiter, RetryPolicy, delay_from_headers, endpoint_group
+from .transfer import ProgressCallback, Transfer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.videogen.io"
+USER_AGENT = f"videogen-studio/{__version__}"
+
+# Errors raised before a single byte of the request left this machine: always safe to repeat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors after the request may have reached the server: the outcome is unknown.
+_MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+)
+
+
+class SubmissionUncertain(NetworkError):
+    """The connection broke after a paid POST was sent; VideoGen may or may not have started it."""
+
+    hint = "The connection dropped while submitting. Check your VideoGen account before retrying."
+    transient = False
+
+
+class VideoGenClient:
+    """Async client for the VideoGen v1 API. Create one per account and share it app-wide."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or RateLimiter()
+        self._sleep = sleep
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=limits,
+            transport=transport,
+            follow_redirects=False,  # a redirect would carry the Authorization header to another host
+        )
+        # Signed URLs live on another origin: a separate client that never has the Authorization header.
+        self.transfer = Transfer(
+            httpx.AsyncClient(
+                headers={"User-Agent": USER_AGENT},
+                timeout=httpx.Timeout(timeout, connect=10.0),
+                limits=limits,
+                transport=transport,
+                follow_redirects=True,
+            ),
+            retry=self.retry,
+            sleep=sleep,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self.transfer.aclose()
+
+    async def __aenter__(self) -> VideoGenClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------------------------------- resources
+    async def list_presenters(self) -> list[AvatarPresenter]:
+        return models.parse_presenters(await self._request("GET", "/v1/resources/avatar-presenters"))
+
+    async def list_voices(self, include_deprecated: bool = False) -> list[TtsVoice]:
+        params = {"includeDeprecatedVoices": "true" if include_deprecated else "false"}
+        return models.parse_voices(await self._request("GET", "/v1/resources/tts-voices", params=params))
+
+    # --------------------------------------------------------------------------------------------- tools
+    async def text_to_speech(self, request: TtsRequest) -> str:
+        """Start a TTS execution (paid). Returns the toolExecutionId."""
+        data = await self._request("POST", "/v1/tools/text-to-speech", json_body=request.to_json(), paid=True)
+        return models.parse_execution_id(data)
+
+    async def generate_avatar(self, request: AvatarRequest) -> str:
+        """Start a talking-head execution (paid). Returns the toolExecutionId."""
+        data = await self._request(
+            "POST", "/v1/tools/generate-avatar", json_body=request.to_json(), paid=True
+        )
+        return models.parse_execution_id(data)
+
+    async def get_execution(self, execution_id: str) -> ToolExecution:
+        return ToolExecution.from_json(await self._request("GET", f"/v1/tools/executions/{execution_id}"))
+
+    async def cancel_execution(self, execution_id: str) -> None:
+        # Cancelling twice is harmless, so this POST may be retried like a GET.
+        await self._request("POST", f"/v1/tools/executions/{execution_id}/cancel")
+
+    async def wait_for_execution(
+        self,
+        execution_id: str,
+        *,
+        interval: float = 1.5,
+        timeout: float = 3600.0,
+        on_update: Callable[[ToolExecution], None] | None = None,
+    ) -> ToolExecution:
+        """Poll until the execution is terminal (the SDK's poll helper, rate-limit aware)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            execution = await self.get_execution(execution_id)
+            if on_update is not None:
+                on_update(execution)
+            if execution.is_terminal:
+                return execution
+            if loop.time() > deadline:
+                raise VideoGenError(f"Execution {execution_id} did not finish within {timeout:.0f} s.")
+            await self._sleep(interval)
+
+    # --------------------------------------------------------------------------------------------- files
+    async def list_files(self) -> list[StorageFile]:
+        return models.parse_files(await self._request("GET", "/v1/files"))
+
+    async def get_file(self, file_id: str) -> StorageFile:
+        return StorageFile.from_json(await self._request("GET", f"/v1/files/{file_id}"))
+
+    async def hydrate_file(self, file_id: str) -> StorageFile:
+        return StorageFile.from_json(await self._request("POST", f"/v1/files/{file_id}/hydrate"))
+
+    async def get_hydrated_file(self, file_id: str) -> StorageFile:
+        """The file with usable signed URLs, hydrating only when needed (SDK rule + expiry margin)."""
+        file = await self.get_file(file_id)
+        return await self.hydrate_file(file_id) if file.needs_hydration() else file
+
+    async def archive_file(self, file_id: str) -> StorageFile:
+        return StorageFile.from_json(await self._request("POST", f"/v1/files/{file_id}/archive"))
+
+    async def create_upload(
+        self, display_name: str, *, file_type: str | None = None, is_temporary: bool | None = None
+    ) -> UploadTicket:
+        body: dict[str, Any] = {"displayName": display_name}
+        if file_type is not None:
+            body["type"] = file_type
+        if is_temporary is not None:
+            body["isTemporary"] = is_temporary
+        # Creating an upload slot costs nothing and an orphan slot is harmless, so retries are fine.
+        return models.parse_upload_ticket(await self._request("POST", "/v1/files/upload", json_body=body))
+
+    async def upload_file(self, path: Path, *, file_type: str | None = None) -> str:
+        """Create an upload slot, PUT the bytes to the presigned URL (no API auth). Returns the fileId."""
+        ticket = await self.create_upload(path.name, file_type=file_type)
+        await self.transfer.upload(ticket.upload_url, path)
+        return ticket.file_id
+
+    async def download_file(
+        self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
+    ) -> Path:
+        """Download the highest-quality rendition to `dest` (resumable, atomic, size-checked)."""
+
+        async def fresh_source() -> tuple[str, int | None]:
+            file = await self.hydrate_file(file_id)
+            src = file.download_source
+            if src is None or src.status != "ready" or not src.url:
+                state = src.status if src else "missing"
+                raise MalformedResponse(f"The file has no downloadable rendition yet ({state}).")
+            return src.url, src.file_bytes
+
+        return await self.transfer.download(fresh_source, dest, progress=progress)
+
+    async def fetch_public(self, url: str, *, max_bytes: int = 20_000_000) -> bytes:
+        """GET a public or signed URL (thumbnails, previews) without the API key."""
+        return await self.transfer.fetch(url, max_bytes=max_bytes)
+
+    # ------------------------------------------------------------------------------------------- plumbing
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        paid: bool = False,
+    ) -> Any:
+        group = endpoint_group(method, path)
+        attempt = 0
+        rate_waits = 0
+        while True:
+            await self.limiter.acquire(group)
+            try:
+                response = await self._http.request(method, path, params=params, json=json_body)
+            except _NOT_SENT as exc:
+                error: VideoGenError = NetworkError(f"Could not connect to {self._host()}: {_reason(exc)}")
+                if attempt + 1 >= self.retry.max_attempts:
+                    raise error from exc
+                await self._sleep(self.retry.backoff(attempt))
+                attempt += 1
+                continue
+            except _MAYBE_SENT as exc:
+                if paid:
+                    raise SubmissionUncertain(
+                        f"Connection to {self._host()} lost while submitting: {_reason(exc)}"
+                    ) from exc
+                if attempt + 1 >= self.retry.max_attempts:
+                    raise NetworkError(f"Connection to {self._host()} lost: {_reason(exc)}") from exc
+                await self._sleep(self.retry.backoff(attempt))
+                attempt += 1
+                continue
+            except httpx.HTTPError as exc:  # anything else httpx can raise (e.g. invalid URL)
+                raise NetworkError(f"Request to {self._host()} failed: {_reason(exc)}") from exc
+
+            self.limiter.observe(group, response.headers)
+            request_id = response.headers.get("x-request-id")
+            if 200 <= response.status_code < 300:
+                try:
+                    return _json(response)
+                except MalformedResponse as exc:
+                    exc.request_id = request_id
+                    # A paid POST that answered 2xx started an execution: never repeat it.
+                    if paid or attempt + 1 >= self.retry.max_attempts:
+                        raise
+                    await self._sleep(self.retry.backoff(attempt))
+                    attempt += 1
+                    continue
+
+            server_delay = delay_from_headers(response.headers)
+            error = error_from_response(
+                response.status_code, _body(response), request_id=request_id, retry_after=server_delay
+            )
+            if isinstance(error, RateLimited):
+                # A 429 is answered before anything starts, so even paid POSTs may be repeated.
+                delay = server_delay if server_delay is not None else self.retry.backoff(rate_waits)
+                rate_waits += 1
+                if rate_waits > self.retry.max_rate_limit_waits:
+                    raise error
+                self.limiter.block(group, delay)
+                continue
+            if error.transient and not paid and attempt + 1 < self.retry.max_attempts:
+                await self._sleep(server_delay if server_delay is not None else self.retry.backoff(attempt))
+                attempt += 1
+                continue
+            raise error
+
+    def _host(self) -> str:
+        return httpx.URL(self.base_url).host or self.base_url
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        kind = response.headers.get("content-type", "unknown content")
+        raise MalformedResponse(
+            f"The server answered HTTP {response.status_code} with {kind} instead of JSON.",
+            status=response.status_code,
+        ) from exc
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text
+
+
+def _reason(exc: BaseException) -> str:
+    # httpx messages never contain request headers, so the API key cannot leak through them.
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["DEFAULT_BASE_URL", "ApiError", "SubmissionUncertain", "VideoGenClient"]
