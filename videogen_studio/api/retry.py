@@ -49,8 +49,10 @@ def delay_from_headers(headers: Mapping[str, str], now: float | None = None) -> 
         try:
             value = float(raw)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-            value = parsed.timestamp() - now if parsed is not None else 0.0
+            try:
+                value = email.utils.parsedate_to_datetime(raw).timestamp() - now
+            except (TypeError, ValueError):
+                value = 0.0  # neither seconds nor an HTTP-date: ignore the header
         if value > 0:
             return min(value, MAX_DELAY_S)
     reset = headers.get("x-ratelimit-reset")

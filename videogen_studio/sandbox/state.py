@@ -1,0 +1,934 @@
+"""The sandbox's world: accounts, presenters, voices, executions and files.
+
+Everything here is in memory behind one lock; media lives on disk under `data_dir` (per server) and presenter
+assets under `assets_dir` (shared between servers, so they are written atomically). Media rendering runs on two
+daemon worker threads, outside the lock. Routes in app.py validate requests and call into `SandboxState`;
+expected failures are raised as `ApiFailure`, which app.py turns into ApiError bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import queue
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+from PIL import Image
+
+from videogen_studio.sandbox import media
+from videogen_studio.sandbox.faults import FaultRule, LoggedRequest
+from videogen_studio.sandbox.storage import UrlSigner, sniff_content_type
+
+log = logging.getLogger(__name__)
+
+EXECUTION_PREFIX = "vg_exec_"
+FILE_PREFIX = "vg_file_"
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+RENDITIONS = ("thumbnail", "preview", "download")  # hls is always "skipped" (sandbox choice)
+RENDER_WORKERS = 2
+
+
+# -- configuration ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Account:
+    credits: float = 1000.0
+    production_addon: bool = False
+    revoked: bool = False
+
+
+def _default_accounts() -> dict[str, Account]:
+    return {"vg_key_sandbox": Account()}
+
+
+def _default_rate_limits() -> dict[str, int]:
+    # sandbox choice: the real numbers are unknown; "generous, aimed at abuse" per the docs.
+    return {"tools": 600, "executions": 36_000, "files": 3_600, "resources": 600}
+
+
+@dataclass
+class SandboxConfig:
+    """Knobs of one sandbox; defaults are the demo profile (realistic but short)."""
+
+    accounts: dict[str, Account] = field(default_factory=_default_accounts)
+    tts_pending_s: float = 0.5
+    tts_running_s: float = 1.0
+    avatar_pending_s: float = 1.0
+    avatar_running_s: float = 3.0
+    signed_url_ttl_s: float = 3600.0
+    upload_url_ttl_s: float = 900.0
+    rate_limits: dict[str, int] = field(default_factory=_default_rate_limits)
+    max_tts_chars: int = 5000  # sandbox choice: the real limit is undocumented
+    video_size: int = 360
+    presenter_count: int = 24
+    control_api: bool = True
+
+    @classmethod
+    def fast(cls) -> SandboxConfig:
+        """For tests: executions finish in a fraction of a second, limits never get in the way."""
+        return cls(
+            tts_pending_s=0.05,
+            tts_running_s=0.1,
+            avatar_pending_s=0.05,
+            avatar_running_s=0.15,
+            rate_limits={group: 1_000_000 for group in _default_rate_limits()},
+            video_size=128,
+        )
+
+    @classmethod
+    def demo(cls) -> SandboxConfig:
+        """The app's offline mode: TTS takes ~1.5 s, an avatar ~4 s, 40 presenters to browse."""
+        return cls(presenter_count=40)
+
+
+class ApiFailure(Exception):
+    """An expected API error; app.py renders it as an ApiError body with this status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        requirement: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.requirement = requirement
+
+    def body(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"message": self.message}
+        if self.code is not None:
+            payload["code"] = self.code
+        if self.requirement is not None:
+            payload["requirement"] = self.requirement
+        return payload
+
+
+# -- presenters -------------------------------------------------------------------------------------
+
+_GENDER_CYCLE = ("FEMALE", "MALE", "FEMALE", "MALE", "NEUTRAL")
+PRESENTER_ASSETS = ("image.png", "thumb.png", "preview.mp4")
+
+
+@dataclass(frozen=True)
+class Presenter:
+    presenter_id: str
+    gender: str
+    seed: int
+
+
+def build_presenters(count: int) -> list[Presenter]:
+    """Stable ids and looks: presenter i is the same in every sandbox, so cached assets stay valid."""
+    presenters = []
+    for index in range(count):
+        digest = hashlib.sha256(f"sandbox-presenter-{index}".encode()).hexdigest()
+        presenters.append(Presenter(f"vg_pres_{digest[:12]}", _GENDER_CYCLE[index % 5], index))
+    return presenters
+
+
+# One lock per asset file for the whole process: servers sharing an assets_dir never render the same file twice.
+_asset_locks: dict[Path, threading.Lock] = {}
+_asset_locks_guard = threading.Lock()
+
+
+def _asset_lock(path: Path) -> threading.Lock:
+    with _asset_locks_guard:
+        return _asset_locks.setdefault(path, threading.Lock())
+
+
+def _atomic_write(path: Path, render: Callable[[Path], object]) -> None:
+    """Render into a unique temp file (same suffix, so encoders pick the format) and rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+    try:
+        render(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class PresenterAssets:
+    """Portrait, thumbnail and preview clip per presenter, rendered on first request and cached on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, presenter: Presenter, name: str) -> Path:
+        if name not in PRESENTER_ASSETS:
+            raise KeyError(name)
+        target = (self.root / "presenters" / presenter.presenter_id / name).resolve()
+        if target.exists():
+            return target
+        with _asset_lock(target):
+            if target.exists():  # another thread (or server) rendered it while we waited
+                return target
+            if name == "image.png":
+                portrait = media.render_portrait(presenter.seed, presenter.gender)
+                _atomic_write(target, lambda tmp: tmp.write_bytes(portrait))
+            elif name == "thumb.png":
+                thumb = media.render_thumbnail(self.path(presenter, "image.png").read_bytes())
+                _atomic_write(target, lambda tmp: tmp.write_bytes(thumb))
+            else:
+                portrait = self.path(presenter, "image.png").read_bytes()
+                _atomic_write(target, lambda tmp: media.render_preview_clip(portrait, tmp))
+        return target
+
+
+# -- voices -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voice:
+    voice_id: str
+    language_code: str
+    display_name: str
+    gender: str
+    accent: str | None
+    description: str
+    espeak: str  # espeak-ng voice used by media.synthesize_speech
+    pitch: int
+    direct: bool = True  # supportsDirectToolExecution
+    all_languages: bool = False
+    deprecated: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "voiceId": self.voice_id,
+            "languageCode": self.language_code,
+            "displayName": self.display_name,
+            "displayGender": self.gender,
+            "accent": self.accent,
+            "description": self.description,
+            "supportsDirectToolExecution": self.direct,
+            "supportsAllLanguages": self.all_languages,
+            "isDeprecated": self.deprecated,
+        }
+
+
+def _voice_id(name: str) -> str:
+    return "vg_voic_" + hashlib.sha256(f"sandbox-voice-{name}".encode()).hexdigest()[:11]
+
+
+# The first voice is the default when a TTS request omits voiceId.
+VOICES: tuple[Voice, ...] = (
+    Voice(_voice_id("maya"), "en-US", "Maya", "FEMALE", "american", "Warm, friendly narrator.", "en-us", 62),
+    Voice(_voice_id("jack"), "en-US", "Jack", "MALE", "american", "Confident presenter voice.", "en-us", 40),
+    Voice(_voice_id("riley"), "en-US", "Riley", "NEUTRAL", "american", "Calm, even explainer.", "en-us", 52),
+    Voice(_voice_id("olivia"), "en-GB", "Olivia", "FEMALE", "british", "Crisp newsreader.", "en-gb", 60),
+    Voice(
+        _voice_id("arthur"), "en-GB", "Arthur", "MALE", "british", "Classic documentary narrator.",
+        "en-gb-x-rp", 38, deprecated=True,
+    ),
+    Voice(_voice_id("lucia"), "es-ES", "Lucía", "FEMALE", "castilian", "Bright and upbeat.", "es", 60),
+    Voice(_voice_id("mateo"), "es-MX", "Mateo", "MALE", "mexican", "Relaxed storyteller.", "es-419", 44),
+    Voice(_voice_id("lena"), "de-DE", "Lena", "FEMALE", "standard", "Clear product explainer.", "de", 58),
+    Voice(
+        _voice_id("felix"), "de-DE", "Felix", "MALE", "standard", "Deep voice for workflows only.",
+        "de", 35, direct=False,
+    ),
+    Voice(_voice_id("camille"), "fr-FR", "Camille", "FEMALE", "parisian", "Elegant and warm.", "fr-fr", 62),
+    Voice(
+        _voice_id("louis"), "fr-FR", "Louis", "MALE", "parisian", "Legacy French narrator.",
+        "fr-fr", 42, deprecated=True,
+    ),
+    Voice(_voice_id("giulia"), "it-IT", "Giulia", "FEMALE", "standard", "Lively and expressive.", "it", 60),
+    Voice(_voice_id("beatriz"), "pt-BR", "Beatriz", "FEMALE", "brazilian", "Friendly tutor.", "pt-br", 58),
+    Voice(_voice_id("kenji"), "ja-JP", "Kenji", "MALE", "standard", "Polite, measured voice.", "ja", 45),
+    Voice(_voice_id("ananya"), "hi-IN", "Ananya", "FEMALE", "indian", "Soft-spoken guide.", "hi", 60),
+    Voice(
+        _voice_id("nova"), "en-US", "Nova", "NEUTRAL", "american", "Multilingual voice; speaks any language.",
+        "en-us", 50, all_languages=True,
+    ),
+    Voice(
+        _voice_id("matilda"), "en-US", "Matilda", "FEMALE", "american",
+        "Multilingual premium voice (workflows only).", "en-us", 64, direct=False, all_languages=True,
+    ),
+    Voice(
+        _voice_id("sam"), "en-US", "Sam", "MALE", "american", "Legacy voice kept for old projects.",
+        "en-us", 48, deprecated=True,
+    ),
+)  # fmt: skip
+
+# ISO-639-1 hint -> espeak-ng voice, used when a supportsAllLanguages voice is asked for another language.
+_ESPEAK_FOR_LANGUAGE = {
+    "en": "en-us", "es": "es", "de": "de", "fr": "fr-fr", "it": "it", "pt": "pt-br", "ja": "ja",
+    "hi": "hi", "zh": "cmn", "nl": "nl", "pl": "pl", "ko": "ko",
+}  # fmt: skip
+
+
+# -- text preparation for speech ----------------------------------------------------------------------
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
+_SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "@": " at "}
+
+
+def number_words(n: int) -> str:
+    if n >= 10**15:  # too large to read as a number: read the digits
+        return " ".join(_ONES[int(d)] for d in str(n))
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    for value, name in _SCALES:
+        if n >= value:
+            head, rest = divmod(n, value)
+            return f"{number_words(head)} {name}" + (f" {number_words(rest)}" if rest else "")
+    raise AssertionError("unreachable")
+
+
+def _spell_number(match: re.Match[str]) -> str:
+    whole, _, fraction = match.group(0).replace(",", "").partition(".")
+    words = number_words(int(whole))
+    if fraction:
+        words += " point " + " ".join(_ONES[int(d)] for d in fraction)
+    return f" {words} "
+
+
+def expand_for_speech(text: str) -> str:
+    """autoExpandPronunciationReplacements: digits to words, symbols to words, short acronyms letter by letter."""
+    text = re.sub(r"\d+(?:,\d{3})*(?:\.\d+)?", _spell_number, text)
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    text = re.sub(r"\b[A-Z]{2,5}\b", lambda m: " ".join(m.group(0)), text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def prepare_speech_text(text: str, replacements: list[tuple[str, str]], auto_expand: bool) -> str:
+    # sandbox choice: replacements are literal, case-sensitive, applied in order, before auto-expansion.
+    for original, replacement in replacements:
+        text = text.replace(original, replacement)
+    return expand_for_speech(text) if auto_expand else text
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    status: str  # pending | ready | failed | skipped
+    path: Path | None = None
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+def _skipped() -> Source:
+    return Source("skipped")
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    owner: str
+    type: str | None
+    scope: str
+    display_name: str
+    created_at: float
+    duration: float | None = None
+    transcript: str | None = None
+    sources: dict[str, Source] = field(default_factory=dict)
+    source_tool_type: str | None = None
+    source_tool_execution_id: str | None = None
+    archived_at: float | None = None
+    is_upload: bool = False
+
+    def source(self, rendition: str) -> Source:
+        return self.sources.get(rendition) or _skipped()
+
+
+@dataclass(frozen=True)
+class TtsRequest:
+    text: str
+    voice: Voice
+    language: str | None
+    speed: float
+    replacements: list[tuple[str, str]]
+    auto_expand: bool
+    num_results: int
+    temporary: bool
+
+
+@dataclass(frozen=True)
+class AvatarRequest:
+    presenter: Presenter
+    audio_file_id: str
+    watermark_mode: str
+    num_results: int
+    temporary: bool
+
+
+@dataclass
+class Execution:
+    execution_id: str
+    owner: str
+    tool_type: str
+    created_at: float
+    pending_s: float
+    running_s: float
+    charged: float
+    job: Callable[[Execution], list[StoredFile]]
+    forced_error: dict[str, Any] | None = None
+    status: str = "pending"
+    started_at: float | None = None
+    progress: int = 0
+    results: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    wake: threading.Event = field(default_factory=threading.Event)  # set on cancel or server stop
+    timer: threading.Timer | None = None
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def _video_frame(path: Path) -> tuple[bytes, int, int]:
+    """First video frame as PNG plus the stream's dimensions (thumbnail for VIDEO files)."""
+    import io
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            buffer = io.BytesIO()
+            frame.to_image().save(buffer, format="PNG")
+            return buffer.getvalue(), frame.width, frame.height
+    raise ValueError(f"{path.name} has no video frames")
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(8)
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"message": message, "code": code, "internalErrorCode": f"sbx_{secrets.token_hex(4)}"}
+
+
+# -- the state --------------------------------------------------------------------------------------
+
+
+class SandboxState:
+    def __init__(self, config: SandboxConfig, data_dir: Path, assets_dir: Path, signer: UrlSigner) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.files_dir = data_dir / "files"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.assets = PresenterAssets(assets_dir)
+        self.signer = signer
+        self.storage_url = ""  # set by the server once the storage listener is bound
+        self.lock = threading.RLock()
+        self.accounts: dict[str, Account] = dict(config.accounts)
+        self.presenters = build_presenters(config.presenter_count)
+        self._presenters_by_id = {p.presenter_id: p for p in self.presenters}
+        self._voices_by_id = {v.voice_id: v for v in VOICES}
+        self.executions: dict[str, Execution] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.request_log: list[LoggedRequest] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._stopped = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        for index in range(RENDER_WORKERS):
+            worker = threading.Thread(target=self._work, name=f"sandbox-render-{index}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def stop(self, join_timeout_s: float = 5.0) -> None:
+        with self.lock:
+            self._stopped = True
+            for execution in self.executions.values():
+                if execution.timer is not None:
+                    execution.timer.cancel()
+                execution.wake.set()
+        for _ in self._workers:
+            self._queue.put(None)
+        deadline = time.monotonic() + join_timeout_s
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        self._workers.clear()
+
+    def record(self, entry: LoggedRequest) -> None:
+        with self.lock:
+            self.request_log.append(entry)
+
+    # -- accounts ----------------------------------------------------------------------------------
+    def add_account(self, key: str, account: Account) -> None:
+        with self.lock:
+            self.accounts[key] = account
+
+    def revoke_key(self, key: str) -> None:
+        with self.lock:
+            self.accounts.setdefault(key, Account()).revoked = True
+
+    def authenticate(self, key: str) -> Account | None:
+        with self.lock:
+            account = self.accounts.get(key)
+            return None if account is None or account.revoked else account
+
+    def _charge(self, owner: str, cost: float) -> None:
+        account = self.accounts[owner]
+        if account.credits < cost:
+            raise ApiFailure(
+                402,
+                f"Not enough credits: this request costs {cost:g} credits and {account.credits:g} remain.",
+                "insufficient_credits",
+                {
+                    "type": "upgrade_plan",
+                    "details": {"requiredCredits": f"{cost:g}", "availableCredits": f"{account.credits:g}"},
+                },
+            )
+        account.credits -= cost
+
+    def _refund(self, execution: Execution) -> None:
+        # sandbox choice: cancelled and failed executions give their credits back.
+        account = self.accounts.get(execution.owner)
+        if account is not None:
+            account.credits += execution.charged
+        execution.charged = 0.0
+
+    # -- presenters and voices ---------------------------------------------------------------------
+    def presenter(self, presenter_id: str) -> Presenter | None:
+        return self._presenters_by_id.get(presenter_id)
+
+    def presenter_json(self, presenter: Presenter) -> dict[str, Any]:
+        base = f"{self.storage_url}/presenters/{presenter.presenter_id}"
+        return {
+            "avatarPresenterId": presenter.presenter_id,
+            "displayableGender": presenter.gender,
+            "imageUrl": f"{base}/image.png",
+            "thumbnailUrl": f"{base}/thumb.png",
+            "previewVideoUrl": f"{base}/preview.mp4",
+        }
+
+    def presenter_asset(self, presenter_id: str, name: str) -> Path | None:
+        presenter = self.presenter(presenter_id)
+        if presenter is None or name not in PRESENTER_ASSETS:
+            return None
+        return self.assets.path(presenter, name)
+
+    def voices(self, include_deprecated: bool) -> list[Voice]:
+        return [v for v in VOICES if include_deprecated or not v.deprecated]
+
+    def voice(self, voice_id: str) -> Voice | None:
+        return self._voices_by_id.get(voice_id)
+
+    # -- executions --------------------------------------------------------------------------------
+    def submit_tts(self, owner: str, request: TtsRequest, fault: FaultRule | None) -> str:
+        spoken = prepare_speech_text(request.text, request.replacements, request.auto_expand)
+        # sandbox choice: 1 credit per started 1000 characters, per result.
+        cost = math.ceil(len(request.text) / 1000) * request.num_results
+
+        def job(execution: Execution) -> list[StoredFile]:
+            return self._render_tts(execution, request, spoken)
+
+        return self._submit(owner, "TEXT_TO_SPEECH", cost, job, fault, self.config.tts_pending_s,
+                            self.config.tts_running_s)  # fmt: skip
+
+    def submit_avatar(self, owner: str, request: AvatarRequest, fault: FaultRule | None) -> str:
+        with self.lock:
+            audio = self.files[request.audio_file_id]
+            duration = audio.duration or 0.0
+            watermark = request.watermark_mode == "VIDEO_GEN" or (
+                request.watermark_mode == "AUTO" and not self.accounts[owner].production_addon
+            )
+        # sandbox choice: 1 credit per started 10 s of audio, per result.
+        cost = max(1, math.ceil(duration / 10)) * request.num_results
+
+        def job(execution: Execution) -> list[StoredFile]:
+            return self._render_avatar(execution, request, audio, watermark)
+
+        return self._submit(owner, "GENERATE_AVATAR", cost, job, fault, self.config.avatar_pending_s,
+                            self.config.avatar_running_s)  # fmt: skip
+
+    def _submit(
+        self,
+        owner: str,
+        tool_type: str,
+        cost: float,
+        job: Callable[[Execution], list[StoredFile]],
+        fault: FaultRule | None,
+        pending_s: float,
+        running_s: float,
+    ) -> str:
+        forced = None
+        if fault is not None:
+            forced = _error(fault.body or "The generation failed. Please try again.", "render_failed")
+        with self.lock:
+            self._charge(owner, cost)
+            execution = Execution(
+                _new_id(EXECUTION_PREFIX), owner, tool_type, time.time(), pending_s, running_s, cost, job, forced
+            )
+            self.executions[execution.execution_id] = execution
+            # Pending is a timer, not a worker: queued executions do not hold a render slot while waiting.
+            execution.timer = threading.Timer(pending_s, self._queue.put, (execution.execution_id,))
+            execution.timer.daemon = True
+            if not self._stopped:
+                execution.timer.start()
+        return execution.execution_id
+
+    def get_execution(self, owner: str, execution_id: str) -> Execution:
+        with self.lock:
+            execution = self.executions.get(execution_id)
+            if execution is None or execution.owner != owner:
+                raise ApiFailure(404, f"Tool execution {execution_id} was not found.", "not_found")
+            return execution
+
+    def cancel_execution(self, owner: str, execution_id: str) -> None:
+        with self.lock:
+            execution = self.get_execution(owner, execution_id)
+            if execution.status in TERMINAL_STATUSES:
+                # sandbox choice: the real behaviour on terminal executions is undocumented.
+                raise ApiFailure(
+                    409,
+                    f"Tool execution {execution_id} already finished with status {execution.status}.",
+                    "execution_finished",
+                )
+            execution.progress = self._progress(execution)
+            execution.status = "cancelled"
+            if execution.timer is not None:
+                execution.timer.cancel()
+            execution.wake.set()
+            self._refund(execution)
+
+    def _progress(self, execution: Execution) -> int:
+        if execution.status == "succeeded":
+            return 100
+        if execution.status != "running" or execution.started_at is None:
+            return execution.progress
+        fraction = min(1.0, (time.time() - execution.started_at) / max(execution.running_s, 1e-6))
+        return min(95, 5 + int(90 * fraction))  # 100 only once the files are on disk
+
+    def execution_json(self, execution: Execution) -> dict[str, Any]:
+        with self.lock:
+            payload: dict[str, Any] = {
+                "toolExecutionId": execution.execution_id,
+                "status": execution.status,
+                "toolType": execution.tool_type,
+                "progressPercentage": self._progress(execution),
+                "attemptIndex": 0,
+                "createdAt": round(execution.created_at, 3),
+            }
+            if execution.status == "succeeded":
+                payload["results"] = [
+                    {"fileId": fid, "type": self.files[fid].type, "file": self.file_json(self.files[fid], True)}
+                    for fid in execution.results
+                ]
+            if execution.status == "failed" and execution.error is not None:
+                payload["error"] = execution.error
+            return payload
+
+    def _work(self) -> None:
+        while True:
+            execution_id = self._queue.get()
+            if execution_id is None:
+                return
+            try:
+                self._run(execution_id)
+            except Exception:  # a worker must survive any single execution
+                log.exception("sandbox execution %s crashed", execution_id)
+
+    def _run(self, execution_id: str) -> None:
+        with self.lock:
+            execution = self.executions[execution_id]
+            if execution.status != "pending" or self._stopped:
+                return
+            execution.status = "running"
+            execution.started_at = time.time()
+        outputs: list[StoredFile] = []
+        error = execution.forced_error
+        if error is None:
+            try:
+                outputs = execution.job(execution)
+            except Exception as exc:
+                log.warning("sandbox render failed for %s", execution_id, exc_info=True)
+                error = _error(f"Rendering the media failed ({type(exc).__name__}).", "render_failed")
+        # Hold "running" for at least the configured time; cancel or stop cuts the wait short.
+        remaining = execution.started_at + execution.running_s - time.time()
+        if remaining > 0:
+            execution.wake.wait(remaining)
+        with self.lock:
+            if execution.status != "running" or self._stopped:
+                for output in outputs:
+                    shutil.rmtree(self.files_dir / output.file_id, ignore_errors=True)
+                return
+            execution.progress = self._progress(execution)
+            if error is not None:
+                execution.status, execution.error = "failed", error
+                self._refund(execution)
+                return
+            for output in outputs:
+                self.files[output.file_id] = output
+            execution.results = [output.file_id for output in outputs]
+            execution.status = "succeeded"
+            execution.progress = 100
+
+    # -- renders (worker threads, outside the lock) -------------------------------------------------
+    def _output_file(self, execution: Execution, ftype: str, temporary: bool, name: str, index: int, count: int
+                     ) -> StoredFile:  # fmt: skip
+        file_id = _new_id(FILE_PREFIX)
+        (self.files_dir / file_id).mkdir(parents=True, exist_ok=True)
+        suffix = f" ({index + 1})" if count > 1 else ""
+        return StoredFile(
+            file_id=file_id,
+            owner=execution.owner,
+            type=ftype,
+            scope="TEMPORARY" if temporary else "GLOBAL",
+            display_name=f"{name}{suffix}",
+            created_at=time.time(),
+            source_tool_type=execution.tool_type,
+            source_tool_execution_id=execution.execution_id,
+        )
+
+    def _render_tts(self, execution: Execution, request: TtsRequest, spoken: str) -> list[StoredFile]:
+        voice = request.voice
+        espeak = voice.espeak
+        if voice.all_languages and request.language:
+            espeak = _ESPEAK_FOR_LANGUAGE.get(request.language.split("-")[0].lower(), espeak)
+        snippet = spoken if len(spoken) <= 40 else spoken[:39].rstrip() + "…"
+        outputs: list[StoredFile] = []
+        first: Path | None = None
+        duration = 0.0
+        for index in range(request.num_results):
+            stored = self._output_file(execution, "AUDIO", request.temporary, f"Speech – {snippet}", index,
+                                       request.num_results)  # fmt: skip
+            target = self.files_dir / stored.file_id / "speech.mp3"
+            if first is None:
+                duration = media.synthesize_speech(
+                    spoken, target, speed=request.speed, language=request.language, voice=espeak,
+                    pitch=voice.pitch,
+                )  # fmt: skip
+                first = target
+            else:  # every result is its own file; identical content is fine for a stand-in
+                shutil.copyfile(first, target)
+            stored.duration = duration
+            stored.transcript = spoken
+            stored.sources = {
+                "thumbnail": _skipped(),
+                "preview": Source("ready", target, "audio/mpeg"),
+                "download": Source("ready", target, "audio/mpeg"),
+                "hls": _skipped(),
+            }
+            outputs.append(stored)
+        return outputs
+
+    def _render_avatar(
+        self, execution: Execution, request: AvatarRequest, audio: StoredFile, watermark: bool
+    ) -> list[StoredFile]:
+        portrait = self.assets.path(request.presenter, "image.png").read_bytes()
+        audio_path = audio.source("download").path
+        if audio_path is None:
+            raise ValueError("audio file has no downloadable rendition")
+        outputs: list[StoredFile] = []
+        first: tuple[Path, Path] | None = None
+        duration = 0.0
+        width = height = thumb_w = thumb_h = 0
+        for index in range(request.num_results):
+            stored = self._output_file(execution, "VIDEO", request.temporary, "Avatar clip", index,
+                                       request.num_results)  # fmt: skip
+            video = self.files_dir / stored.file_id / "avatar.mp4"
+            thumb = self.files_dir / stored.file_id / "thumbnail.png"
+            if first is None:
+                duration = media.render_talking_head(
+                    portrait, audio_path, video, watermark=watermark, size=self.config.video_size
+                )
+                frame, width, height = _video_frame(video)
+                thumb.write_bytes(media.render_thumbnail(frame))
+                thumb_w, thumb_h = _image_size(thumb)
+                first = (video, thumb)
+            else:
+                shutil.copyfile(first[0], video)
+                shutil.copyfile(first[1], thumb)
+            stored.duration = duration
+            stored.transcript = audio.transcript
+            stored.sources = {
+                "thumbnail": Source("ready", thumb, "image/png", thumb_w, thumb_h),
+                "preview": Source("ready", video, "video/mp4", width, height),
+                "download": Source("ready", video, "video/mp4", width, height),
+                "hls": _skipped(),
+            }
+            outputs.append(stored)
+        return outputs
+
+    # -- files -------------------------------------------------------------------------------------
+    def get_file(self, owner: str, file_id: str) -> StoredFile:
+        with self.lock:
+            stored = self.files.get(file_id)
+            if stored is None or stored.owner != owner:
+                raise ApiFailure(404, f"File {file_id} was not found.", "not_found")
+            return stored
+
+    def list_files(self, owner: str) -> list[StoredFile]:
+        with self.lock:
+            owned = [f for f in self.files.values() if f.owner == owner and f.archived_at is None]
+        return sorted(owned, key=lambda f: f.created_at, reverse=True)  # sandbox choice: newest first
+
+    def archive_file(self, owner: str, file_id: str) -> StoredFile:
+        with self.lock:
+            stored = self.get_file(owner, file_id)
+            if stored.archived_at is None:
+                stored.archived_at = time.time()
+            return stored
+
+    def file_json(self, stored: StoredFile, hydrate: bool) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "fileId": stored.file_id,
+                "type": stored.type,
+                "scope": stored.scope,
+                "displayName": stored.display_name,
+                "description": None,
+                "durationSeconds": None if stored.duration is None else round(stored.duration, 3),
+                "transcript": stored.transcript,
+                "thumbnailSource": self._source_json(stored, "thumbnail", hydrate),
+                "previewSource": self._source_json(stored, "preview", hydrate),
+                "downloadSource": self._source_json(stored, "download", hydrate),
+                "hlsSource": self._source_json(stored, "hls", hydrate),
+                "isPublicPreviewEnabled": False,
+                "publicHlsUrl": None,
+                "publicPlaybackId": None,
+                "sourceToolType": stored.source_tool_type,
+                "sourceToolExecutionId": stored.source_tool_execution_id,
+                "createdAt": round(stored.created_at, 3),
+                "archivedAt": None if stored.archived_at is None else round(stored.archived_at, 3),
+            }
+
+    def _source_json(self, stored: StoredFile, rendition: str, hydrate: bool) -> dict[str, Any]:
+        source = stored.source(rendition)
+        url = expires = size = None
+        if source.status == "ready" and source.path is not None:
+            size = source.path.stat().st_size if source.path.exists() else None
+            if hydrate:  # plain GETs leave url/expiresAt null; only hydration signs URLs
+                signed, expires = self.signer.sign(
+                    f"/f/{stored.file_id}/{rendition}", self.config.signed_url_ttl_s
+                )
+                url = self.storage_url + signed
+        return {
+            "status": source.status,
+            "url": url,
+            "expiresAt": expires,
+            "width": source.width,
+            "height": source.height,
+            "fileBytes": size,
+        }
+
+    def rendition_source(self, file_id: str, rendition: str) -> Source | None:
+        """What a signed download URL points at (storage origin; the signature already proved access)."""
+        with self.lock:
+            stored = self.files.get(file_id)
+            if stored is None or rendition not in RENDITIONS:
+                return None
+            source = stored.source(rendition)
+            return source if source.status == "ready" and source.path is not None else None
+
+    # -- uploads -----------------------------------------------------------------------------------
+    def create_upload(self, owner: str, display_name: str, ftype: str | None, temporary: bool
+                      ) -> tuple[StoredFile, str]:  # fmt: skip
+        stored = StoredFile(
+            file_id=_new_id(FILE_PREFIX),
+            owner=owner,
+            type=ftype,
+            scope="TEMPORARY" if temporary else "GLOBAL",
+            display_name=display_name,
+            created_at=time.time(),
+            sources={name: Source("pending") for name in (*RENDITIONS, "hls")},
+            is_upload=True,
+        )
+        (self.files_dir / stored.file_id).mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            self.files[stored.file_id] = stored
+        signed, _ = self.signer.sign(f"/u/{stored.file_id}", self.config.upload_url_ttl_s)
+        return stored, self.storage_url + signed
+
+    def upload_temp_path(self, file_id: str) -> Path | None:
+        """Where the storage origin streams a PUT body; None if the file is not an upload."""
+        with self.lock:
+            stored = self.files.get(file_id)
+            if stored is None or not stored.is_upload:
+                return None
+        return self.files_dir / file_id / f"upload.{secrets.token_hex(6)}.part"
+
+    def finish_upload(self, file_id: str, part: Path) -> None:
+        """Process an uploaded body: detect the type from content, probe it, mark sources ready or failed.
+
+        sandbox choice: processing is synchronous with the PUT, so sources are ready when the PUT returns.
+        """
+        with self.lock:
+            stored = self.files[file_id]
+            declared = stored.type
+        with part.open("rb") as fh:
+            content_type = sniff_content_type(fh.read(64))
+        extension = {"audio/mpeg": "mp3", "audio/wav": "wav", "video/mp4": "mp4", "image/png": "png",
+                     "image/jpeg": "jpg"}.get(content_type, "bin")  # fmt: skip
+        target = self.files_dir / file_id / f"original.{extension}"
+        os.replace(part, target)
+        detected = media.detect_media_type(target)
+        sources: dict[str, Source]
+        duration = None
+        if detected is None or (declared is not None and detected != declared):
+            failed = Source("failed")
+            sources = {"thumbnail": failed, "preview": failed, "download": failed, "hls": _skipped()}
+        else:
+            try:
+                sources, duration = self._upload_sources(detected, target, content_type)
+            except Exception:
+                log.warning("sandbox could not process upload %s", file_id, exc_info=True)
+                failed = Source("failed")
+                sources = {"thumbnail": failed, "preview": failed, "download": failed, "hls": _skipped()}
+                detected = declared
+        with self.lock:
+            stored.type = detected if detected is not None else declared
+            stored.duration = duration
+            stored.sources = sources
+
+    def _upload_sources(self, kind: str, target: Path, content_type: str) -> tuple[dict[str, Source], float | None]:
+        if kind == "IMAGE":
+            width, height = _image_size(target)
+            thumb = target.with_name("thumbnail.png")
+            thumb.write_bytes(media.render_thumbnail(target.read_bytes()))
+            tw, th = _image_size(thumb)
+            ready = Source("ready", target, content_type, width, height)
+            return {
+                "thumbnail": Source("ready", thumb, "image/png", tw, th),
+                "preview": ready,
+                "download": ready,
+                "hls": _skipped(),
+            }, None
+        duration = media.probe_duration(target)
+        if kind == "AUDIO":
+            ready = Source("ready", target, content_type)
+            return {"thumbnail": _skipped(), "preview": ready, "download": ready, "hls": _skipped()}, duration
+        frame, width, height = _video_frame(target)
+        thumb = target.with_name("thumbnail.png")
+        thumb.write_bytes(media.render_thumbnail(frame))
+        tw, th = _image_size(thumb)
+        ready = Source("ready", target, content_type, width, height)
+        return {
+            "thumbnail": Source("ready", thumb, "image/png", tw, th),
+            "preview": ready,
+            "download": ready,
+            "hls": _skipped(),
+        }, duration

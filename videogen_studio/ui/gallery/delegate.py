@@ -1,0 +1,323 @@
+"""Paints one presenter as a card: portrait, name, gender badge, id tag and a favorite star.
+
+Every colour comes from the view's palette (or is blended from it), so cards follow light and dark themes.
+Scaled portraits are cached per device-pixel ratio, which keeps them sharp on high-DPI screens and cheap to
+repaint while scrolling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+    QWidget,
+)
+
+from .model import Role, gender_label
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+CARD_WIDTH = 164
+CELL_MARGIN = 6  # around each card; two neighbours give a 12 px gutter
+RADIUS = 10.0
+TEXT_PADDING = 10
+STAR_BOX = 28
+STAR_INSET = 8
+FAVORITE_GOLD = QColor("#FFC53D")
+
+_GENDER_HUES = {"FEMALE": 340, "MALE": 212, "NEUTRAL": 168}
+
+
+def blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """`a` moved `amount` (0..1) of the way towards `b`."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * amount,
+        a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount,
+        1.0,
+    )
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def star_path(center: QPointF, outer: float, inner: float) -> QPainterPath:
+    path = QPainterPath()
+    for i in range(10):
+        radius = outer if i % 2 == 0 else inner
+        angle = -math.pi / 2 + i * math.pi / 5
+        point = QPointF(center.x() + radius * math.cos(angle), center.y() + radius * math.sin(angle))
+        if i == 0:
+            path.moveTo(point)
+        else:
+            path.lineTo(point)
+    path.closeSubpath()
+    return path
+
+
+class PresenterDelegate(QStyledItemDelegate):
+    """Card renderer for `PresenterListModel` rows. Clicking the star flips `FavoriteRole` through the model."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._scaled: OrderedDict[tuple[int, int, int, float], QPixmap] = OrderedDict()
+        self._scaled_limit = 400
+
+    # -- geometry ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _fonts(base: QFont) -> tuple[QFont, QFont]:
+        name_font = QFont(base)
+        name_font.setPointSizeF(max(base.pointSizeF(), 9.0) + 1.0)
+        name_font.setWeight(QFont.Weight.DemiBold)
+        small_font = QFont(base)
+        small_font.setPointSizeF(max(base.pointSizeF() - 1.0, 7.5))
+        return name_font, small_font
+
+    def _text_height(self, base: QFont) -> tuple[int, int, int]:
+        name_font, small_font = self._fonts(base)
+        name_h = QFontMetrics(name_font).height()
+        badge_h = QFontMetrics(small_font).height() + 6
+        return name_h, badge_h, TEXT_PADDING + name_h + 6 + badge_h + TEXT_PADDING
+
+    def card_size(self, font: QFont) -> QSize:
+        return QSize(CARD_WIDTH, CARD_WIDTH + self._text_height(font)[2])
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        card = self.card_size(option.font)
+        return QSize(card.width() + 2 * CELL_MARGIN, card.height() + 2 * CELL_MARGIN)
+
+    def card_rect(self, option: QStyleOptionViewItem) -> QRect:
+        """The card, centred in the item cell (the view may hand out cells wider than the card)."""
+        size = self.card_size(option.font)
+        cell = option.rect
+        width = min(size.width(), max(cell.width() - 2 * CELL_MARGIN, 0))
+        x = cell.x() + (cell.width() - width) // 2
+        return QRect(x, cell.y() + CELL_MARGIN, width, size.height())
+
+    def star_rect(self, option: QStyleOptionViewItem) -> QRect:
+        card = self.card_rect(option)
+        return QRect(card.right() - STAR_INSET - STAR_BOX + 1, card.top() + STAR_INSET, STAR_BOX, STAR_BOX)
+
+    # -- painting ----------------------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        palette: QPalette = option.palette
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        focused = bool(state & QStyle.StateFlag.State_HasFocus)
+        dark = is_dark(palette)
+
+        card = QRectF(self.card_rect(option))
+        text_color = palette.color(QPalette.ColorRole.Text)
+        base = palette.color(QPalette.ColorRole.Base)
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        background = base.lighter(118) if dark else base
+        if selected:
+            background = blend(background, highlight, 0.16)
+        elif hovered:
+            background = blend(background, text_color, 0.05)
+
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+
+        shape = QPainterPath()
+        shape.addRoundedRect(card, RADIUS, RADIUS)
+        if not dark:  # a soft drop shadow lifts cards off light backgrounds; on dark ones it only muddies
+            shadow = QPainterPath()
+            shadow.addRoundedRect(card.translated(0, 1.5), RADIUS, RADIUS)
+            painter.fillPath(shadow, QColor(0, 0, 0, 26))
+        painter.fillPath(shape, background)
+
+        # Portrait, clipped to the card's rounded top corners.
+        thumb = QRectF(card.left(), card.top(), card.width(), card.width())
+        painter.save()
+        painter.setClipPath(shape)
+        decoration = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(decoration, QPixmap) and not decoration.isNull():
+            dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+            painter.drawPixmap(thumb.topLeft(), self._cover(decoration, thumb.size().toSize(), dpr))
+        else:
+            painter.fillRect(thumb, palette.color(QPalette.ColorRole.Mid))
+        painter.restore()
+
+        favorite = bool(index.data(Role.Favorite))
+        if favorite or hovered or selected:
+            self._paint_star(painter, QRectF(self.star_rect(option)), favorite)
+
+        self._paint_text(painter, option, index, card, thumb, text_color)
+
+        # Border last so it sits on top of the portrait edge.
+        if selected:
+            pen = QPen(highlight, 2.0)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(card.adjusted(1, 1, -1, -1), RADIUS - 1, RADIUS - 1)
+        else:
+            edge = QColor(text_color)
+            edge.setAlphaF(0.22 if hovered else 0.10)
+            painter.setPen(QPen(edge, 1.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
+        if focused and not selected:
+            # Keyboard focus without selection (e.g. Ctrl+arrows): a dashed ring in the highlight colour.
+            pen = QPen(highlight, 1.5, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), RADIUS - 2, RADIUS - 2)
+        painter.restore()
+
+    def _paint_star(self, painter: QPainter, box: QRectF, favorite: bool) -> None:
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 110))  # readable on any portrait
+        painter.drawEllipse(box)
+        star = star_path(box.center() + QPointF(0, 0.5), box.width() * 0.32, box.width() * 0.14)
+        if favorite:
+            painter.fillPath(star, FAVORITE_GOLD)
+        else:
+            painter.setPen(QPen(QColor(255, 255, 255, 235), 1.4))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(star)
+        painter.restore()
+
+    def _paint_text(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: ModelIndex,
+        card: QRectF,
+        thumb: QRectF,
+        text_color: QColor,
+    ) -> None:
+        name_font, small_font = self._fonts(option.font)
+        name_h, badge_h, _ = self._text_height(option.font)
+        left = card.left() + TEXT_PADDING
+        width = card.width() - 2 * TEXT_PADDING
+        top = thumb.bottom() + TEXT_PADDING
+
+        name = str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or "")
+        painter.setFont(name_font)
+        painter.setPen(text_color)
+        metrics = QFontMetrics(name_font)
+        painter.drawText(
+            QRectF(left, top, width, name_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(width)),
+        )
+
+        # Gender badge: a tinted pill whose hue encodes the value and whose text spells it out.
+        gender = str(index.data(Role.Gender) or "")
+        label = gender_label(gender)
+        painter.setFont(small_font)
+        small = QFontMetrics(small_font)
+        badge_top = top + name_h + 6
+        badge = QRectF(left, badge_top, small.horizontalAdvance(label) + 16, badge_h)
+        hue = _GENDER_HUES.get(gender.upper())
+        dark = is_dark(option.palette)
+        if hue is None:
+            fill = blend(option.palette.color(QPalette.ColorRole.Base), text_color, 0.12)
+            ink = blend(text_color, option.palette.color(QPalette.ColorRole.Base), 0.15)
+        elif dark:
+            fill, ink = QColor.fromHsl(hue, 70, 62), QColor.fromHsl(hue, 190, 205)
+        else:
+            fill, ink = QColor.fromHsl(hue, 170, 236), QColor.fromHsl(hue, 140, 78)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(badge, badge_h / 2, badge_h / 2)
+        painter.setPen(ink)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+
+        # The short id tag, muted, right-aligned on the badge's line.
+        tag = f"#{index.data(Role.ShortTag) or ''}"
+        muted = QColor(text_color)
+        muted.setAlphaF(0.55)
+        painter.setPen(muted)
+        tag_rect = QRectF(badge.right() + 6, badge_top, left + width - badge.right() - 6, badge_h)
+        painter.drawText(
+            tag_rect,
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            small.elidedText(tag, Qt.TextElideMode.ElideLeft, int(tag_rect.width())),
+        )
+
+    def _cover(self, source: QPixmap, size: QSize, dpr: float) -> QPixmap:
+        """Scale to fill `size` (cropping the overflow around the centre), in device pixels, memoised."""
+        key = (source.cacheKey(), size.width(), size.height(), round(dpr, 2))
+        cached = self._scaled.get(key)
+        if cached is not None:
+            self._scaled.move_to_end(key)
+            return cached
+        target = QSize(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
+        scaled = source.scaled(
+            target, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
+        )
+        # Faces sit in the upper half of a portrait: crop the overflow from the bottom rather than the top.
+        x = max(0, (scaled.width() - target.width()) // 2)
+        y = max(0, (scaled.height() - target.height()) // 4)
+        result = scaled.copy(x, y, target.width(), target.height())
+        result.setDevicePixelRatio(dpr)
+        self._scaled[key] = result
+        while len(self._scaled) > self._scaled_limit:
+            self._scaled.popitem(last=False)
+        return result
+
+    # -- interaction -------------------------------------------------------------------------------------
+
+    def editorEvent(
+        self, event: QEvent, model: object, option: QStyleOptionViewItem, index: ModelIndex
+    ) -> bool:
+        kinds = (
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonRelease,
+            QEvent.Type.MouseButtonDblClick,
+        )
+        if event.type() in kinds and isinstance(event, QMouseEvent):
+            if event.button() == Qt.MouseButton.LeftButton and self.star_rect(option).contains(
+                event.position().toPoint()
+            ):
+                # Swallow press and double-click too, so a star click neither selects nor activates the card.
+                if event.type() == QEvent.Type.MouseButtonRelease and index.model() is not None:
+                    index.model().setData(index, not bool(index.data(Role.Favorite)), Role.Favorite)
+                return True
+        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: ModelIndex,
+    ) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.star_rect(option).contains(event.pos()):
+            favorite = bool(index.data(Role.Favorite))
+            text = "Remove from favorites (F)" if favorite else "Add to favorites (F)"
+            QToolTip.showText(event.globalPos(), text, view)
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
+def card_cell_size(delegate: PresenterDelegate, widget: QWidget) -> QSize:
+    """The nominal cell size for `widget`'s font (used by the view to lay out its grid)."""
+    card = delegate.card_size(widget.font())
+    return QSize(card.width() + 2 * CELL_MARGIN, card.height() + 2 * CELL_MARGIN)
