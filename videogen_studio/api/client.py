@@ -84,11 +84,9 @@ class VideoGenClient:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
+            # No key at all: send no header and let the server answer `missing_api_key`.
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+            | ({"Authorization": f"Bearer {api_key.strip()}"} if api_key.strip() else {}),
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=limits,
             transport=transport,

@@ -148,7 +148,8 @@ class Transfer:
                 written = offset
                 try:
                     with open(part, mode) as fh:
-                        async for chunk in response.aiter_bytes(CHUNK):
+                        # No chunk_size: httpx would buffer up to it, and a drop would lose what it held.
+                        async for chunk in response.aiter_bytes():
                             fh.write(chunk)
                             written += len(chunk)
                             if progress is not None:
