@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in libpulse.so.0:libpulse0 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0 \
             libGL.so.1:libgl1 libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
-            libxkbcommon-x11.so.0:libxkbcommon-x11-0 libxcb-cursor.so.0:libxcb-cursor0; do
+            libxkbcommon-x11.so.0:libxkbcommon-x11-0 libxcb-cursor.so.0:libxcb-cursor0 \
+            libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1; do
   lib=${pair%%:*}; pkg=${pair##*:}
   ldconfig -p 2>/dev/null | grep -q "$lib" || need+=("$pkg")
 done

@@ -249,7 +249,9 @@ class JobStore:
     def load_all(self) -> list[RenderJob]:
         """Every readable job, newest first. Unreadable rows are logged and skipped, never fatal."""
         with self._lock:
-            rows = self._db.execute("SELECT job_id, data FROM jobs ORDER BY created_at DESC, job_id").fetchall()
+            rows = self._db.execute(
+                "SELECT job_id, data FROM jobs ORDER BY created_at DESC, job_id DESC"
+            ).fetchall()
         jobs = []
         for job_id, data in rows:
             job = _parse_row(job_id, data)

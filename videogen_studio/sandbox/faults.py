@@ -1,13 +1,14 @@
 """Fault profiles and the wire layer that enacts them.
 
 Faults have to control the socket itself (resets, truncated or paced bodies), so the code that puts every
-sandbox response on the wire lives here too: both listeners (API and storage) use `SandboxHandler`, which records
-each request, applies a matching `FaultRule`, hands the request to its `Origin` and writes the `Response` with an
-exact Content-Length.
+sandbox response on the wire lives here too: both listeners (API and storage) use `SandboxHandler`, which
+records each request, applies a matching `FaultRule`, hands the request to its `Origin` and writes the
+`Response` with an exact Content-Length.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -116,7 +117,7 @@ class FaultInjector:
             return list(self._rules)
 
     def take(self, method: str, path: str, origin: str) -> FaultRule | None:
-        """The first wire-level rule matching this request, consumed once (fail_execution is not wire-level)."""
+        """The first wire-level rule matching this request, consumed once (fail_execution is not one)."""
         if path.startswith(CONTROL_PREFIX):
             return None
         return self._take(lambda r: r.kind != "fail_execution" and r.matches(method, path, origin))
@@ -262,10 +263,8 @@ class SandboxListener(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("sandbox connection error from %s", client_address, exc_info=True)
@@ -278,6 +277,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     server_version = "VideoGenSandbox/1.0"
     sys_version = ""
     timeout = 120  # idle keep-alive connections are dropped after this many seconds
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: SandboxListener
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -331,7 +332,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if rule.kind == "garbage":
             html = rule.body or (
                 "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-                "<body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p></body></html>"
+                "<body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p>"
+                "</body></html>"
             )
             return Response(200, html.encode(), "text/html; charset=utf-8")
         body = rule.body if rule.body is not None else json.dumps({"unexpected": True})

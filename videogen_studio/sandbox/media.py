@@ -55,6 +55,10 @@ _EYE_DX = 8.0
 _MOUTH_BOX: Box = (42.0, 54.0, 58.0, 64.0)
 _FACE_TOP = 22.0
 _CHIN = 68.0
+# The figure is designed in percent coordinates and then enlarged about a point near the eyes so
+# the face fills more of a small gallery tile; every consumer of coordinates goes through _xy().
+_ZOOM = 1.15
+_ZOOM_CENTRE = (50.0, 42.0)
 
 _SUPERSAMPLE = 2  # draw at 2x and downscale: cheap anti-aliasing for ImageDraw's hard edges
 _MOUTH_LEVELS = 6  # precomputed mouth openings (0 = closed portrait as drawn)
@@ -64,6 +68,8 @@ _MIN_SPEECH_SECONDS = 0.5
 _ESPEAK_WPM = 175  # espeak-ng's own default rate, i.e. speed 1.0
 _AAC_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
 _GENDERS = frozenset({"MALE", "FEMALE", "NEUTRAL"})
+# Only the local file itself may be read when opening input: no network, no following playlists.
+_AV_OPTIONS = {"protocol_whitelist": "file"}
 
 _SKIN: tuple[RGB, ...] = (
     (255, 224, 200),
@@ -149,8 +155,17 @@ def _luma(c: RGB) -> float:
     return (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]) / 255.0
 
 
-def _scaled_box(box: Box, scale: float) -> tuple[float, float, float, float]:
-    return (box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
+def _xy(x: float, y: float, px: float) -> tuple[float, float]:
+    """Design-percent point -> pixel position on a px-wide canvas (applies the zoom)."""
+    zx, zy = _ZOOM_CENTRE
+    k = px / 100.0
+    return ((zx + (x - zx) * _ZOOM) * k, (zy + (y - zy) * _ZOOM) * k)
+
+
+def _pixel_box(box: Box, px: float) -> list[float]:
+    x0, y0 = _xy(box[0], box[1], px)
+    x1, y1 = _xy(box[2], box[3], px)
+    return [x0, y0, x1, y1]
 
 
 @contextmanager
@@ -189,15 +204,13 @@ class _Canvas:
         self.draw = ImageDraw.Draw(self.img)
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> list[float]:
-        k = self.k
-        return [x0 * k, y0 * k, x1 * k, y1 * k]
+        return _pixel_box((x0, y0, x1, y1), self.px)
 
     def pts(self, *xy: tuple[float, float]) -> list[tuple[float, float]]:
-        k = self.k
-        return [(x * k, y * k) for x, y in xy]
+        return [_xy(x, y, self.px) for x, y in xy]
 
     def w(self, width: float) -> int:
-        return max(1, round(width * self.k))
+        return max(1, round(width * self.k * _ZOOM))
 
     def mask(self) -> tuple[Image.Image, ImageDraw.ImageDraw]:
         m = Image.new("L", (self.px, self.px), 0)
@@ -271,7 +284,7 @@ def _draw_hair(
         elif style == "bob":
             d.rounded_rectangle(c.box(cx - w - 4.0, 20, cx + w + 4.0, 63), radius=c.w(9), fill=255)
         elif style == "afro":
-            big = (cx - w - 8.5, 8.0, cx + w + 8.5, 60.0)
+            big = (cx - w - 7.5, 11.0, cx + w + 7.5, 60.0)
             d.ellipse(c.box(*big), fill=255)
             _curl_ring(d, c, big, rng, 3.4)
         elif style == "bun":
@@ -281,7 +294,9 @@ def _draw_hair(
             x = cx + side * (w + 1.5)
             d.ellipse(c.box(x - 4.5, 26, x + 4.5, 66), fill=255)
         elif style == "quiff":
-            d.ellipse(c.box(cx - w * 0.85, 11.5, cx + w * 0.7, 27.0), fill=255)
+            # Volume swept up over the forehead: a taller crown, fuller on one side.
+            d.chord(c.box(cx - w - 1.6, 11.0, cx + w + 1.6, 76.0), 180, 360, fill=255)
+            d.ellipse(c.box(cx - w * 0.9, 11.5, cx + w * 0.4, 26.0), fill=255)
         elif style == "curly":
             _curl_ring(d, c, (cx - w - 2.0, 14.0, cx + w + 2.0, 64.0), rng, 2.8)
         c.paint(mask, colour)
@@ -367,11 +382,10 @@ def _draw_clothes(c: _Canvas, rng: random.Random, gender: str, skin: RGB) -> Non
             d.arc(c.box(cx - 9.0, 62.0, cx + 9.0, 82.0), 20, 160, fill=(*gold, 255), width=c.w(0.6))
             d.ellipse(c.box(cx - 1.2, 80.8, cx + 1.2, 83.2), fill=(*gold, 255))
     elif kind == "turtleneck":
-        d.rounded_rectangle(
-            c.box(cx - 8.5, 64.0, cx + 8.5, 80.0), radius=c.w(3), fill=(*_shade(cloth, 1.08), 255)
-        )
-        for y in (67.0, 70.0, 73.0):
-            d.line(c.pts((cx - 7.5, y), (cx + 7.5, y)), fill=(*rib, 255), width=c.w(0.5))
+        roll = _shade(cloth, 1.06)
+        d.rounded_rectangle(c.box(cx - 8.2, 67.5, cx + 8.2, 80.0), radius=c.w(3.5), fill=(*roll, 255))
+        for y in (70.5, 73.5):
+            d.line(c.pts((cx - 7.0, y), (cx + 7.0, y)), fill=(*_mix(roll, rib, 0.5), 255), width=c.w(0.4))
     else:  # collar / blazer: a light shirt with a pointed collar, optionally under a jacket
         shirt = rng.choice(_SHIRTS) if kind == "blazer" or _luma(cloth) < 0.85 else (150, 180, 220)
         if kind == "blazer":
@@ -449,14 +463,14 @@ def _draw_eyes_and_brows(c: _Canvas, rng: random.Random, hair: RGB, skin: RGB) -
 
 
 def _draw_lower_face(
-    c: _Canvas, rng: random.Random, skin: RGB, gender: str, hair: RGB, face: Image.Image
+    c: _Canvas, rng: random.Random, skin: RGB, gender: str, hair: RGB, face: Image.Image, masculine_hair: bool
 ) -> None:
     cx = _CX
     d = c.draw
     # Beard before the mouth so the lips stay on top.
     beard_roll = rng.random()
     beard = None
-    if gender == "MALE" or (gender == "NEUTRAL" and beard_roll < 0.15):
+    if gender == "MALE" or (gender == "NEUTRAL" and masculine_hair and beard_roll < 0.2):
         beard = rng.choice(("none", "none", "stubble", "full", "moustache", "goatee"))
     beard_colour = hair if _luma(hair) < 0.75 else _shade(hair, 0.85)
     if beard in ("stubble", "full"):
@@ -565,11 +579,11 @@ def render_portrait(seed: int, gender: str, size: int = 512) -> bytes:
     for side in (-1, 1):
         bx = cx + side * 12.5
         bd.ellipse(c.box(bx - 3.2, 50.0, bx + 3.2, 55.5), fill=255)
-    blush = ImageChops.multiply(blush.filter(ImageFilter.GaussianBlur(c.k * 1.6)), face)
-    c.paint(blush, (232, 110, 110), alpha=round(70 * (0.4 + _luma(skin))))
+    blush = ImageChops.multiply(blush.filter(ImageFilter.GaussianBlur(c.k * _ZOOM * 1.6)), face)
+    c.paint(blush, (232, 110, 110), alpha=round(15 + 55 * _luma(skin)))
 
     _draw_eyes_and_brows(c, rng, hair, skin)
-    _draw_lower_face(c, rng, skin, gender, hair, face)
+    _draw_lower_face(c, rng, skin, gender, hair, face, style in _MALE_STYLES and style != "afro")
     if rng.random() < 0.24:
         _draw_glasses(c, rng)
 
@@ -577,7 +591,9 @@ def render_portrait(seed: int, gender: str, size: int = 512) -> bytes:
     alpha = c.img.getchannel("A")
     small = alpha.resize((px // 8, px // 8), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(2.5))
     shadow = small.resize((px, px), Image.Resampling.BILINEAR).point(lambda v: v * 70 // 255)
-    shadow = ImageChops.offset(shadow, round(c.k * 1.5), round(c.k * 1.5))
+    shifted = Image.new("L", (px, px), 0)
+    shifted.paste(shadow, (round(c.k * 1.5), round(c.k * 1.5)))  # paste, not offset(): no wrap-around
+    shadow = shifted
     shade_layer = Image.new("RGBA", (px, px), (20, 24, 40, 255))
     shade_layer.putalpha(shadow)
     bg.alpha_composite(shade_layer)
@@ -588,12 +604,12 @@ def render_portrait(seed: int, gender: str, size: int = 512) -> bytes:
 
 def mouth_box(size: int) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the mouth area in a portrait of the given size."""
-    x0, y0, x1, y1 = (v * size / 100.0 for v in _MOUTH_BOX)
+    x0, y0, x1, y1 = _pixel_box(_MOUTH_BOX, size)
     return (math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1))
 
 
 def render_thumbnail(image_png: bytes, size: int = 160) -> bytes:
-    """Square PNG thumbnail (centre crop), for any Pillow-readable image."""
+    """Square PNG thumbnail of any Pillow-readable image, cropped a little above centre (faces)."""
     with Image.open(io.BytesIO(image_png)) as src:
         img = ImageOps.exif_transpose(src)
         if img.mode in ("RGBA", "LA", "P"):
@@ -687,10 +703,10 @@ def _synthetic_speech(text: str, speed: float, pitch: int) -> np.ndarray:
                 parts.append(_syllable(dur / n_syl, f0, f_end, v, rng, consonant=bool(rng.random() < 0.6)))
                 sentence_pos += 1
         elif tok[0] in ".!?":
-            parts.append(np.zeros(int(0.4 / speed * sr)))
+            parts.append(np.zeros(int(0.3 / speed * sr)))
             sentence_pos = 0
         elif tok[0] in ",;:":
-            parts.append(np.zeros(int(0.22 / speed * sr)))
+            parts.append(np.zeros(int(0.15 / speed * sr)))
         else:
             parts.append(np.zeros(int(len(tok) * char * sr)))
     parts.append(np.zeros(int(0.12 * sr)))
@@ -725,7 +741,7 @@ def _espeak_voices(voice: str, language: str | None) -> list[str]:
 def _run_espeak(
     exe: str, text: str, speed: float, voice: str, language: str | None, pitch: int
 ) -> np.ndarray | None:
-    """Speech from espeak-ng as float32 mono at its native rate, or None if it failed."""
+    """Speech from espeak-ng as float32 mono at _FALLBACK_RATE, or None if every attempt failed."""
     wpm = max(80, min(500, round(_ESPEAK_WPM * speed)))
     pitch = max(0, min(99, pitch))
     with tempfile.TemporaryDirectory(prefix="videogen-tts-") as tmp:
@@ -846,13 +862,8 @@ def _median_colour(arr: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> R
 
 
 def _patch(size: int, x: float, y: float, r: float) -> tuple[int, int, int, int]:
-    k = size / 100.0
-    return (
-        max(0, round((x - r) * k)),
-        max(0, round((y - r) * k)),
-        round((x + r) * k) + 1,
-        round((y + r) * k) + 1,
-    )
+    x0, y0, x1, y1 = _pixel_box((x - r, y - r, x + r, y + r), size)
+    return (max(0, round(x0)), max(0, round(y0)), round(x1) + 1, round(y1) + 1)
 
 
 PercentBox = Callable[[float, float, float, float], list[float]]
@@ -862,24 +873,27 @@ def _overlay_region(
     img: Image.Image, box: Box, paint: Callable[[ImageDraw.ImageDraw, PercentBox, float], None]
 ) -> None:
     """Redraw a percent-box of img at 4x and paste it back: smooth edges even on a small frame."""
-    k = img.width / 100.0
     up = 4
-    x0, y0 = math.floor(box[0] * k), math.floor(box[1] * k)
-    x1, y1 = math.ceil(box[2] * k), math.ceil(box[3] * k)
+    fx0, fy0, fx1, fy1 = _pixel_box(box, img.width)
+    x0, y0, x1, y1 = math.floor(fx0), math.floor(fy0), math.ceil(fx1), math.ceil(fy1)
     region = img.crop((x0, y0, x1, y1)).resize(((x1 - x0) * up, (y1 - y0) * up), Image.Resampling.BICUBIC)
 
     def to_px(a: float, b: float, c: float, d: float) -> list[float]:
-        return [(a * k - x0) * up, (b * k - y0) * up, (c * k - x0) * up, (d * k - y0) * up]
+        p = _pixel_box((a, b, c, d), img.width)
+        return [(p[0] - x0) * up, (p[1] - y0) * up, (p[2] - x0) * up, (p[3] - y0) * up]
 
-    paint(ImageDraw.Draw(region), to_px, k * up)
+    paint(ImageDraw.Draw(region), to_px, img.width / 100.0 * _ZOOM * up)
     img.paste(region.resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS), (x0, y0))
 
 
-def _open_mouth(img: Image.Image, level: float, lip: RGB) -> None:
+def _open_mouth(img: Image.Image, level: float, lip: RGB, around: RGB) -> None:
     """Open the mouth by level (0..1): lips ring, dark cavity, upper teeth and tongue."""
 
-    def paint(d: ImageDraw.ImageDraw, b: PercentBox, _scale: float) -> None:
-        hw = 3.8 + 1.2 * level
+    def paint(d: ImageDraw.ImageDraw, b: PercentBox, scale: float) -> None:
+        # Wipe the closed smile first (in the colour just beside the mouth, skin or beard) so its
+        # upturned corners do not float next to the open mouth.
+        d.rounded_rectangle(b(_CX - 6.3, 54.9, _CX + 6.3, 60.4), radius=1.6 * scale, fill=around)
+        hw = 4.2 + 0.8 * level
         h = 0.8 + 5.0 * level
         top = 56.2
         d.ellipse(b(_CX - hw - 1.1, top - 1.0, _CX + hw + 1.1, top + h + 1.4), fill=lip)
@@ -929,13 +943,14 @@ def _frame_variants(
     arr = np.asarray(base)
     # Colours come from the picture itself so the overlays match any skin tone or lipstick.
     lid = _median_colour(arr, [_patch(size, _CX - 6.5, 50.5, 1.0), _patch(size, _CX + 6.5, 50.5, 1.0)])
-    lip = _median_colour(arr, [_patch(size, _CX, 58.8, 0.6)])
+    lip = _median_colour(arr, [_patch(size, _CX - 3.0, 58.2, 0.4), _patch(size, _CX + 3.0, 58.2, 0.4)])
+    around = _median_colour(arr, [_patch(size, _CX - 7.4, 56.6, 0.5), _patch(size, _CX + 7.4, 56.6, 0.5)])
     open_eyes: list[np.ndarray] = []
     closed: list[np.ndarray] = []
     for level in range(_MOUTH_LEVELS):
         img = base.copy()
         if level:
-            _open_mouth(img, level / (_MOUTH_LEVELS - 1), lip)
+            _open_mouth(img, level / (_MOUTH_LEVELS - 1), lip, around)
         blink = img.copy()
         _close_eyes(blink, lid)
         if watermark:
@@ -947,10 +962,14 @@ def _frame_variants(
 
 def _levels_from_audio(samples: np.ndarray, rate: int, fps: int, n_frames: int) -> np.ndarray:
     """Mouth level (0.._MOUTH_LEVELS-1) per video frame from the frame's RMS loudness."""
-    idx = np.minimum((np.arange(len(samples)) * fps) // rate, n_frames - 1)
-    energy = np.bincount(idx, weights=samples.astype(np.float64) ** 2, minlength=n_frames)
-    counts = np.maximum(np.bincount(idx, minlength=n_frames), 1)
-    rms = np.sqrt(energy / counts)
+    starts = (np.arange(n_frames, dtype=np.int64) * rate) // fps
+    starts = starts[starts < len(samples)]  # a frame past the end (rounding) stays closed
+    rms = np.zeros(n_frames)
+    if len(starts):
+        # reduceat sums each frame's slice in one pass without a per-sample index array (long clips).
+        energy = np.add.reduceat(np.square(samples, dtype=np.float64), starts)
+        counts = np.diff(np.append(starts, len(samples)))
+        rms[: len(starts)] = np.sqrt(energy / counts)
     # Normalise to the loud end of this clip so quiet recordings still animate; the floor keeps
     # hiss in near-silent audio from flapping the jaw.
     ref = max(float(np.percentile(rms, 90)), 0.02)
@@ -973,22 +992,47 @@ def _blink_mask(n_frames: int, fps: int) -> np.ndarray:
 
 
 def _decode_audio_mono(path: Path) -> tuple[np.ndarray, int]:
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            raise ValueError(f"{path} has no audio stream")
-        stream = container.streams.audio[0]
-        src_rate = stream.codec_context.sample_rate or 48000
-        rate = src_rate if src_rate in _AAC_RATES else 48000
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        chunks: list[np.ndarray] = []
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1))
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
+    """All of path's first audio stream as float32 mono, at a rate AAC can carry."""
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path), container_options=_AV_OPTIONS) as container:
+            if not container.streams.audio:
+                raise ValueError(f"{path} has no audio stream")
+            stream = container.streams.audio[0]
+            src_rate = stream.codec_context.sample_rate or 48000
+            rate = src_rate if src_rate in _AAC_RATES else 48000
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            for frame in container.decode(stream):
+                chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+    except av.FFmpegError as exc:
+        if isinstance(exc, OSError):  # a missing or unreadable file is not "bad media"
+            raise
+        raise ValueError(f"cannot decode audio from {path}: {exc}") from exc
     if not chunks or not sum(len(c) for c in chunks):
         raise ValueError(f"{path} contains no audio samples")
     return np.concatenate(chunks).astype(np.float32), rate
+
+
+def _encode_audio_until(
+    container: av.container.OutputContainer,
+    stream: av.AudioStream,
+    samples: np.ndarray,
+    rate: int,
+    pos: int,
+    until: int,
+) -> int:
+    """Encode samples[pos:until] into stream; returns the new position."""
+    chunk = 4096
+    while pos < until:
+        end = min(pos + chunk, until)
+        frame = av.AudioFrame.from_ndarray(samples[None, pos:end], format="flt", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = pos
+        frame.time_base = Fraction(1, rate)
+        container.mux(stream.encode(frame))
+        pos = end
+    return pos
 
 
 def _encode_clip(
@@ -999,6 +1043,7 @@ def _encode_clip(
     size: int,
     audio: tuple[np.ndarray, int] | None,
 ) -> None:
+    """Write an H.264 (+ AAC when audio is given) MP4 choosing a precomputed frame per video frame."""
     open_eyes, closed = variants
     n_frames = len(levels)
     blinks = _blink_mask(n_frames, fps)
@@ -1017,39 +1062,23 @@ def _encode_clip(
         # Keyframe every 2 s so players can seek without decoding far back.
         vstream.codec_context.gop_size = fps * 2
         astream = None
-        samples = np.zeros(0, dtype=np.float32)
-        rate = 1
         if audio is not None:
-            samples, rate = audio
-            astream = container.add_stream("aac", rate=rate, layout="mono", bit_rate=64000)
+            astream = container.add_stream("aac", rate=audio[1], layout="mono", bit_rate=64000)
         audio_pos = 0
-        chunk = 1024 * 4
         for i in range(n_frames):
-            # Interleave: push the audio up to this frame's end so the file streams smoothly.
-            if astream is not None:
+            if astream is not None and audio is not None:
+                # Interleave audio up to this frame's end so the file streams smoothly over HTTP.
+                samples, rate = audio
                 until = min(len(samples), (i + 1) * rate // fps)
-                while audio_pos < until:
-                    end = min(audio_pos + chunk, len(samples))
-                    af = av.AudioFrame.from_ndarray(samples[None, audio_pos:end], format="flt", layout="mono")
-                    af.sample_rate = rate
-                    af.pts = audio_pos
-                    af.time_base = Fraction(1, rate)
-                    container.mux(astream.encode(af))
-                    audio_pos = end
+                audio_pos = _encode_audio_until(container, astream, samples, rate, audio_pos, until)
             src = closed if blinks[i] else open_eyes
-            vf = av.VideoFrame.from_ndarray(src[int(levels[i])], format="yuv420p")
-            vf.pts = i
-            vf.time_base = Fraction(1, fps)
-            container.mux(vstream.encode(vf))
-        if astream is not None:
-            while audio_pos < len(samples):
-                end = min(audio_pos + chunk, len(samples))
-                af = av.AudioFrame.from_ndarray(samples[None, audio_pos:end], format="flt", layout="mono")
-                af.sample_rate = rate
-                af.pts = audio_pos
-                af.time_base = Fraction(1, rate)
-                container.mux(astream.encode(af))
-                audio_pos = end
+            frame = av.VideoFrame.from_ndarray(src[int(levels[i])], format="yuv420p")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            container.mux(vstream.encode(frame))
+        if astream is not None and audio is not None:
+            samples, rate = audio
+            _encode_audio_until(container, astream, samples, rate, audio_pos, len(samples))
             container.mux(astream.encode(None))
         container.mux(vstream.encode(None))
 
@@ -1114,9 +1143,12 @@ def render_preview_clip(
 
 
 def probe_duration(path: Path) -> float:
-    """Duration in seconds of an audio/video file; raises ValueError if it is not readable media."""
+    """Duration in seconds of an audio/video file (0.0 for a still image).
+
+    Raises ValueError for content FFmpeg cannot read and OSError for a missing/unreadable file.
+    """
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), container_options=_AV_OPTIONS) as container:
             if container.duration:
                 return container.duration / av.time_base
             best = 0.0
@@ -1132,11 +1164,19 @@ def probe_duration(path: Path) -> float:
                     extra = frame.samples / frame.sample_rate if isinstance(frame, av.AudioFrame) else 0.0
                     end = max(end, frame.time + extra)
             return end
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+    except av.FFmpegError as exc:
+        if isinstance(exc, OSError):  # a missing or unreadable file is not "bad media"
+            raise
         raise ValueError(f"cannot read media duration of {path}: {exc}") from exc
 
 
-_IMAGE_MAGIC: tuple[bytes, ...] = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+_IMAGE_MAGIC: tuple[bytes, ...] = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+# Demuxers of real audio/video files. FFmpeg also "opens" text (tty/ANSI art), subtitles and
+# playlists that can point at other files or URLs; none of those is media to the sandbox.
+_AV_FORMATS = frozenset(
+    {"mp3", "mov", "mp4", "m4a", "3gp", "matroska", "webm", "wav", "w64", "ogg", "flac", "aac", "avi"}
+    | {"mpegts", "mpeg", "flv", "asf", "amr", "aiff", "caf", "au"}
+)
 
 
 def detect_media_type(path: Path) -> str | None:
@@ -1146,15 +1186,14 @@ def detect_media_type(path: Path) -> str | None:
             head = fh.read(16)
     except OSError:
         return None
-    if not head:
-        return None
     if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "IMAGE"
+    if not head:
+        return None
     try:
-        with av.open(str(path)) as container:
-            fmt = container.format.name
-            if fmt == "image2" or fmt.endswith("_pipe"):
-                return "IMAGE"
+        with av.open(str(path), container_options=_AV_OPTIONS) as container:
+            if not _AV_FORMATS.intersection(container.format.name.split(",")):
+                return None
             # Cover art in MP3/M4A shows up as a one-picture "video" stream; it is still audio.
             video = [
                 s

@@ -1,9 +1,9 @@
 """The sandbox's world: accounts, presenters, voices, executions and files.
 
-Everything here is in memory behind one lock; media lives on disk under `data_dir` (per server) and presenter
-assets under `assets_dir` (shared between servers, so they are written atomically). Media rendering runs on two
-daemon worker threads, outside the lock. Routes in app.py validate requests and call into `SandboxState`;
-expected failures are raised as `ApiFailure`, which app.py turns into ApiError bodies.
+Everything here is in memory behind one lock; media lives on disk under `data_dir` (per server) and
+presenter assets under `assets_dir` (shared between servers, so they are written atomically). Media rendering
+runs on two daemon worker threads, outside the lock. Routes in app.py validate requests and call into
+`SandboxState`; expected failures are raised as `ApiFailure`, which app.py turns into ApiError bodies.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ FILE_PREFIX = "vg_file_"
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 RENDITIONS = ("thumbnail", "preview", "download")  # hls is always "skipped" (sandbox choice)
 RENDER_WORKERS = 2
+REQUEST_LOG_LIMIT = 50_000  # long demo sessions trim the oldest entries
+
+FailureLookup = Callable[[], FaultRule | None]  # consumes a matching fail_execution rule, if any
 
 
 # -- configuration ------------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ def build_presenters(count: int) -> list[Presenter]:
     return presenters
 
 
-# One lock per asset file for the whole process: servers sharing an assets_dir never render the same file twice.
+# One lock per asset file for the whole process: servers sharing an assets_dir never render a file twice.
 _asset_locks: dict[Path, threading.Lock] = {}
 _asset_locks_guard = threading.Lock()
 
@@ -263,7 +266,7 @@ VOICES: tuple[Voice, ...] = (
     ),
 )  # fmt: skip
 
-# ISO-639-1 hint -> espeak-ng voice, used when a supportsAllLanguages voice is asked for another language.
+# ISO-639-1 hint -> espeak-ng voice name (where they differ or espeak needs a regional variant).
 _ESPEAK_FOR_LANGUAGE = {
     "en": "en-us", "es": "es", "de": "de", "fr": "fr-fr", "it": "it", "pt": "pt-br", "ja": "ja",
     "hi": "hi", "zh": "cmn", "nl": "nl", "pl": "pl", "ko": "ko",
@@ -273,10 +276,10 @@ _ESPEAK_FOR_LANGUAGE = {
 # -- text preparation for speech ----------------------------------------------------------------------
 
 _ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
 _SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "@": " at "}
 
@@ -308,7 +311,7 @@ def _spell_number(match: re.Match[str]) -> str:
 
 
 def expand_for_speech(text: str) -> str:
-    """autoExpandPronunciationReplacements: digits to words, symbols to words, short acronyms letter by letter."""
+    """autoExpandPronunciationReplacements: numbers and symbols to words, short acronyms letter by letter."""
     text = re.sub(r"\d+(?:,\d{3})*(?:\.\d+)?", _spell_number, text)
     for symbol, words in _SYMBOLS.items():
         text = text.replace(symbol, words)
@@ -474,6 +477,8 @@ class SandboxState:
     def record(self, entry: LoggedRequest) -> None:
         with self.lock:
             self.request_log.append(entry)
+            if len(self.request_log) > REQUEST_LOG_LIMIT:
+                del self.request_log[: REQUEST_LOG_LIMIT // 5]
 
     # -- accounts ----------------------------------------------------------------------------------
     def add_account(self, key: str, account: Account) -> None:
@@ -537,7 +542,7 @@ class SandboxState:
         return self._voices_by_id.get(voice_id)
 
     # -- executions --------------------------------------------------------------------------------
-    def submit_tts(self, owner: str, request: TtsRequest, fault: FaultRule | None) -> str:
+    def submit_tts(self, owner: str, request: TtsRequest, take_failure: FailureLookup) -> str:
         spoken = prepare_speech_text(request.text, request.replacements, request.auto_expand)
         # sandbox choice: 1 credit per started 1000 characters, per result.
         cost = math.ceil(len(request.text) / 1000) * request.num_results
@@ -545,10 +550,17 @@ class SandboxState:
         def job(execution: Execution) -> list[StoredFile]:
             return self._render_tts(execution, request, spoken)
 
-        return self._submit(owner, "TEXT_TO_SPEECH", cost, job, fault, self.config.tts_pending_s,
-                            self.config.tts_running_s)  # fmt: skip
+        return self._submit(
+            owner,
+            "TEXT_TO_SPEECH",
+            cost,
+            job,
+            take_failure,
+            self.config.tts_pending_s,
+            self.config.tts_running_s,
+        )
 
-    def submit_avatar(self, owner: str, request: AvatarRequest, fault: FaultRule | None) -> str:
+    def submit_avatar(self, owner: str, request: AvatarRequest, take_failure: FailureLookup) -> str:
         with self.lock:
             audio = self.files[request.audio_file_id]
             duration = audio.duration or 0.0
@@ -561,8 +573,15 @@ class SandboxState:
         def job(execution: Execution) -> list[StoredFile]:
             return self._render_avatar(execution, request, audio, watermark)
 
-        return self._submit(owner, "GENERATE_AVATAR", cost, job, fault, self.config.avatar_pending_s,
-                            self.config.avatar_running_s)  # fmt: skip
+        return self._submit(
+            owner,
+            "GENERATE_AVATAR",
+            cost,
+            job,
+            take_failure,
+            self.config.avatar_pending_s,
+            self.config.avatar_running_s,
+        )
 
     def _submit(
         self,
@@ -570,17 +589,27 @@ class SandboxState:
         tool_type: str,
         cost: float,
         job: Callable[[Execution], list[StoredFile]],
-        fault: FaultRule | None,
+        take_failure: FailureLookup,
         pending_s: float,
         running_s: float,
     ) -> str:
-        forced = None
-        if fault is not None:
-            forced = _error(fault.body or "The generation failed. Please try again.", "render_failed")
         with self.lock:
             self._charge(owner, cost)
+            # A fail_execution rule is consumed only once an execution really exists (after the charge).
+            fault = take_failure()
+            forced = None
+            if fault is not None:
+                forced = _error(fault.body or "The generation failed. Please try again.", "render_failed")
             execution = Execution(
-                _new_id(EXECUTION_PREFIX), owner, tool_type, time.time(), pending_s, running_s, cost, job, forced
+                _new_id(EXECUTION_PREFIX),
+                owner,
+                tool_type,
+                time.time(),
+                pending_s,
+                running_s,
+                cost,
+                job,
+                forced,
             )
             self.executions[execution.execution_id] = execution
             # Pending is a timer, not a worker: queued executions do not hold a render slot while waiting.
@@ -634,7 +663,11 @@ class SandboxState:
             }
             if execution.status == "succeeded":
                 payload["results"] = [
-                    {"fileId": fid, "type": self.files[fid].type, "file": self.file_json(self.files[fid], True)}
+                    {
+                        "fileId": fid,
+                        "type": self.files[fid].type,
+                        "file": self.file_json(self.files[fid], True),
+                    }
                     for fid in execution.results
                 ]
             if execution.status == "failed" and execution.error is not None:
@@ -687,8 +720,9 @@ class SandboxState:
             execution.progress = 100
 
     # -- renders (worker threads, outside the lock) -------------------------------------------------
-    def _output_file(self, execution: Execution, ftype: str, temporary: bool, name: str, index: int, count: int
-                     ) -> StoredFile:  # fmt: skip
+    def _output_file(
+        self, execution: Execution, ftype: str, temporary: bool, name: str, index: int, count: int
+    ) -> StoredFile:
         file_id = _new_id(FILE_PREFIX)
         (self.files_dir / file_id).mkdir(parents=True, exist_ok=True)
         suffix = f" ({index + 1})" if count > 1 else ""
@@ -705,22 +739,30 @@ class SandboxState:
 
     def _render_tts(self, execution: Execution, request: TtsRequest, spoken: str) -> list[StoredFile]:
         voice = request.voice
-        espeak = voice.espeak
-        if voice.all_languages and request.language:
-            espeak = _ESPEAK_FOR_LANGUAGE.get(request.language.split("-")[0].lower(), espeak)
+        # sandbox choice: speechLanguageCode picks the spoken language for every voice (media.py retargets
+        # the espeak voice); the table maps ISO-639-1 hints to espeak-ng's names.
+        language = None
+        if request.language:
+            primary = request.language.split("-")[0].lower()
+            language = _ESPEAK_FOR_LANGUAGE.get(primary, primary)
         snippet = spoken if len(spoken) <= 40 else spoken[:39].rstrip() + "…"
         outputs: list[StoredFile] = []
         first: Path | None = None
         duration = 0.0
         for index in range(request.num_results):
-            stored = self._output_file(execution, "AUDIO", request.temporary, f"Speech – {snippet}", index,
-                                       request.num_results)  # fmt: skip
+            stored = self._output_file(
+                execution, "AUDIO", request.temporary, f"Speech – {snippet}", index, request.num_results
+            )
             target = self.files_dir / stored.file_id / "speech.mp3"
             if first is None:
                 duration = media.synthesize_speech(
-                    spoken, target, speed=request.speed, language=request.language, voice=espeak,
+                    spoken,
+                    target,
+                    speed=request.speed,
+                    language=language,
+                    voice=voice.espeak,
                     pitch=voice.pitch,
-                )  # fmt: skip
+                )
                 first = target
             else:  # every result is its own file; identical content is fine for a stand-in
                 shutil.copyfile(first, target)
@@ -747,8 +789,9 @@ class SandboxState:
         duration = 0.0
         width = height = thumb_w = thumb_h = 0
         for index in range(request.num_results):
-            stored = self._output_file(execution, "VIDEO", request.temporary, "Avatar clip", index,
-                                       request.num_results)  # fmt: skip
+            stored = self._output_file(
+                execution, "VIDEO", request.temporary, "Avatar clip", index, request.num_results
+            )
             video = self.files_dir / stored.file_id / "avatar.mp4"
             thumb = self.files_dir / stored.file_id / "thumbnail.png"
             if first is None:
@@ -845,8 +888,9 @@ class SandboxState:
             return source if source.status == "ready" and source.path is not None else None
 
     # -- uploads -----------------------------------------------------------------------------------
-    def create_upload(self, owner: str, display_name: str, ftype: str | None, temporary: bool
-                      ) -> tuple[StoredFile, str]:  # fmt: skip
+    def create_upload(
+        self, owner: str, display_name: str, ftype: str | None, temporary: bool
+    ) -> tuple[StoredFile, str]:
         stored = StoredFile(
             file_id=_new_id(FILE_PREFIX),
             owner=owner,
@@ -881,8 +925,13 @@ class SandboxState:
             declared = stored.type
         with part.open("rb") as fh:
             content_type = sniff_content_type(fh.read(64))
-        extension = {"audio/mpeg": "mp3", "audio/wav": "wav", "video/mp4": "mp4", "image/png": "png",
-                     "image/jpeg": "jpg"}.get(content_type, "bin")  # fmt: skip
+        extension = {
+            "audio/mpeg": "mp3",
+            "audio/wav": "wav",
+            "video/mp4": "mp4",
+            "image/png": "png",
+            "image/jpeg": "jpg",
+        }.get(content_type, "bin")
         target = self.files_dir / file_id / f"original.{extension}"
         os.replace(part, target)
         detected = media.detect_media_type(target)
@@ -904,7 +953,9 @@ class SandboxState:
             stored.duration = duration
             stored.sources = sources
 
-    def _upload_sources(self, kind: str, target: Path, content_type: str) -> tuple[dict[str, Source], float | None]:
+    def _upload_sources(
+        self, kind: str, target: Path, content_type: str
+    ) -> tuple[dict[str, Source], float | None]:
         if kind == "IMAGE":
             width, height = _image_size(target)
             thumb = target.with_name("thumbnail.png")

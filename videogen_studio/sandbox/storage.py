@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from videogen_studio.sandbox.faults import FaultInjector, FaultRule, FileBody, LoggedRequest, Request, Response
+from videogen_studio.sandbox.faults import (
+    FaultInjector,
+    FaultRule,
+    FileBody,
+    LoggedRequest,
+    Request,
+    Response,
+)
 
 if TYPE_CHECKING:
     from videogen_studio.sandbox.state import SandboxState
@@ -51,12 +58,11 @@ class UrlSigner:
         expires_raw = request.query_value("expires")
         signature = request.query_value("signature")
         if not expires_raw or not signature or not expires_raw.isdigit():
-            return s3_error(403, "AccessDenied", "Query-string authentication requires expires and signature.")
-        if not hmac.compare_digest(signature, self.signature(request.path, int(expires_raw))):
             return s3_error(
-                403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
-                "you provided.",
-            )  # fmt: skip
+                403, "AccessDenied", "Query-string authentication requires expires and signature."
+            )
+        if not hmac.compare_digest(signature, self.signature(request.path, int(expires_raw))):
+            return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match.")
         if time.time() > int(expires_raw):
             return s3_error(403, "AccessDenied", "Request has expired")
         return None
@@ -144,7 +150,9 @@ class StorageOrigin:
         headers = [("Retry-After", str(rule.retry_after))] if rule.retry_after is not None else []
         if rule.body is not None:
             return Response(rule.status, rule.body.encode(), "application/xml", headers)
-        return s3_error(rule.status, codes.get(rule.status, "InternalError"), "Injected sandbox fault.", headers)
+        return s3_error(
+            rule.status, codes.get(rule.status, "InternalError"), "Injected sandbox fault.", headers
+        )
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("Authorization") is not None:
@@ -165,8 +173,9 @@ class StorageOrigin:
             source = self.state.rendition_source(match["id"], match["rendition"])
             if source is None or source.path is None or not source.path.exists():
                 return s3_error(404, "NoSuchKey", "The specified key does not exist.")
-            return self._serve(request, source.path, [("Cache-Control", "private, max-age=3600")],
-                               source.content_type)  # fmt: skip
+            return self._serve(
+                request, source.path, [("Cache-Control", "private, max-age=3600")], source.content_type
+            )
         if match := _UPLOAD_ROUTE.match(request.path):
             if request.method != "PUT":
                 return self._not_allowed("PUT")
@@ -177,8 +186,12 @@ class StorageOrigin:
 
     @staticmethod
     def _not_allowed(allow: str) -> Response:
-        return s3_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
-                        [("Allow", allow)])  # fmt: skip
+        return s3_error(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            [("Allow", allow)],
+        )
 
     def _serve(
         self, request: Request, path: Path, extra: list[tuple[str, str]], content_type: str | None = None

@@ -120,7 +120,9 @@ class ClipPlayer(QWidget):
         self.time_label = QLabel(format_time(0) + " / " + format_time(0))
         self.time_label.setAccessibleName("Playback time")
         self.time_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("00:00:00 / 00:00:00"))
+        self.time_label.setMinimumWidth(
+            self.time_label.fontMetrics().horizontalAdvance("00:00:00 / 00:00:00")
+        )
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.mute_button = self._tool_button(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume), "Mute")
@@ -283,7 +285,7 @@ class ClipPlayer(QWidget):
         super().mouseDoubleClickEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The video widget turns into its own top-level window in fullscreen; keep the shortcuts working there.
+        # In fullscreen the video widget is its own top-level window; keep the shortcuts working there.
         if watched is self._video:
             if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
                 if self._handle_key(event):
@@ -342,7 +344,10 @@ class ClipPlayer(QWidget):
         if status in loaded_states and self._has_source and not self._announced_load:
             self._announced_load = True
             self.loaded.emit()
-        elif status == QMediaPlayer.MediaStatus.InvalidMedia and self._player.error() == QMediaPlayer.Error.NoError:
+        elif (
+            status == QMediaPlayer.MediaStatus.InvalidMedia
+            and self._player.error() == QMediaPlayer.Error.NoError
+        ):
             self._on_error(QMediaPlayer.Error.FormatError, "This file cannot be played.")
         self._update_controls()
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -36,7 +46,7 @@ from .model import Role, gender_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-CARD_WIDTH = 164
+CARD_WIDTH = 160  # the API's thumbnails are 160 px: drawn 1:1 at 100 % scale
 CELL_MARGIN = 6  # around each card; two neighbours give a 12 px gutter
 RADIUS = 10.0
 TEXT_PADDING = 10
@@ -76,7 +86,7 @@ def star_path(center: QPointF, outer: float, inner: float) -> QPainterPath:
 
 
 class PresenterDelegate(QStyledItemDelegate):
-    """Card renderer for `PresenterListModel` rows. Clicking the star flips `FavoriteRole` through the model."""
+    """Card renderer for `PresenterListModel` rows. A click on the star flips `FavoriteRole` via the model."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -292,14 +302,16 @@ class PresenterDelegate(QStyledItemDelegate):
             QEvent.Type.MouseButtonRelease,
             QEvent.Type.MouseButtonDblClick,
         )
-        if event.type() in kinds and isinstance(event, QMouseEvent):
-            if event.button() == Qt.MouseButton.LeftButton and self.star_rect(option).contains(
-                event.position().toPoint()
-            ):
-                # Swallow press and double-click too, so a star click neither selects nor activates the card.
-                if event.type() == QEvent.Type.MouseButtonRelease and index.model() is not None:
-                    index.model().setData(index, not bool(index.data(Role.Favorite)), Role.Favorite)
-                return True
+        if (
+            event.type() in kinds
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+            and self.star_rect(option).contains(event.position().toPoint())
+        ):
+            # Swallow press and double-click too, so a star click neither selects nor activates the card.
+            if event.type() == QEvent.Type.MouseButtonRelease and index.model() is not None:
+                index.model().setData(index, not bool(index.data(Role.Favorite)), Role.Favorite)
+            return True
         return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
 
     def helpEvent(

@@ -40,18 +40,23 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 GENDER_FILTERS = ("ALL", "MALE", "FEMALE", "NEUTRAL")
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 _FIRST_NAMES: dict[str, tuple[str, ...]] = {
-    "FEMALE": (
-        "Amara", "Beatriz", "Chloe", "Daria", "Elena", "Farah", "Grace", "Hana", "Ines", "Julia", "Keiko",
-        "Leila", "Maya", "Nadia", "Olivia", "Priya", "Rosa", "Sofia", "Tara", "Uma", "Vera", "Yara", "Zoe",
+    "FEMALE": _words(
+        """Amara Beatriz Chloe Daria Elena Farah Grace Hana Ines Julia Keiko Leila Maya Nadia Olivia Priya
+        Rosa Sofia Tara Uma Vera Yara Zoe"""
     ),
-    "MALE": (
-        "Adrian", "Bruno", "Caleb", "Daniel", "Emil", "Felix", "Gabriel", "Hugo", "Ivan", "Jonas", "Kenji",
-        "Leo", "Marco", "Nikhil", "Omar", "Pablo", "Rafael", "Samuel", "Tomas", "Victor", "Wei", "Yusuf",
+    "MALE": _words(
+        """Adrian Bruno Caleb Daniel Emil Felix Gabriel Hugo Ivan Jonas Kenji Leo Marco Nikhil Omar Pablo
+        Rafael Samuel Tomas Victor Wei Yusuf"""
     ),
-    "NEUTRAL": (
-        "Alex", "Avery", "Blake", "Casey", "Drew", "Eden", "Finley", "Jordan", "Kai", "Morgan", "Noa",
-        "Quinn", "Reese", "Riley", "Robin", "Rowan", "Sage", "Sky", "Taylor",
+    "NEUTRAL": _words(
+        """Alex Avery Blake Casey Drew Eden Finley Jordan Kai Morgan Noa Quinn Reese Riley Robin Rowan Sage
+        Sky Taylor"""
     ),
 }
 
@@ -70,7 +75,7 @@ def friendly_name(presenter: AvatarPresenter) -> str:
 
 
 def gender_label(gender: str) -> str:
-    """"FEMALE" → "Female"; unknown enum values are shown as they come, title-cased."""
+    """Enum value → label ("FEMALE" → "Female"); unknown values are shown title-cased."""
     return gender.replace("_", " ").strip().title() or "Unspecified"
 
 
@@ -126,7 +131,7 @@ class JsonFavoritesStore:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
                     out.write(payload)
-                # No fsync: this runs on the UI thread, and a rename already keeps the old file or the new one.
+                # No fsync: this runs on the UI thread; the rename alone leaves the old file or the new one.
                 os.replace(tmp, self.path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -153,7 +158,7 @@ class Role(IntEnum):
 
 
 class PresenterListModel(QAbstractListModel):
-    """One row per presenter. Favorites are toggled with `setData(index, bool, FavoriteRole)` or the helpers."""
+    """One row per presenter. Toggle favorites with `setData(index, bool, FavoriteRole)` or the helpers."""
 
     PresenterRole = Role.Presenter
     IdRole = Role.Id

@@ -1,9 +1,9 @@
 """Asynchronous thumbnail loading with a disk cache and an in-memory LRU.
 
-`ThumbnailCache.pixmap(url)` is cheap enough to call from `data()`/`paint()`: it answers from memory or returns
-None and starts a background load; `thumbnailReady(url)` fires when the pixmap arrives. The network is reached
-through an injected coroutine function (the API client's unauthenticated `fetch_public`), so this module stays
-free of HTTP and shares the client's retry and rate-limit budget.
+`ThumbnailCache.pixmap(url)` is cheap enough to call from `data()`/`paint()`: it answers from memory, or
+returns None and starts a background load; `thumbnailReady(url)` fires when the pixmap arrives. The network is
+reached through an injected coroutine function (the API client's unauthenticated `fetch_public`), so this
+module stays free of HTTP and shares the client's retry and rate-limit budget.
 """
 
 from __future__ import annotations
@@ -127,9 +127,9 @@ def _decode_and_store(path: Path, data: bytes) -> QImage:
 class ThumbnailCache(QObject):
     """Loads images by URL: memory LRU → disk cache (sha256 of the URL) → `fetch`.
 
-    At most `max_concurrent` fetches run at once; concurrent requests for one URL share a single task. A failed
-    load is logged and retried once after `retry_delay` seconds; after that the URL stays failed (callers keep
-    showing the placeholder) until `retry_failed()` is called. Nothing here raises into Qt.
+    At most `max_concurrent` fetches run at once; concurrent requests for one URL share a single task. A
+    failed load is logged and retried once after `retry_delay` seconds; after that the URL stays failed
+    (callers keep showing the placeholder) until `retry_failed()` is called. Nothing here raises into Qt.
     """
 
     thumbnailReady = Signal(str)
@@ -182,7 +182,7 @@ class ThumbnailCache(QObject):
         return pixmap
 
     def pixmap(self, url: str) -> QPixmap | None:
-        """The pixmap if it is in memory; otherwise None, and a load starts unless one is running or failed."""
+        """The pixmap if in memory; else None, and a load starts (unless one is running or has failed)."""
         if not url:
             return None
         pixmap = self.cached(url)

@@ -1,0 +1,120 @@
+"""Qt + asyncio plumbing for widget tests.
+
+Two ways to run asyncio code on the Qt event loop (qasync), as the app does:
+
+* async tests (`async def test_…`) run on a fresh `qasync.QEventLoop` per test, installed through
+  pytest-asyncio's `pytest_asyncio_loop_factories` hook below. Await things there; do not call
+  `qtbot.waitUntil`/`waitSignal` (they would nest a second Qt loop inside the running one).
+* sync tests take the `qloop` fixture: a qasync loop that counts as *running* for the whole test
+  (qasync's `already_running` mode), so widgets can create tasks from slots and paint events while
+  `qtbot.waitUntil`/`waitSignal` spin the Qt loop that drives them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterator, Mapping
+
+import httpx
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from videogen_studio.api.models import AvatarPresenter, parse_presenters
+from videogen_studio.sandbox import SandboxServer
+
+
+def _qt_app() -> QApplication:
+    app = QApplication.instance()
+    # pytest-qt's `qapp` reuses this instance; creating it here lets the loop exist before any widget.
+    return app if isinstance(app, QApplication) else QApplication(sys.argv[:1])
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable]:
+    """Async tests under tests/ui run on a qasync loop (one per test), like the app itself."""
+    return {"qasync": lambda: qasync.QEventLoop(_qt_app())}
+
+
+def _drain(app: QApplication, loop: asyncio.AbstractEventLoop, rounds: int = 200) -> None:
+    """Cancel the test's leftover tasks and let Qt deliver their cancellations."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    for _ in range(rounds):
+        if all(task.done() for task in pending):
+            break
+        app.processEvents()
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A qasync loop that is current and running for the whole sync test; closed afterwards."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        pytest.fail("qloop is for sync tests; async tests already run on a qasync loop")
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        _drain(qapp, loop)
+        qapp.aboutToQuit.disconnect(loop._after_run_forever)
+        loop.stop()  # leaves qasync's "running" state; no Qt loop is running, so exit() is a no-op
+        asyncio.events._set_running_loop(None)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+# -- sandbox data over real HTTP ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_presenters(sandbox: SandboxServer) -> list[AvatarPresenter]:
+    """The sandbox's presenter list, fetched the way the API client does (Bearer auth, JSON)."""
+    response = httpx.get(
+        f"{sandbox.base_url}/v1/resources/avatar-presenters",
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    presenters = parse_presenters(response.json())
+    assert presenters, "the sandbox should offer presenters"
+    return presenters
+
+
+class CountingFetch:
+    """An unauthenticated public GET (what the app passes as `fetch`) that records every call it serves."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.active = 0
+        self.max_active = 0
+
+    async def __call__(self, url: str) -> bytes:
+        self.calls.append(url)
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            # One client per call: nothing is left to close when the test's loop goes away.
+            async with httpx.AsyncClient(timeout=20) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+                return response.content
+        finally:
+            self.active -= 1
+
+
+@pytest.fixture
+def counting_fetch() -> CountingFetch:
+    return CountingFetch()
+
+
+@pytest.fixture
+def make_fetch() -> type[CountingFetch]:
+    """For tests that need more than one independent counter."""
+    return CountingFetch

@@ -1,0 +1,117 @@
+"""Builds the QApplication, installs the qasync loop, composes the services and the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import sys
+from dataclasses import dataclass
+
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from . import __version__
+from .paths import AppPaths, app_paths
+from .secrets import SecretStore
+from .settings import load_settings, settings_file
+from .ui.controller import StudioController
+from .ui.gallery.model import JsonFavoritesStore
+from .ui.gallery.thumbnails import ThumbnailCache
+from .ui.main_window import MainWindow
+from .ui.theme import app_icon, apply_theme
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Studio:
+    """The composed app; tests and benchmarks build one with `build_studio()` and drive it."""
+
+    window: MainWindow
+    controller: StudioController
+    thumbnails: ThumbnailCache
+
+
+def configure_logging(paths: AppPaths) -> None:
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        paths.logs / "videogen-studio.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # httpx logs full URLs at INFO; signed URLs carry signatures, so keep them out of the log file.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("VideoGen Studio")
+    app.setApplicationDisplayName("VideoGen Studio")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("VideoGen")
+    app.setDesktopFileName("io.videogen.Studio")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None = None) -> Studio:
+    """Compose settings, secrets, thumbnail cache, window and controller (no network yet)."""
+    paths = (paths or app_paths()).ensure()
+    first_run = not settings_file(paths).exists()
+    settings = load_settings(paths)
+    apply_theme(QApplication.instance(), settings.theme)  # type: ignore[arg-type]
+    qsettings = QSettings(str(paths.config / "ui.ini"), QSettings.Format.IniFormat)
+    secrets = SecretStore(paths.data / "api-key")
+
+    controller_ref: list[StudioController] = []
+
+    async def fetch(url: str) -> bytes:
+        return await controller_ref[0].fetch_public(url)
+
+    thumbnails = ThumbnailCache(fetch, paths.thumbnails)
+    window = MainWindow(
+        thumbnails,
+        JsonFavoritesStore(paths.config / "favorites.json"),
+        qsettings,
+        output_dir=settings.download_dir,
+        default_watermark=settings.default_watermark,
+        default_temporary=settings.temporary_outputs,
+    )
+    controller = StudioController(window, settings, paths, secrets, sandbox_config=sandbox_config)
+    controller_ref.append(controller)
+    if first_run and settings.uses_sandbox:
+        window.banner.show_message(
+            "You are using the offline sandbox: renders are free and stay on this computer. "
+            "Connect your VideoGen account any time.",
+            "info",
+            "Connect account…",
+            controller.open_account_dialog,
+        )
+    return Studio(window, controller, thumbnails)
+
+
+async def _main(studio: Studio) -> None:
+    done = asyncio.Event()
+    studio.controller.finished.connect(done.set)
+    studio.window.show()
+    studio.controller.spawn(studio.controller.start())
+    await done.wait()
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    paths = app_paths().ensure()
+    configure_logging(paths)
+    app = create_application(argv)
+    # The window's closeEvent shuts the session down first and then quits; the app must not quit earlier.
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    studio = build_studio(paths)
+    with loop:
+        loop.run_until_complete(_main(studio))
+    return 0

@@ -1,0 +1,141 @@
+"""SandboxServer: composes state, faults and both listeners (API + storage origin), run in threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+from videogen_studio.sandbox.app import ApiApp
+from videogen_studio.sandbox.faults import FaultInjector, LoggedRequest, SandboxListener
+from videogen_studio.sandbox.state import Account, SandboxConfig, SandboxState
+from videogen_studio.sandbox.storage import StorageOrigin, UrlSigner
+
+
+class SandboxServer:
+    """A local stand-in for api.videogen.io on loopback, with signed URLs served from a second origin."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        assets_dir: Path | None = None,
+        config: SandboxConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        storage_port: int = 0,
+    ) -> None:
+        self.config = config if config is not None else SandboxConfig.demo()
+        if not self.config.accounts:
+            raise ValueError("SandboxConfig.accounts must hold at least one API key")
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self._ports = (port, storage_port)
+        self.faults = FaultInjector()
+        self._signer = UrlSigner()
+        assets = Path(assets_dir) if assets_dir is not None else self.data_dir / "assets"
+        self.state = SandboxState(self.config, self.data_dir, assets, self._signer)
+        self._listeners: list[SandboxListener] = []
+        self._threads: list[threading.Thread] = []
+        self._base_url: str | None = None
+        self._storage_url: str | None = None
+
+    # -- addresses ---------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("SandboxServer is not started")
+        return self._base_url
+
+    @property
+    def storage_url(self) -> str:
+        if self._storage_url is None:
+            raise RuntimeError("SandboxServer is not started")
+        return self._storage_url
+
+    @property
+    def api_key(self) -> str:
+        return next(iter(self.config.accounts))
+
+    @property
+    def request_log(self) -> list[LoggedRequest]:
+        """(method, path, headers, origin) of every request so far; header names are lower-cased."""
+        with self.state.lock:
+            return list(self.state.request_log)
+
+    # -- accounts ----------------------------------------------------------------------------------
+    def add_account(self, key: str, account: Account) -> None:
+        self.state.add_account(key, account)
+
+    def revoke_key(self, key: str) -> None:
+        self.state.revoke_key(key)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._listeners:
+            raise RuntimeError("SandboxServer is already started")
+        api_port, storage_port = self._ports
+        # Storage binds first: hydrated URLs and presenter URLs need its address.
+        storage = SandboxListener(
+            (self.host, storage_port), StorageOrigin(self.state, self.faults, self._signer)
+        )
+        try:
+            api = SandboxListener((self.host, api_port), ApiApp(self.state, self.faults, self.config))
+        except OSError:
+            storage.server_close()
+            raise
+        self._storage_url = f"http://{self.host}:{storage.server_address[1]}"
+        self._base_url = f"http://{self.host}:{api.server_address[1]}"
+        self.state.storage_url = self._storage_url
+        self.state.start()
+        for name, listener in (("api", api), ("storage", storage)):
+            thread = threading.Thread(
+                target=listener.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{name}",
+                daemon=True,
+            )
+            thread.start()
+            self._listeners.append(listener)
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        # shutdown() blocks until serve_forever notices (one poll interval): stop both listeners in parallel.
+        stoppers = [threading.Thread(target=listener.shutdown, daemon=True) for listener in self._listeners]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
+        for listener in self._listeners:
+            listener.server_close()
+            listener.close_connections()  # idle keep-alive connections would otherwise keep answering
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._listeners.clear()
+        self._threads.clear()
+        self.state.stop()
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve_forever(host: str, port: int, data_dir: Path, config: SandboxConfig | None = None) -> None:
+    """Run a sandbox in the foreground (`videogen-studio sandbox --port N`) until Ctrl+C."""
+    server = SandboxServer(data_dir, config=config, host=host, port=port)
+    server.start()
+    print(f"VideoGen sandbox API:     {server.base_url}", flush=True)
+    print(f"VideoGen sandbox storage: {server.storage_url}", flush=True)
+    print(f"API key:                  {server.api_key}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

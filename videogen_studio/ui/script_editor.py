@@ -1,0 +1,812 @@
+"""The script editor: what the presenter says, with which voice, and how the clip is rendered.
+
+A pure view: it never talks to the network. It renders the voices it is given (`set_voices`), the presenter
+the gallery chose (`set_presenter`), and turns the user's input into a `TtsRequest` (voice preview) or a
+`RenderSpec` (render) emitted as signals. The draft (script and options) is saved through an injected
+load/save pair so nothing typed is lost when the app closes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QLocale, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QFont,
+    QHideEvent,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from videogen_studio.api.models import WATERMARK_MODES, PronunciationReplacement, TtsRequest, TtsVoice
+from videogen_studio.pipeline.jobs import RenderSpec
+
+#: Key under which the draft is stored (one JSON string, so any QSettings backend round-trips it unchanged).
+DRAFT_KEY = "script_editor/draft"
+DRAFT_VERSION = 1
+DEFAULT_MAX_CHARS = 5000
+#: Rough speaking rate at speed 1.0, used only for the duration estimate shown to the user.
+CHARS_PER_SECOND = 14.0
+PREVIEW_CHARS = 300
+
+VOICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+LANGUAGE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+WATERMARK_LABELS: dict[str, str] = {
+    "AUTO": "Automatic",
+    "VIDEO_GEN": "VideoGen watermark",
+    "NONE": "No watermark",
+}
+WATERMARK_TOOLTIPS: dict[str, str] = {
+    "AUTO": "Watermark the video unless your account has the Production API add-on.",
+    "VIDEO_GEN": "Always add the VideoGen watermark.",
+    "NONE": "No watermark. Requires the Production API add-on; without it the render fails.",
+}
+
+#: Languages offered as a pronunciation hint even before voices are loaded (ISO-639-1).
+COMMON_SPEECH_LANGUAGES = (
+    "ar", "cs", "da", "de", "el", "en", "es", "fi", "fr", "he", "hi", "hu", "id", "it", "ja", "ko",
+    "ms", "nl", "no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh",
+)  # fmt: skip
+
+DraftLoad = Callable[[str], object]
+DraftSave = Callable[[str, object], None]
+
+
+def language_name(code: str) -> str:
+    """English name of an ISO-639-1 code ("es" -> "Spanish"); the code itself when Qt does not know it."""
+    locale = QLocale(code)
+    if locale.language() in (QLocale.Language.C, QLocale.Language.AnyLanguage) or not code:
+        return code.upper() or "Other"
+    return QLocale.languageToString(locale.language())
+
+
+def voice_label(voice: TtsVoice) -> str:
+    """ "Matilda — American, female" (plus markers for multilingual and deprecated voices)."""
+    details = [voice.accent.strip().capitalize()] if voice.accent and voice.accent.strip() else []
+    details.append(voice.display_gender.lower())
+    text = f"{voice.display_name} — {', '.join(details)}"
+    if voice.supports_all_languages:
+        text += " · any language"
+    if voice.is_deprecated:
+        text += " (deprecated)"
+    return text
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def estimate_seconds(text: str, speed: float) -> float:
+    return len(text) / (CHARS_PER_SECOND * max(speed, 0.01))
+
+
+def format_estimate(seconds: float) -> str:
+    total = max(1, math.ceil(seconds)) if seconds > 0 else 0
+    if total < 60:
+        return f"~{total} s"
+    minutes, secs = divmod(total, 60)
+    return f"~{minutes} min {secs:02d} s"
+
+
+def preview_excerpt(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """The start of the script, cut at a sentence (or else word) boundary near `limit` characters."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    # Prefer ending on a full sentence when one ends in the last third of the window.
+    ends = [m.end() for m in re.finditer(r"[.!?…](\s|$)", head)]
+    if ends and ends[-1] >= limit * 2 // 3:
+        return head[: ends[-1]].strip()
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).strip()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def error_color(widget: QWidget) -> str:
+    """A red that stays readable on both light and dark palettes."""
+    return "#ff6b6b" if widget.palette().color(QPalette.ColorRole.Window).lightness() < 128 else "#c62828"
+
+
+class ScriptEditor(QWidget):
+    """Script text, counters, voice picker, pronunciation and output options; emits preview/render requests.
+
+    Constructor:
+        parent: the usual Qt parent.
+        load/save: draft storage, e.g. ``load=qsettings.value, save=qsettings.setValue``; ``load(key)``
+            returns None when nothing is stored. Without them the draft is not persisted.
+        max_chars: longest script accepted for a render.
+        output_dir: copied into every RenderSpec (see also `set_output_dir`).
+        default_watermark / default_temporary: initial output options when no draft exists.
+    """
+
+    previewRequested = Signal(object)  # TtsRequest
+    renderRequested = Signal(object)  # RenderSpec
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        load: DraftLoad | None = None,
+        save: DraftSave | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        output_dir: str = "",
+        default_watermark: str = "AUTO",
+        default_temporary: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self._load = load
+        self._save = save
+        self._max_chars = max_chars
+        self._output_dir = output_dir
+        self._voices: list[TtsVoice] = []
+        self._voice_by_id: dict[str, TtsVoice] = {}
+        #: Voice remembered from the draft; applied once `set_voices` delivers it.
+        self._wanted_voice_id: str | None = None
+        self._presenter_id: str | None = None
+        self._presenter_name = ""
+        self._presenter_thumbnail_url = ""
+        self._busy_preview = False
+        self._restoring = False
+
+        self._build_ui()
+        self._set_watermark(default_watermark)
+        self.temporary_check.setChecked(default_temporary)
+
+        # Save shortly after the last change rather than on every keystroke.
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(400)
+        self._save_timer.timeout.connect(self.save_draft)
+
+        self._restore_draft()
+        self._connect()
+        self._refresh()
+
+    # ------------------------------------------------------------------ UI construction
+    def _build_ui(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 8)
+        root.setSpacing(8)
+
+        self.presenter_label = QLabel()
+        self.presenter_label.setAccessibleName("Chosen presenter")
+        self.presenter_label.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.presenter_label.font()
+        font.setBold(True)
+        self.presenter_label.setFont(font)
+        root.addWidget(self.presenter_label)
+
+        self.script_edit = QPlainTextEdit()
+        self.script_edit.setAccessibleName("Script")
+        self.script_edit.setAccessibleDescription("The text the presenter will speak")
+        self.script_edit.setPlaceholderText(
+            "Type what the presenter should say, as you would say it aloud.\n\n"
+            "Punctuation sets the pauses: a comma is a short breath, a full stop a longer one. "
+            "Spell out unusual names, or add them under Pronunciation below.\n\n"
+            f"Up to {self._max_chars:,} characters per video."
+        )
+        self.script_edit.setTabChangesFocus(True)
+        self.script_edit.setMinimumHeight(140)
+        root.addWidget(self.script_edit, 1)
+
+        self.counter_label = QLabel()
+        self.counter_label.setAccessibleName("Script length")
+        self.counter_label.setWordWrap(True)
+        root.addWidget(self.counter_label)
+
+        # -- voice
+        voice_box = QGroupBox("Voice")
+        voice_form = QFormLayout(voice_box)
+        voice_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+        self.language_combo = QComboBox()
+        self.language_combo.setAccessibleName("Voice language filter")
+        self.language_combo.setToolTip("Show only voices that speak this language")
+        self.language_combo.addItem("All languages", "")
+        self.show_deprecated_check = QCheckBox("Show deprecated")
+        self.show_deprecated_check.setAccessibleName("Show deprecated voices")
+        self.show_deprecated_check.setToolTip("Deprecated voices still work but may be removed by VideoGen")
+        lang_row = QHBoxLayout()
+        lang_row.addWidget(self.language_combo, 1)
+        lang_row.addWidget(self.show_deprecated_check)
+        voice_form.addRow("&Language:", lang_row)
+        _buddy(voice_form, self.language_combo)
+
+        self.voice_combo = QComboBox()
+        self.voice_combo.setAccessibleName("Voice")
+        self.voice_combo.setModel(QStandardItemModel(self.voice_combo))
+        self.voice_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.voice_combo.setMinimumContentsLength(18)
+        voice_form.addRow("&Voice:", self.voice_combo)
+        _buddy(voice_form, self.voice_combo)
+
+        self.speech_language_combo = QComboBox()
+        self.speech_language_combo.setAccessibleName("Speech language hint")
+        self.speech_language_combo.setToolTip(
+            "Tells the speech engine which language the script is in. Auto detects it from the text."
+        )
+        self._fill_speech_languages(())
+        self.speed_spin = QDoubleSpinBox()
+        self.speed_spin.setAccessibleName("Voice speed")
+        self.speed_spin.setRange(0.5, 2.0)
+        self.speed_spin.setSingleStep(0.05)
+        self.speed_spin.setDecimals(2)
+        self.speed_spin.setValue(1.0)
+        self.speed_spin.setSuffix(" ×")
+        self.speed_spin.setToolTip("Speaking rate: 1.00 × is the voice's natural pace")
+        speech_row = QHBoxLayout()
+        speech_row.addWidget(self.speech_language_combo, 1)
+        speed_label = QLabel("&Speed:")
+        speed_label.setBuddy(self.speed_spin)
+        speech_row.addSpacing(8)
+        speech_row.addWidget(speed_label)
+        speech_row.addWidget(self.speed_spin)
+        voice_form.addRow("Speech l&anguage:", speech_row)
+        _buddy(voice_form, self.speech_language_combo)
+        root.addWidget(voice_box)
+
+        # -- pronunciation
+        pron_box = QGroupBox("Pronunciation")
+        pron_layout = QVBoxLayout(pron_box)
+        table_row = QHBoxLayout()
+        self.replacements_table = QTableWidget(0, 2)
+        self.replacements_table.setAccessibleName("Pronunciation replacements")
+        self.replacements_table.setHorizontalHeaderLabels(["Original", "Replacement"])
+        self.replacements_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.replacements_table.verticalHeader().setVisible(False)
+        self.replacements_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.replacements_table.setToolTip(
+            "Words to say differently, e.g. Original “GIF”, Replacement “jiff”. Both sides are needed."
+        )
+        self.replacements_table.setMinimumHeight(84)
+        self.replacements_table.setMaximumHeight(120)
+        table_row.addWidget(self.replacements_table, 1)
+        buttons = QVBoxLayout()
+        self.add_replacement_button = QPushButton("Add")
+        self.add_replacement_button.setAccessibleName("Add pronunciation replacement")
+        self.add_replacement_button.setToolTip("Add a row: the word as written and how to say it")
+        self.remove_replacement_button = QPushButton("Remove")
+        self.remove_replacement_button.setAccessibleName("Remove pronunciation replacement")
+        self.remove_replacement_button.setToolTip("Remove the selected rows")
+        buttons.addWidget(self.add_replacement_button)
+        buttons.addWidget(self.remove_replacement_button)
+        buttons.addStretch(1)
+        table_row.addLayout(buttons)
+        pron_layout.addLayout(table_row)
+        self.replacements_hint = QLabel()
+        self.replacements_hint.setAccessibleName("Pronunciation replacements problem")
+        self.replacements_hint.setWordWrap(True)
+        self.replacements_hint.hide()
+        pron_layout.addWidget(self.replacements_hint)
+        self.expand_check = QCheckBox("Expand numbers and symbols")
+        self.expand_check.setAccessibleName("Expand numbers and symbols")
+        self.expand_check.setToolTip(
+            "Say numbers, symbols and acronyms as words (for example “$5” as “five dollars”)"
+        )
+        pron_layout.addWidget(self.expand_check)
+        root.addWidget(pron_box)
+
+        # -- output
+        out_box = QGroupBox("Output")
+        out_form = QFormLayout(out_box)
+        self.watermark_combo = QComboBox()
+        self.watermark_combo.setAccessibleName("Watermark")
+        for mode in WATERMARK_MODES:
+            self.watermark_combo.addItem(WATERMARK_LABELS.get(mode, mode), mode)
+            self.watermark_combo.setItemData(
+                self.watermark_combo.count() - 1,
+                WATERMARK_TOOLTIPS.get(mode, ""),
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.temporary_check = QCheckBox("Temporary output")
+        self.temporary_check.setAccessibleName("Temporary output")
+        self.temporary_check.setToolTip(
+            "VideoGen keeps temporary files for at least 24 hours and may archive them after; they are not "
+            "searchable in your library. Your downloaded copy is not affected."
+        )
+        wm_row = QHBoxLayout()
+        wm_row.addWidget(self.watermark_combo, 1)
+        wm_row.addSpacing(8)
+        wm_row.addWidget(self.temporary_check)
+        out_form.addRow("&Watermark:", wm_row)
+        _buddy(out_form, self.watermark_combo)
+        root.addWidget(out_box)
+
+        # -- actions
+        actions = QHBoxLayout()
+        self.validation_label = QLabel()
+        self.validation_label.setAccessibleName("Why Render is unavailable")
+        self.validation_label.setWordWrap(True)
+        self.validation_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        actions.addWidget(self.validation_label, 1)
+        self.preview_button = QPushButton("Preview voice")
+        self.preview_button.setAccessibleName("Preview voice")
+        self.render_button = QPushButton("Render")
+        self.render_button.setAccessibleName("Render video")
+        self.render_button.setDefault(True)
+        render_font = QFont(self.render_button.font())
+        render_font.setBold(True)
+        self.render_button.setFont(render_font)
+        # Both keys: Return on the main block, Enter on the keypad.
+        self._render_shortcuts = [
+            QShortcut(QKeySequence(seq), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            for seq in ("Ctrl+Return", "Ctrl+Enter")
+        ]
+        actions.addWidget(self.preview_button)
+        actions.addWidget(self.render_button)
+        root.addLayout(actions)
+
+    def _connect(self) -> None:
+        self.script_edit.textChanged.connect(self._on_changed)
+        self.language_combo.currentIndexChanged.connect(self._on_language_filter_changed)
+        self.show_deprecated_check.toggled.connect(self._on_show_deprecated)
+        self.voice_combo.currentIndexChanged.connect(self._on_changed)
+        self.speech_language_combo.currentIndexChanged.connect(self._on_changed)
+        self.speed_spin.valueChanged.connect(self._on_changed)
+        self.replacements_table.itemChanged.connect(self._on_changed)
+        self.add_replacement_button.clicked.connect(self.add_replacement_row)
+        self.remove_replacement_button.clicked.connect(self._remove_selected_rows)
+        self.replacements_table.itemSelectionChanged.connect(self._refresh)
+        self.expand_check.toggled.connect(self._on_changed)
+        self.watermark_combo.currentIndexChanged.connect(self._on_watermark_changed)
+        self.temporary_check.toggled.connect(self._on_changed)
+        self.preview_button.clicked.connect(self.request_preview)
+        self.render_button.clicked.connect(self.request_render)
+        for shortcut in self._render_shortcuts:
+            shortcut.activated.connect(self.request_render)
+
+    # ------------------------------------------------------------------ public API
+    def set_voices(self, voices: Sequence[TtsVoice]) -> None:
+        """Replace the voice list. Voices that cannot be used for direct TTS are never offered."""
+        current = self.current_voice_id() or self._wanted_voice_id
+        self._voices = list(voices)
+        self._voice_by_id = {v.voice_id: v for v in self._voices}
+        self._fill_speech_languages(v.language for v in self._voices)
+        self._rebuild_languages()
+        self._rebuild_voices(prefer=current)
+        if self._voices:
+            self._wanted_voice_id = None  # the draft's voice was applied, or is gone for good
+        self._refresh()
+
+    def set_presenter(self, presenter_id: str | None, name: str = "", thumbnail_url: str = "") -> None:
+        self._presenter_id = presenter_id or None
+        self._presenter_name = name if presenter_id else ""
+        self._presenter_thumbnail_url = thumbnail_url if presenter_id else ""
+        self._refresh()
+
+    def set_output_dir(self, path: str) -> None:
+        self._output_dir = path
+
+    def set_busy_preview(self, busy: bool) -> None:
+        self._busy_preview = busy
+        self.preview_button.setText("Previewing…" if busy else "Preview voice")
+        self._refresh()
+
+    def script(self) -> str:
+        """The script as it will be sent: surrounding whitespace removed."""
+        return self.script_edit.toPlainText().strip()
+
+    def set_script(self, text: str) -> None:
+        self.script_edit.setPlainText(text)
+
+    def current_voice_id(self) -> str | None:
+        value = self.voice_combo.currentData(VOICE_ID_ROLE)
+        return value if isinstance(value, str) else None
+
+    def select_voice(self, voice_id: str) -> bool:
+        """Select a voice by id (switching the language filter to All if needed); False if not offered."""
+        index = self.voice_combo.findData(voice_id, VOICE_ID_ROLE)
+        if index < 0 and voice_id in self.offered_voice_ids(all_languages=True):
+            self.language_combo.setCurrentIndex(0)
+            index = self.voice_combo.findData(voice_id, VOICE_ID_ROLE)
+        if index < 0:
+            return False
+        self.voice_combo.setCurrentIndex(index)
+        return True
+
+    def offered_voice_ids(self, *, all_languages: bool = False) -> list[str]:
+        """Voice ids currently in the voice combo (or, with all_languages, under any language filter)."""
+        if all_languages:
+            return [v.voice_id for v in self._offerable()]
+        model = self.voice_combo.model()
+        ids = (model.index(row, 0).data(VOICE_ID_ROLE) for row in range(model.rowCount()))
+        return [i for i in ids if isinstance(i, str)]
+
+    def language_filter(self) -> str | None:
+        """ISO-639-1 code of the voice language filter, None for "All languages"."""
+        value = self.language_combo.currentData()
+        return value or None
+
+    def set_language_filter(self, code: str | None) -> bool:
+        index = self.language_combo.findData(code or "")
+        if index < 0:
+            return False
+        self.language_combo.setCurrentIndex(index)
+        return True
+
+    def speech_language(self) -> str | None:
+        return self.speech_language_combo.currentData() or None
+
+    def set_speech_language(self, code: str | None) -> None:
+        if code and self.speech_language_combo.findData(code) < 0:
+            self.speech_language_combo.addItem(f"{language_name(code)} ({code})", code)
+        self.speech_language_combo.setCurrentIndex(max(0, self.speech_language_combo.findData(code or "")))
+
+    def replacements(self) -> tuple[tuple[str, str], ...]:
+        """Complete rows only (both sides filled), trimmed."""
+        return tuple((o, r) for o, r in self._replacement_rows() if o and r)
+
+    def set_replacements(self, rows: Iterable[tuple[str, str]]) -> None:
+        with QSignalBlocker(self.replacements_table):
+            self.replacements_table.setRowCount(0)
+            for original, replacement in rows:
+                self._append_row(original, replacement)
+        self._on_changed()
+
+    def add_replacement_row(self) -> None:
+        row = self._append_row("", "")
+        self.replacements_table.setCurrentCell(row, 0)
+        self.replacements_table.editItem(self.replacements_table.item(row, 0))
+        self._on_changed()
+
+    def ignored_replacement_rows(self) -> list[int]:
+        """Rows with exactly one side filled in; they are left out of requests."""
+        return [i for i, (o, r) in enumerate(self._replacement_rows()) if bool(o) != bool(r)]
+
+    def watermark_mode(self) -> str:
+        return str(self.watermark_combo.currentData())
+
+    def validation_message(self) -> str | None:
+        """Why Render is unavailable, or None when a render can be requested."""
+        return self._script_problem() or self._other_problem()
+
+    def build_tts_request(self) -> TtsRequest:
+        """The voice preview request: the first ~300 characters with the current voice and options."""
+        return TtsRequest(
+            tts_text=preview_excerpt(self.script()),
+            voice_id=self.current_voice_id(),
+            speech_language_code=self.speech_language(),
+            pronunciation_replacements=tuple(PronunciationReplacement(o, r) for o, r in self.replacements()),
+            auto_expand_pronunciation_replacements=self.expand_check.isChecked(),
+            voice_speed=round(self.speed_spin.value(), 2),
+            # A preview is throwaway audio: no need for the service to keep or index it.
+            is_output_temporary=True,
+        )
+
+    def build_render_spec(self) -> RenderSpec:
+        return RenderSpec(
+            presenter_id=self._presenter_id or "",
+            script=self.script(),
+            voice_id=self.current_voice_id(),
+            presenter_name=self._presenter_name,
+            presenter_thumbnail_url=self._presenter_thumbnail_url,
+            language_code=self.speech_language(),
+            voice_speed=round(self.speed_spin.value(), 2),
+            replacements=self.replacements(),
+            auto_expand=self.expand_check.isChecked(),
+            watermark_mode=self.watermark_mode(),
+            temporary=self.temporary_check.isChecked(),
+            output_dir=self._output_dir,
+        )
+
+    def request_preview(self) -> None:
+        if self._preview_problem() is None:
+            self.previewRequested.emit(self.build_tts_request())
+
+    def request_render(self) -> None:
+        if self.validation_message() is None:
+            self.save_draft()
+            self.renderRequested.emit(self.build_render_spec())
+
+    def save_draft(self) -> None:
+        """Write the draft now (normally it is written 0.4 s after the last change)."""
+        self._save_timer.stop()
+        if self._save is None:
+            return
+        draft = {
+            "v": DRAFT_VERSION,
+            "script": self.script_edit.toPlainText(),
+            "voice_id": self.current_voice_id() or self._wanted_voice_id,
+            "language_filter": self.language_filter(),
+            "show_deprecated": self.show_deprecated_check.isChecked(),
+            "speech_language": self.speech_language(),
+            "speed": round(self.speed_spin.value(), 2),
+            # Keep half-typed rows too: the draft preserves what was typed, requests ignore them.
+            "replacements": [list(row) for row in self._replacement_rows() if any(row)],
+            "auto_expand": self.expand_check.isChecked(),
+            "watermark": self.watermark_mode(),
+            "temporary": self.temporary_check.isChecked(),
+        }
+        self._save(DRAFT_KEY, json.dumps(draft, ensure_ascii=False))
+
+    # ------------------------------------------------------------------ events
+    def hideEvent(self, event: QHideEvent) -> None:
+        # The window is closing or the dock is hidden: don't wait for the debounce timer.
+        if self._save_timer.isActive():
+            self.save_draft()
+        super().hideEvent(event)
+
+    # ------------------------------------------------------------------ internals
+    def _on_changed(self, *_: object) -> None:
+        if self._restoring:
+            return
+        self._refresh()
+        if self._save is not None:
+            self._save_timer.start()
+
+    def _on_watermark_changed(self, *_: object) -> None:
+        self.watermark_combo.setToolTip(WATERMARK_TOOLTIPS.get(self.watermark_mode(), ""))
+        self._on_changed()
+
+    def _on_language_filter_changed(self, *_: object) -> None:
+        self._rebuild_voices(prefer=self.current_voice_id() or self._wanted_voice_id)
+        self._on_changed()
+
+    def _on_show_deprecated(self, *_: object) -> None:
+        current = self.current_voice_id() or self._wanted_voice_id
+        self._rebuild_languages()
+        self._rebuild_voices(prefer=current)
+        self._on_changed()
+
+    def _offerable(self) -> list[TtsVoice]:
+        show_deprecated = self.show_deprecated_check.isChecked()
+        return [
+            v
+            for v in self._voices
+            if v.supports_direct_tool_execution and (show_deprecated or not v.is_deprecated)
+        ]
+
+    def _rebuild_languages(self) -> None:
+        current = self.language_filter() or ""
+        codes = sorted({v.language for v in self._offerable()}, key=language_name)
+        with QSignalBlocker(self.language_combo):
+            self.language_combo.clear()
+            self.language_combo.addItem("All languages", "")
+            for code in codes:
+                self.language_combo.addItem(language_name(code), code)
+            self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(current)))
+
+    def _rebuild_voices(self, prefer: str | None) -> None:
+        language = self.language_filter()
+        voices = self._offerable()
+        model = self.voice_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        with QSignalBlocker(self.voice_combo):
+            model.clear()
+            if language is None:
+                # Grouped under a header per language; each voice appears once, under its own language.
+                groups: dict[str, list[TtsVoice]] = {}
+                for voice in voices:
+                    groups.setdefault(voice.language, []).append(voice)
+                for code in sorted(groups, key=language_name):
+                    model.appendRow(_header_item(language_name(code)))
+                    for voice in sorted(groups[code], key=lambda v: v.display_name.lower()):
+                        model.appendRow(_voice_item(voice))
+            else:
+                matching = [v for v in voices if v.language == language or v.supports_all_languages]
+                # Native speakers first, then voices that speak every language.
+                matching.sort(key=lambda v: (v.language != language, v.display_name.lower()))
+                for voice in matching:
+                    model.appendRow(_voice_item(voice))
+            index = self.voice_combo.findData(prefer, VOICE_ID_ROLE) if prefer else -1
+            if index < 0:
+                index = next(
+                    (row for row in range(model.rowCount()) if model.item(row).data(VOICE_ID_ROLE)), -1
+                )
+            self.voice_combo.setCurrentIndex(index)
+        if prefer and self.current_voice_id() == prefer:
+            self._wanted_voice_id = None
+        voice = self._voice_by_id.get(self.current_voice_id() or "")
+        self.voice_combo.setToolTip(voice.description or "" if voice else "")
+
+    def _fill_speech_languages(self, extra: Iterable[str]) -> None:
+        current = self.speech_language_combo.currentData() or ""
+        codes = sorted(
+            set(COMMON_SPEECH_LANGUAGES) | {c for c in extra if c and c != "und"}, key=language_name
+        )
+        with QSignalBlocker(self.speech_language_combo):
+            self.speech_language_combo.clear()
+            self.speech_language_combo.addItem("Auto", "")
+            for code in codes:
+                self.speech_language_combo.addItem(f"{language_name(code)} ({code})", code)
+            self.speech_language_combo.setCurrentIndex(max(0, self.speech_language_combo.findData(current)))
+
+    def _set_watermark(self, mode: str) -> None:
+        index = self.watermark_combo.findData(mode)
+        self.watermark_combo.setCurrentIndex(max(0, index))
+        self.watermark_combo.setToolTip(WATERMARK_TOOLTIPS.get(self.watermark_mode(), ""))
+
+    def _append_row(self, original: str, replacement: str) -> int:
+        row = self.replacements_table.rowCount()
+        self.replacements_table.insertRow(row)
+        self.replacements_table.setItem(row, 0, QTableWidgetItem(original))
+        self.replacements_table.setItem(row, 1, QTableWidgetItem(replacement))
+        return row
+
+    def _remove_selected_rows(self) -> None:
+        rows = {index.row() for index in self.replacements_table.selectionModel().selectedRows()}
+        if not rows and self.replacements_table.currentRow() >= 0:
+            rows = {self.replacements_table.currentRow()}
+        for row in sorted(rows, reverse=True):
+            self.replacements_table.removeRow(row)
+        self._on_changed()
+
+    def _replacement_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for row in range(self.replacements_table.rowCount()):
+            cells = [self.replacements_table.item(row, col) for col in (0, 1)]
+            original, replacement = (c.text().strip() if c is not None else "" for c in cells)
+            rows.append((original, replacement))
+        return rows
+
+    def _script_problem(self) -> str | None:
+        text = self.script()
+        if not text:
+            return "Type a script for the presenter to say."
+        if len(text) > self._max_chars:
+            over = len(text) - self._max_chars
+            return (
+                f"The script is too long: {len(text):,} of {self._max_chars:,} characters. "
+                f"Remove {_plural(over, 'character')}."
+            )
+        return None
+
+    def _other_problem(self) -> str | None:
+        if self.current_voice_id() is None:
+            return "Choose a voice." if self._voices else "No voices available yet."
+        if not self._presenter_id:
+            return "Choose a presenter in the gallery."
+        return None
+
+    def _preview_problem(self) -> str | None:
+        if self._busy_preview:
+            return "A preview is already being made."
+        if not self.script():
+            return "Type a script to preview."
+        if self.current_voice_id() is None:
+            return "Choose a voice to preview."
+        return None
+
+    def _refresh(self) -> None:
+        text = self.script()
+        speed = self.speed_spin.value()
+        counts = (
+            f"{_plural(len(text), 'character')} · {_plural(count_words(text), 'word')} · "
+            f"{format_estimate(estimate_seconds(text, speed))}"
+        )
+        script_problem = self._script_problem()
+        red = f"color: {error_color(self)};"
+        self.counter_label.setText(f"{counts} — {script_problem}" if script_problem else counts)
+        self.counter_label.setStyleSheet(red if script_problem else "")
+        self.counter_label.setProperty("invalid", script_problem is not None)
+
+        if self._presenter_id:
+            self.presenter_label.setText(f"Presenter: {self._presenter_name or self._presenter_id}")
+        else:
+            self.presenter_label.setText("No presenter chosen — pick one in the gallery")
+
+        ignored = self.ignored_replacement_rows()
+        if ignored:
+            rows = ", ".join(str(i + 1) for i in ignored)
+            self.replacements_hint.setText(
+                f"{'Row' if len(ignored) == 1 else 'Rows'} {rows} will be ignored: fill in both "
+                "Original and Replacement."
+            )
+            self.replacements_hint.setStyleSheet(red)
+        self.replacements_hint.setVisible(bool(ignored))
+        self.remove_replacement_button.setEnabled(self.replacements_table.rowCount() > 0)
+
+        problem = self.validation_message()
+        self.render_button.setEnabled(problem is None)
+        self.render_button.setToolTip(problem or "Render the video (Ctrl+Enter)")
+        # The counter already shows script problems; next to the button go the others (presenter, voice).
+        self.validation_label.setText(self._other_problem() or "")
+
+        preview_problem = self._preview_problem()
+        self.preview_button.setEnabled(preview_problem is None)
+        self.preview_button.setToolTip(
+            "Hear the first sentences with this voice" if preview_problem is None else preview_problem
+        )
+
+    def _restore_draft(self) -> None:
+        if self._load is None:
+            return
+        try:
+            raw = self._load(DRAFT_KEY)
+            draft: Any = json.loads(raw) if isinstance(raw, str | bytes) else None
+        except (ValueError, TypeError):
+            draft = None  # a corrupt draft is not worth an error dialog; start clean
+        if not isinstance(draft, dict):
+            return
+        self._restoring = True
+        try:
+            if isinstance(draft.get("script"), str):
+                self.script_edit.setPlainText(draft["script"])
+            self.show_deprecated_check.setChecked(bool(draft.get("show_deprecated", False)))
+            if isinstance(draft.get("speech_language"), str):
+                self.set_speech_language(draft["speech_language"])
+            speed = draft.get("speed")
+            if isinstance(speed, int | float) and not isinstance(speed, bool):
+                self.speed_spin.setValue(float(speed))
+            rows = draft.get("replacements")
+            if isinstance(rows, list):
+                for row in rows:
+                    if isinstance(row, list) and len(row) == 2 and all(isinstance(c, str) for c in row):
+                        self._append_row(row[0], row[1])
+            self.expand_check.setChecked(bool(draft.get("auto_expand", False)))
+            if isinstance(draft.get("watermark"), str):
+                self._set_watermark(draft["watermark"])
+            self.temporary_check.setChecked(bool(draft.get("temporary", self.temporary_check.isChecked())))
+            if isinstance(draft.get("voice_id"), str):
+                self._wanted_voice_id = draft["voice_id"]
+            if isinstance(draft.get("language_filter"), str):
+                # Languages are known only after set_voices; remember the filter as a one-entry list.
+                code = draft["language_filter"]
+                self.language_combo.addItem(language_name(code), code)
+                self.language_combo.setCurrentIndex(self.language_combo.count() - 1)
+        finally:
+            self._restoring = False
+
+
+def _buddy(form: QFormLayout, field: QWidget) -> None:
+    """Make the form's label for `field` its buddy so the &-mnemonic focuses the field."""
+    for row in range(form.rowCount()):
+        label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label_item is None or field_item is None:
+            continue
+        label = label_item.widget()
+        layout = field_item.layout()
+        inner = field_item.widget() or (layout.itemAt(0).widget() if layout and layout.count() else None)
+        if isinstance(label, QLabel) and inner is field:
+            label.setBuddy(field)
+
+
+def _header_item(text: str) -> QStandardItem:
+    item = QStandardItem(text)
+    item.setFlags(Qt.ItemFlag.NoItemFlags)  # a group title, not a choice
+    font = item.font()
+    font.setBold(True)
+    item.setFont(font)
+    item.setAccessibleText(f"{text} voices")
+    return item
+
+
+def _voice_item(voice: TtsVoice) -> QStandardItem:
+    item = QStandardItem(voice_label(voice))
+    item.setData(voice.voice_id, VOICE_ID_ROLE)
+    item.setData(voice.language, LANGUAGE_ROLE)
+    if voice.description:
+        item.setToolTip(voice.description)
+    item.setAccessibleText(voice_label(voice))
+    return item
