@@ -26,7 +26,6 @@ from videogen_studio.sandbox import FaultRule, SandboxServer
 TTS = "/v1/tools/text-to-speech"
 AVATAR = "/v1/tools/generate-avatar"
 SCRIPT = "Hello and welcome to the quarterly update from the studio team."
-LONG_SCRIPT = " ".join(["Our numbers grew again this quarter thanks to every one of you."] * 9)
 WAIT_S = 60.0  # hang guard only
 
 #: `async with session() as (queue, store):` is one run of the app, from start to quit.
@@ -128,9 +127,9 @@ async def test_restart_while_downloading_resumes_the_partial_file(
     presenter_id: str,
 ) -> None:
     # Pace the first download so the app can be stopped with part of the file on disk.
-    sandbox.faults.add(FaultRule(kind="slow", origin="storage", path=r"/download$", bytes_per_second=400_000))
+    sandbox.faults.add(FaultRule(kind="slow", origin="storage", path=r"/download$", bytes_per_second=100_000))
     async with app_session() as (queue, store):
-        job = queue.submit(spec(presenter_id, LONG_SCRIPT))
+        job = queue.submit(spec(presenter_id))
         partial = await wait_job(
             queue, job.job_id, lambda j: j.state is JobState.DOWNLOADING and j.stage_progress > 0
         )

@@ -244,22 +244,26 @@ class JobRunner:
         changes: dict[str, object] = {}
         field_name, execution_id = _active_execution(job)
         if execution_id is not None and field_name is not None:
-            keep_id = False
+            refused: VideoGenError | None = None
             try:
                 await self.client.cancel_execution(execution_id)
                 self.stats["cancel_requests"] += 1
-                try:
-                    # If it finished before the cancel arrived, keep the id: Retry then uses the paid result.
-                    keep_id = (await self.client.get_execution(execution_id)).status == models.SUCCEEDED
-                except VideoGenError:
-                    keep_id = False
             except VideoGenError as exc:
-                keep_id = True  # it may still be running; Retry will poll it instead of paying again
-                changes["error_message"] = f"Cancelled here, but VideoGen did not confirm it: {exc.message}"
-                changes["error_hint"] = exc.hint
-                changes["error_code"] = exc.code
-            if not keep_id:
-                changes[field_name] = None  # Retry must start this step afresh, not poll a cancelled run
+                refused = exc  # e.g. 409: it had already finished
+            try:
+                status: str | None = (await self.client.get_execution(execution_id)).status
+            except VideoGenError:
+                status = None
+            if status == models.SUCCEEDED:
+                pass  # it finished first: keep the id, so Retry collects the paid result without paying again
+            elif refused is None or status in (models.FAILED, models.CANCELLED):
+                changes[field_name] = None  # Retry must run this step afresh, not poll a dead execution
+            else:
+                # Maybe still running: keep the id, so Retry polls it rather than paying for another.
+                message = f"Cancelled here, but VideoGen did not confirm it: {refused.message}"
+                changes["error_message"] = message
+                changes["error_hint"] = refused.hint
+                changes["error_code"] = refused.code
         self._save(job.advance(JobState.CANCELLED, **changes))
         return self.job
 

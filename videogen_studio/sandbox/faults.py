@@ -275,11 +275,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "VideoGenSandbox/1.0"
-    sys_version = ""
     timeout = 120  # idle keep-alive connections are dropped after this many seconds
     # Headers and body go out in separate writes; with Nagle on, the body waits for the client's delayed ACK.
     disable_nagle_algorithm = True
     server: SandboxListener
+
+    def version_string(self) -> str:
+        return self.server_version  # no trailing " Python/x.y" (or stray space) in the Server header
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: no stderr line per request

@@ -9,6 +9,7 @@ runs on two daemon worker threads, outside the lock. Routes in app.py validate r
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import math
 import os
@@ -410,8 +411,6 @@ def _image_size(path: Path) -> tuple[int, int]:
 
 def _video_frame(path: Path) -> tuple[bytes, int, int]:
     """First video frame as PNG plus the stream's dimensions (thumbnail for VIDEO files)."""
-    import io
-
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
@@ -460,7 +459,8 @@ class SandboxState:
             worker.start()
             self._workers.append(worker)
 
-    def stop(self, join_timeout_s: float = 5.0) -> None:
+    def stop(self, join_timeout_s: float = 1.0) -> None:
+        """Cancel timers and stop the workers; a render still running finishes on its daemon thread."""
         with self.lock:
             self._stopped = True
             for execution in self.executions.values():

@@ -1,0 +1,178 @@
+"""The whole app, as a user drives it, against the sandbox over loopback HTTP (offscreen Qt, qasync loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import av
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from videogen_studio.app import Studio, build_studio
+from videogen_studio.paths import app_paths
+from videogen_studio.pipeline.jobs import JobState
+from videogen_studio.sandbox import Account, SandboxConfig, SandboxServer
+from videogen_studio.secrets import SecretStore
+from videogen_studio.settings import Settings, save_settings
+
+SCRIPT = "Hello! This is a short test of the whole studio, from script to finished clip."
+
+
+async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def close(studio: Studio) -> None:
+    finished = asyncio.Event()
+    studio.controller.finished.connect(finished.set)
+    studio.window.close()
+    await asyncio.wait_for(finished.wait(), 30)
+
+
+@pytest.fixture
+async def offline_studio(qapp: object) -> AsyncIterator[Studio]:
+    """The app as first started: offline sandbox (fast timings), nothing configured."""
+    studio = build_studio(app_paths(), sandbox_config=SandboxConfig.fast())
+    ready = asyncio.Event()
+    studio.controller.ready.connect(ready.set)
+    studio.window.show()
+    studio.controller.spawn(studio.controller.start())
+    await asyncio.wait_for(ready.wait(), 60)
+    yield studio
+    if studio.controller.session is not None:
+        await close(studio)
+
+
+def probe_seconds(path: Path) -> float:
+    with av.open(str(path)) as container:
+        assert container.duration is not None
+        return container.duration / 1_000_000
+
+
+async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
+    w, controller = offline_studio.window, offline_studio.controller
+    assert controller.session is not None and controller.session.offline
+    assert "Offline sandbox" in w.mode_label.text()
+    assert w.banner.isVisible() and "offline sandbox" in w.banner.text()  # first-run hint, not an error
+
+    # Pick a presenter in the gallery: the editor learns it.
+    presenter_id = list(controller.presenters)[3]
+    assert w.gallery.select_presenter(presenter_id)
+    assert w.editor.build_render_spec().presenter_id == presenter_id
+
+    # Type the script with the keyboard.
+    w.editor.script_edit.setFocus()
+    QTest.keyClicks(w.editor.script_edit, SCRIPT)
+    assert w.editor.script() == SCRIPT
+    assert w.editor.validation_message() is None
+
+    # Preview the voice: real TTS through the sandbox, played by the embedded player.
+    durations: list[int] = []
+    w.player.durationChanged.connect(durations.append)
+    w.editor.request_preview()
+    await until(lambda: durations and durations[-1] > 0, what="the voice preview to load")
+    assert "preview-" in w.player.source().toLocalFile()
+
+    # Render with Ctrl+Return from the script editor (shortcuts need the active window).
+    w.activateWindow()
+    await until(w.isActiveWindow, what="window activation")
+    w.editor.script_edit.setFocus()
+    await until(w.editor.script_edit.hasFocus, what="focus in the script")
+    QTest.keyClick(w.editor.script_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    queue = controller.session.queue
+    await until(lambda: len(queue.jobs()) == 1, what="the job to be queued")
+    assert w.queue_panel.model.rowCount() == 1
+    await until(lambda: queue.jobs()[0].state.is_terminal, timeout=90, what="the render to finish")
+    job = queue.jobs()[0]
+    assert job.state == JobState.DONE, job.error_message
+    assert job.output_path and Path(job.output_path).exists()
+    assert w.queue_panel.model.job_at(0).state == JobState.DONE  # type: ignore[union-attr]
+
+    # Play it from the queue: the player reports the clip's real duration.
+    durations.clear()
+    w.queue_panel.select_job(job.job_id)
+    w.queue_panel.playRequested.emit(Path(job.output_path))
+    await until(lambda: durations and durations[-1] > 0, what="the clip to load")
+    assert abs(durations[-1] / 1000 - probe_seconds(Path(job.output_path))) < 0.2
+    assert w.player.source().toLocalFile() == job.output_path
+    # One paid submission per step, no more.
+    log = controller.session.sandbox.request_log  # type: ignore[union-attr]
+    assert sum(1 for r in log if r.method == "POST" and r.path == "/v1/tools/generate-avatar") == 1
+
+
+async def test_cancel_from_the_queue(offline_studio: Studio) -> None:
+    w, controller = offline_studio.window, offline_studio.controller
+    assert controller.session is not None
+    sandbox: SandboxServer = controller.session.sandbox  # type: ignore[assignment]
+    sandbox.config.avatar_running_s = 30.0  # long enough to cancel mid-render
+    w.gallery.select_presenter(next(iter(controller.presenters)))
+    w.editor.set_script(SCRIPT)
+    w.editor.request_render()
+    queue = controller.session.queue
+    await until(
+        lambda: queue.jobs() and queue.jobs()[0].state == JobState.AVATAR_RUNNING, what="avatar render"
+    )
+    job_id = queue.jobs()[0].job_id
+    w.queue_panel.cancelRequested.emit(job_id)
+    await until(lambda: queue.get(job_id).state == JobState.CANCELLED, what="cancellation")  # type: ignore[union-attr]
+    assert any(r.path.endswith("/cancel") for r in sandbox.request_log)
+
+
+async def test_revoked_key_shows_what_to_do(qapp: object, sandbox: SandboxServer) -> None:
+    paths = app_paths().ensure()
+    save_settings(paths, Settings(base_url=sandbox.base_url, download_dir=str(paths.downloads)))
+    sandbox.add_account("vg_key_revoked_soon", Account())
+    sandbox.revoke_key("vg_key_revoked_soon")
+    SecretStore(paths.data / "api-key").save("vg_key_revoked_soon")
+    studio = build_studio(paths)
+    studio.window.show()
+    await studio.controller.start()
+    w = studio.window
+    assert w.banner.isVisible() and w.banner.level == "error"
+    assert "invalid or has been revoked" in w.banner.text()
+    assert "Account" in w.banner.text() or "API key" in w.banner.text()
+    assert "vg_key_revoked_soon" not in w.banner.text()
+    await close(studio)
+
+
+async def test_no_credits_fails_the_job_with_a_hint(qapp: object, sandbox: SandboxServer) -> None:
+    paths = app_paths().ensure()
+    save_settings(paths, Settings(base_url=sandbox.base_url, download_dir=str(paths.downloads)))
+    sandbox.add_account("vg_key_two_credits", Account(credits=1))
+    SecretStore(paths.data / "api-key").save("vg_key_two_credits")
+    studio = build_studio(paths)
+    ready = asyncio.Event()
+    studio.controller.ready.connect(ready.set)
+    studio.window.show()
+    studio.controller.spawn(studio.controller.start())
+    await asyncio.wait_for(ready.wait(), 60)
+    w, controller = studio.window, studio.controller
+    assert "127.0.0.1" in w.mode_label.text()
+    w.gallery.select_presenter(next(iter(controller.presenters)))
+    w.editor.set_script(SCRIPT)
+    w.editor.request_render()  # TTS takes the only credit; the avatar step has none left
+    queue = controller.session.queue  # type: ignore[union-attr]
+    await until(lambda: queue.jobs() and queue.jobs()[0].state.is_terminal, what="the job to fail")
+    job = queue.jobs()[0]
+    assert job.state == JobState.FAILED and job.audio_file_id  # the paid speech is kept for a retry
+    assert "credit" in (job.error_message or "").lower() and "Add credits" in (job.error_hint or "")
+    w.queue_panel.select_job(job.job_id)
+    assert "Add credits" in w.queue_panel.error_hint_label.text()
+    assert w.queue_panel.error_message_label.text()
+    # Top up and retry: only the avatar step is submitted again.
+    sandbox.add_account("vg_key_two_credits", Account(credits=100))
+    w.queue_panel.retryRequested.emit(job.job_id, False)
+    await until(lambda: queue.get(job.job_id).state == JobState.DONE, what="the retried job")  # type: ignore[union-attr]
+    tts_posts = [
+        r for r in sandbox.request_log if r.method == "POST" and r.path == "/v1/tools/text-to-speech"
+    ]
+    assert len(tts_posts) == 1
+    await close(studio)
