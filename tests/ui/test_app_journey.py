@@ -81,12 +81,9 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     await until(lambda: durations and durations[-1] > 0, what="the voice preview to load")
     assert "preview-" in w.player.source().toLocalFile()
 
-    # Render with Ctrl+Return from the script editor (shortcuts need the active window).
-    w.activateWindow()
-    await until(w.isActiveWindow, what="window activation")
-    w.editor.script_edit.setFocus()
-    await until(w.editor.script_edit.hasFocus, what="focus in the script")
-    QTest.keyClick(w.editor.script_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    # Click Render (the Ctrl+Return shortcut is covered by the editor's own tests; shortcuts depend on
+    # window activation, which offscreen runs grant unreliably when other windows exist).
+    QTest.mouseClick(w.editor.render_button, Qt.MouseButton.LeftButton)
     queue = controller.session.queue
     await until(lambda: len(queue.jobs()) == 1, what="the job to be queued")
     assert w.queue_panel.model.rowCount() == 1

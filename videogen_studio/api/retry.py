@@ -111,6 +111,10 @@ class RateLimiter:
         """`listener(group, seconds)` is called whenever requests start waiting for a rate limit."""
         self._listeners.append(listener)
 
+    def remove_wait_listener(self, listener: WaitListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def state(self, group: str) -> GroupState:
         return self._groups.setdefault(group, GroupState())
 

@@ -45,7 +45,10 @@ Listener = Callable[[JobEvent], None]
 class RenderQueue:
     """Schedules render jobs. Create, `await start()`, `submit()`..., and `await aclose()` when done.
 
-    The client and the store belong to the caller, who closes them after `aclose()`.
+    Call everything from the event loop thread. The client and the store belong to the caller, who closes
+    them after `aclose()`. `stats` counts: polls (GET execution calls), tts_submits, avatar_submits,
+    downloads, cancel_requests, jobs_done / jobs_failed / jobs_cancelled, and per rate-limit group
+    rate_limit_waits_<group> / rate_limit_wait_ms_<group>.
     """
 
     #: How long `aclose()` lets a paid POST in flight finish, so its execution id is saved, not lost.
@@ -109,6 +112,7 @@ class RenderQueue:
         """Stop all work. Unfinished jobs stay persisted where they are and resume on the next start()."""
         self._closing = True
         self._started = False
+        self.client.limiter.remove_wait_listener(self._on_rate_limit_wait)
         tasks = list(self._tasks.values())
         for runner in list(self._runners.values()):
             runner.request_stop("shutdown")
