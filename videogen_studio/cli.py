@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run_async(command, args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `videogen-studio presenters | head`: the reader left; that is not an error.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at interpreter exit
+        return 0
 
 
 def _serve_sandbox(args: argparse.Namespace) -> int:
@@ -147,6 +152,19 @@ async def _render(session: object, settings: Settings, args: argparse.Namespace)
     if not script.strip():
         print("error: the script is empty; write something for the presenter to say.", file=sys.stderr)
         return 2
+    # Check the ids before anything is paid for: a bad presenter would otherwise fail after the speech step.
+    presenters = {p.avatar_presenter_id for p in await session.client.list_presenters()}
+    if args.presenter not in presenters:
+        hint = "see `videogen-studio presenters`"
+        print(f"error: unknown presenter {args.presenter!r}; {hint}.", file=sys.stderr)
+        return 2
+    if args.voice:
+        voices = {v.voice_id: v for v in await session.client.list_voices(include_deprecated=True)}
+        voice = voices.get(args.voice)
+        if voice is None or not voice.supports_direct_tool_execution:
+            problem = "unknown voice" if voice is None else "voice cannot be used for text-to-speech"
+            print(f"error: {problem} {args.voice!r}; see `videogen-studio voices`.", file=sys.stderr)
+            return 2
     spec = RenderSpec(
         presenter_id=args.presenter,
         script=script,
