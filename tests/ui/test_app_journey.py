@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from videogen_studio.app import Studio, build_studio
 from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.jobs import JobState
-from videogen_studio.sandbox import Account, SandboxConfig, SandboxServer
+from videogen_studio.sandbox import Account, FaultRule, SandboxConfig, SandboxServer
 from videogen_studio.secrets import SecretStore
 from videogen_studio.settings import Settings, save_settings
 
@@ -173,3 +173,20 @@ async def test_no_credits_fails_the_job_with_a_hint(qapp: object, sandbox: Sandb
     ]
     assert len(tts_posts) == 1
     await close(studio)
+
+
+async def test_rate_limit_wait_shows_a_countdown(offline_studio: Studio) -> None:
+    w, controller = offline_studio.window, offline_studio.controller
+    assert controller.session is not None
+    sandbox: SandboxServer = controller.session.sandbox  # type: ignore[assignment]
+    sandbox.faults.add(
+        FaultRule(kind="status", status=429, retry_after=2, path="^/v1/resources/avatar-presenters$")
+    )
+    countdowns: list[str] = []
+    reload = controller.spawn(controller.load_catalog())
+    await until(lambda: w.rate_label.isVisible(), what="the rate-limit countdown")
+    countdowns.append(w.rate_label.text())
+    await reload
+    assert "resuming in" in countdowns[0] and any(ch.isdigit() for ch in countdowns[0])
+    await until(lambda: not w.rate_label.isVisible(), what="the countdown to end")
+    assert len(controller.presenters) >= 24  # the reload went through after waiting
