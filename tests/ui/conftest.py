@@ -13,6 +13,7 @@ Two ways to run asyncio code on the Qt event loop (qasync), as the app does:
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Callable, Iterator, Mapping
 
@@ -34,6 +35,19 @@ def _qt_app() -> QApplication:
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Callable]:
     """Async tests under tests/ui run on a qasync loop (one per test), like the app itself."""
     return {"qasync": lambda: qasync.QEventLoop(_qt_app())}
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """After each test, run pending deleteLater()s and collect reference cycles here, on the GUI thread.
+
+    A closed qasync loop leaves QObjects (its timer and signaller) in reference cycles. Left alone, the cyclic
+    GC may free them later from whichever thread allocates next (a thread-pool worker, a sandbox thread),
+    and destroying Qt objects off the GUI thread can crash the process.
+    """
+    yield
+    qapp.processEvents()
+    gc.collect()
 
 
 def _drain(app: QApplication, loop: asyncio.AbstractEventLoop, rounds: int = 200) -> None:

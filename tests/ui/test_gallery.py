@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,13 @@ from videogen_studio.ui.gallery.model import (
 from videogen_studio.ui.gallery.thumbnails import ThumbnailCache, cache_file_name, placeholder_pixmap
 from videogen_studio.ui.gallery.view import PresenterGallery
 
-Role = PresenterListModel
+Role = PresenterListModel  # the role constants live on the model class
 
 # Pixmaps (decorations, placeholders) need a QApplication even in the model-only tests.
 pytestmark = pytest.mark.usefixtures("qapp")
 
 
-def _proxy_for(presenters: list[AvatarPresenter], favorites: set[str] = frozenset()) -> PresenterFilterProxy:  # type: ignore[assignment]
+def _proxy_for(presenters: list[AvatarPresenter], favorites: Iterable[str] = ()) -> PresenterFilterProxy:
     model = PresenterListModel(MemoryFavoritesStore(favorites))
     model.set_presenters(presenters)
     proxy = PresenterFilterProxy()
@@ -60,7 +61,9 @@ def test_model_rows_mirror_the_sandbox_presenters(sandbox_presenters: list[Avata
         assert index.data(Role.GenderRole) == presenter.displayable_gender
         assert index.data(Role.FavoriteRole) is False
         name = friendly_name(presenter)
-        assert index.data(Qt.ItemDataRole.DisplayRole) == f"{name} · {short_tag(presenter.avatar_presenter_id)}"
+        assert (
+            index.data(Qt.ItemDataRole.DisplayRole) == f"{name} · {short_tag(presenter.avatar_presenter_id)}"
+        )
         assert name.casefold() in index.data(Role.SearchTextRole)
         assert isinstance(index.data(Qt.ItemDataRole.DecorationRole), QPixmap)
         assert model.index_of(presenter.avatar_presenter_id).row() == row
@@ -78,7 +81,9 @@ def test_names_follow_the_gender(sandbox_presenters: list[AvatarPresenter]) -> N
     from videogen_studio.ui.gallery.model import _FIRST_NAMES
 
     for presenter in sandbox_presenters:
-        assert friendly_name(presenter) in _FIRST_NAMES.get(presenter.displayable_gender, _FIRST_NAMES["NEUTRAL"])
+        assert friendly_name(presenter) in _FIRST_NAMES.get(
+            presenter.displayable_gender, _FIRST_NAMES["NEUTRAL"]
+        )
     unknown = AvatarPresenter("vg_pres_x", "ROBOT", "u", "t", "")
     assert friendly_name(unknown) in _FIRST_NAMES["NEUTRAL"]
 
@@ -93,7 +98,9 @@ def test_search_matches_name_and_id_case_insensitively(sandbox_presenters: list[
     target = sandbox_presenters[3]
     name = friendly_name(target)
     proxy.set_search_text(name.upper())
-    expected = {p.avatar_presenter_id for p in sandbox_presenters if name.casefold() in friendly_name(p).casefold()}
+    expected = {
+        p.avatar_presenter_id for p in sandbox_presenters if name.casefold() in friendly_name(p).casefold()
+    }
     assert set(_proxy_ids(proxy)) == expected
     assert target.avatar_presenter_id in expected
 
@@ -191,7 +198,12 @@ def test_unreadable_favorites_file_starts_empty(tmp_path: Path) -> None:
 
 
 def test_thumbnails_are_cached_on_disk_and_reused(
-    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any, make_fetch: Any
+    qtbot,
+    qloop,
+    tmp_path: Path,
+    sandbox_presenters: list[AvatarPresenter],
+    counting_fetch: Any,
+    make_fetch: Any,
 ) -> None:
     urls = [p.thumbnail_url for p in sandbox_presenters[:6]]
     folder = tmp_path / "thumbs"
@@ -233,11 +245,20 @@ def test_corrupt_cache_file_is_replaced(
 
 
 def test_failing_fetch_keeps_the_placeholder(
-    qtbot, qloop, tmp_path: Path, sandbox: SandboxServer, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
+    qtbot,
+    qloop,
+    tmp_path: Path,
+    sandbox: SandboxServer,
+    sandbox_presenters: list[AvatarPresenter],
+    counting_fetch: Any,
 ) -> None:
     fetch = counting_fetch
     broken = AvatarPresenter(
-        "vg_pres_missing", "FEMALE", f"{sandbox.storage_url}/nope.png", f"{sandbox.storage_url}/nope-thumb.png", ""
+        "vg_pres_missing",
+        "FEMALE",
+        f"{sandbox.storage_url}/nope.png",
+        f"{sandbox.storage_url}/nope-thumb.png",
+        "",
     )
     cache = ThumbnailCache(fetch, tmp_path, retry_delay=0.05)
     model = PresenterListModel(thumbnails=cache)
@@ -255,7 +276,7 @@ def test_failing_fetch_keeps_the_placeholder(
     assert decoration.cacheKey() == placeholder.cacheKey()
     qtbot.waitUntil(lambda: not cache.is_loading(broken.thumbnail_url))
     assert fetch.calls.count(broken.thumbnail_url) == 2
-    assert list(tmp_path.iterdir()) == [] or all(cache_file_name(broken.thumbnail_url) != p.name for p in tmp_path.iterdir())
+    assert not cache.cache_path(broken.thumbnail_url).exists()  # nothing bogus was cached
 
     # The healthy row still gets its real thumbnail, and the model announces it.
     with qtbot.waitSignal(model.dataChanged, timeout=20_000):
@@ -294,7 +315,10 @@ def gallery(qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresent
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    widget.detail.player.stop()
+    widget.detail.set_presenter(None)  # stops the preview (queued, like every player command)
+    qtbot.waitUntil(
+        cache.is_idle, timeout=20_000
+    )  # let visible cards' loads finish instead of cutting them off
     cache.close()
 
 
@@ -352,6 +376,27 @@ def test_keyboard_navigation_moves_the_selection(qtbot, gallery: PresenterGaller
     assert activated.args[0].avatar_presenter_id == target
 
 
+def test_cards_load_thumbnails_lazily_as_they_scroll_into_view(
+    qtbot, gallery: PresenterGallery, counting_fetch: Any
+) -> None:
+    proxy, view = gallery.proxy, gallery.list_view
+    placeholder = placeholder_pixmap(256).cacheKey()
+
+    def loaded(row: int) -> bool:
+        return proxy.index(row, 0).data(Qt.ItemDataRole.DecorationRole).cacheKey() != placeholder
+
+    qtbot.waitUntil(lambda: loaded(0), timeout=20_000)
+    last = proxy.rowCount() - 1
+    assert not view.viewport().rect().intersects(view.visualRect(proxy.index(last, 0)))
+    thumbs = [u for u in counting_fetch.calls if u.endswith("thumb.png")]
+    assert 0 < len(thumbs) < proxy.rowCount(), "only cards on screen should have asked for thumbnails"
+    assert proxy.index(last, 0).data(Role.ThumbnailUrlRole) not in counting_fetch.calls
+
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: loaded(last), timeout=20_000)
+    assert counting_fetch.calls.count(proxy.index(last, 0).data(Role.ThumbnailUrlRole)) == 1
+
+
 def test_detail_pane_shows_the_selected_presenter(qtbot, gallery: PresenterGallery) -> None:
     presenter = gallery.model.presenter_at(4)
     assert gallery.select_presenter(presenter.avatar_presenter_id)
@@ -366,6 +411,10 @@ def test_detail_pane_shows_the_selected_presenter(qtbot, gallery: PresenterGalle
     qtbot.waitUntil(lambda: detail.player.source().toString() == presenter.preview_video_url, timeout=5_000)
     assert detail.player.loops() == detail.player.Loops.Infinite
     assert detail.player.audioOutput() is None
+    # ...and really streams from the sandbox's public origin and plays.
+    qtbot.waitUntil(lambda: detail.player.playbackState() == detail.player.PlaybackState.PlayingState)
+    qtbot.waitUntil(lambda: detail.player.position() > 0, timeout=10_000)
+    assert detail.player.error() == detail.player.Error.NoError
     assert not gallery.select_presenter("vg_pres_unknown")
 
 

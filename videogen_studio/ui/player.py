@@ -3,14 +3,29 @@
 QMediaPlayer loads and decodes on its own threads, so nothing here blocks the UI thread; every state change
 arrives through its signals. Keys: Space play/pause, ←/→ seek 5 s, M mute, F11 or double-click fullscreen,
 Esc leaves fullscreen.
+
+Every command to QMediaPlayer/QAudioOutput goes through `invoke_queued` (see there for the deadlock it
+avoids), so commands take effect on the next event-loop turn and their results arrive as signals.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtCore import (
+    Q_ARG,
+    QEvent,
+    QGenericArgument,
+    QMetaObject,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen, QPixmap, QPolygonF
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -19,7 +34,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QStackedWidget,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +49,75 @@ def format_time(ms: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def invoke_queued(target: QObject, method: str, *args: QGenericArgument) -> None:
+    """Run a C++ slot of `target` from the event loop rather than from Python.
+
+    Why: PySide holds the GIL while a Python call runs C++ code. QMediaPlayer.stop()/setSource() tear down the
+    FFmpeg worker threads, whose object destructors call back into Python-made wrappers (disconnectNotify)
+    and so wait for the GIL while holding a signal-slot mutex the main thread then waits for: a deadlock,
+    reproduced about once in 30 load/clear cycles of a clip with audio. Dispatched by the event loop, the
+    C++ slot runs without the GIL and the worker threads can finish.
+    """
+    if not QMetaObject.invokeMethod(target, method, Qt.ConnectionType.QueuedConnection, *args):
+        raise RuntimeError(f"{type(target).__name__} has no slot {method!r} for these arguments")
+
+
+def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
+    """Flat transport glyphs in the palette's text colour (the style's bitmaps vanish on dark themes).
+
+    Drawn at 1x and 2x so they stay sharp on high-DPI screens.
+    """
+    icon = QIcon()
+    for scale in (1.0, 2.0):
+        pixmap = QPixmap(round(size * scale), round(size * scale))
+        pixmap.setDevicePixelRatio(scale)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.scale(size / 18.0, size / 18.0)  # glyphs are designed on an 18 x 18 grid
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        stroke = QPen(color, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        if kind == "play":
+            p.drawPolygon(QPolygonF([QPointF(5, 3), QPointF(15, 9), QPointF(5, 15)]))
+        elif kind == "pause":
+            p.drawRoundedRect(QRectF(4.5, 3.5, 3.2, 11), 1, 1)
+            p.drawRoundedRect(QRectF(10.3, 3.5, 3.2, 11), 1, 1)
+        elif kind in ("volume", "muted"):
+            p.drawPolygon(
+                QPolygonF(
+                    [
+                        QPointF(2, 7),
+                        QPointF(5, 7),
+                        QPointF(9, 3.5),
+                        QPointF(9, 14.5),
+                        QPointF(5, 11),
+                        QPointF(2, 11),
+                    ]
+                )
+            )
+            p.setPen(stroke)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            if kind == "volume":
+                p.drawArc(QRectF(7, 5.5, 5, 7), -60 * 16, 120 * 16)
+                p.drawArc(QRectF(7, 3, 8.5, 12), -60 * 16, 120 * 16)
+            else:
+                p.drawLine(QPointF(11.5, 6.5), QPointF(16, 11.5))
+                p.drawLine(QPointF(16, 6.5), QPointF(11.5, 11.5))
+        elif kind in ("fullscreen", "exit-fullscreen"):
+            p.setPen(stroke)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            inward = kind == "exit-fullscreen"
+            for cx, cy in ((3, 3), (15, 3), (3, 15), (15, 15)):
+                dx, dy = (1 if cx < 9 else -1), (1 if cy < 9 else -1)
+                corner = QPointF(cx + 4 * dx, cy + 4 * dy) if inward else QPointF(cx, cy)
+                p.drawLine(corner, corner + QPointF(-4 * dx if inward else 4 * dx, 0))
+                p.drawLine(corner, corner + QPointF(0, -4 * dy if inward else 4 * dy))
+        p.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 def to_url(source: str | Path) -> QUrl:
@@ -62,7 +145,7 @@ class ClipPlayer(QWidget):
 
         self._player = QMediaPlayer(self)
         self._audio = QAudioOutput(self)
-        self._audio.setVolume(volume)
+        self._audio.setVolume(volume)  # nothing plays yet: a direct call is safe here
         self._player.setAudioOutput(self._audio)
         self._video = QVideoWidget()
         self._video.setAccessibleName("Video")
@@ -73,6 +156,8 @@ class ClipPlayer(QWidget):
         self._seeking_from_player = False
         self._announced_load = False
         self._has_source = False
+        self._source = QUrl()
+        self._wants_playing: bool | None = None  # last play/pause asked for, until the player reports back
 
         self._build_ui()
         self._connect()
@@ -82,7 +167,6 @@ class ClipPlayer(QWidget):
     # -- construction ------------------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        style = self.style()
         self._placeholder = QLabel("No clip loaded")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setObjectName("ClipPlayerPlaceholder")
@@ -107,7 +191,7 @@ class ClipPlayer(QWidget):
         screen_palette.setColor(self._screen.foregroundRole(), Qt.GlobalColor.lightGray)
         self._screen.setPalette(screen_palette)
 
-        self.play_button = self._tool_button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play")
+        self.play_button = self._tool_button("Play")
         self.play_button.setToolTip("Play (Space)")
 
         self.seek_slider = QSlider(Qt.Orientation.Horizontal)
@@ -125,7 +209,7 @@ class ClipPlayer(QWidget):
         )
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        self.mute_button = self._tool_button(style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume), "Mute")
+        self.mute_button = self._tool_button("Mute")
         self.mute_button.setCheckable(True)
         self.mute_button.setToolTip("Mute (M)")
         self.volume_slider = QSlider(Qt.Orientation.Horizontal)
@@ -134,9 +218,7 @@ class ClipPlayer(QWidget):
         self.volume_slider.setValue(round(self._audio.volume() * 100))
         self.volume_slider.setFixedWidth(84)
 
-        self.fullscreen_button = self._tool_button(
-            style.standardIcon(QStyle.StandardPixmap.SP_TitleBarMaxButton), "Full screen"
-        )
+        self.fullscreen_button = self._tool_button("Full screen")
         self.fullscreen_button.setToolTip("Full screen (F11, double-click)")
 
         controls = QHBoxLayout()
@@ -156,9 +238,9 @@ class ClipPlayer(QWidget):
         layout.addWidget(self._screen, 1)
         layout.addLayout(controls)
 
-    def _tool_button(self, icon: object, name: str) -> QToolButton:
+    def _tool_button(self, name: str) -> QToolButton:
         button = QToolButton()
-        button.setIcon(icon)  # type: ignore[arg-type]
+        button.setIconSize(QSize(18, 18))
         button.setAccessibleName(name)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -167,17 +249,20 @@ class ClipPlayer(QWidget):
     def _connect(self) -> None:
         self.play_button.clicked.connect(self.toggle_playback)
         self.mute_button.toggled.connect(self.set_muted)
-        self.volume_slider.valueChanged.connect(lambda v: self._audio.setVolume(v / 100.0))
+        self.volume_slider.valueChanged.connect(
+            lambda v: invoke_queued(self._audio, "setVolume", Q_ARG("float", v / 100.0))
+        )
         self.fullscreen_button.clicked.connect(self.toggle_fullscreen)
         self.seek_slider.valueChanged.connect(self._on_slider_value)
         self.seek_slider.sliderMoved.connect(lambda v: self._set_time_label(v, self._player.duration()))
 
         self._player.durationChanged.connect(self._on_duration)
         self._player.positionChanged.connect(self._on_position)
-        self._player.playbackStateChanged.connect(lambda _s: self._update_controls())
+        self._player.playbackStateChanged.connect(self._on_playback_state)
         self._player.mediaStatusChanged.connect(self._on_status)
         self._player.errorOccurred.connect(self._on_error)
         self._audio.mutedChanged.connect(self._on_muted_changed)
+        self._video.fullScreenChanged.connect(lambda _on: self._refresh_icons())
 
     # -- public API --------------------------------------------------------------------------------------
 
@@ -199,15 +284,19 @@ class ClipPlayer(QWidget):
         self._has_source = True
         self._error_label.clear()
         self._show_page(_PAGE_VIDEO)
-        self._player.setSource(to_url(source))
+        self._source = to_url(source)
+        invoke_queued(self._player, "setSource", Q_ARG(QUrl, self._source))
+        self._wants_playing = None
         if autoplay:
-            self._player.play()
+            self.play()
         self._update_controls()
 
     def clear(self) -> None:
         """Stop and forget the clip; the placeholder shows again."""
-        self._player.stop()
-        self._player.setSource(QUrl())
+        self._source = QUrl()
+        self._wants_playing = None
+        invoke_queued(self._player, "stop")
+        invoke_queued(self._player, "setSource", Q_ARG(QUrl, QUrl()))
         self._has_source = False
         self._announced_load = False
         self._show_page(_PAGE_PLACEHOLDER)
@@ -216,20 +305,25 @@ class ClipPlayer(QWidget):
         self._update_controls()
 
     def source(self) -> QUrl:
-        return self._player.source()
+        """The clip last asked for (the player itself switches on the next event-loop turn)."""
+        return QUrl(self._source)
 
     def has_clip(self) -> bool:
         return self._has_source
 
     def play(self) -> None:
         if self._has_source:
-            self._player.play()
+            self._wants_playing = True
+            invoke_queued(self._player, "play")
 
     def pause(self) -> None:
-        self._player.pause()
+        self._wants_playing = False
+        invoke_queued(self._player, "pause")
 
     def toggle_playback(self) -> None:
-        if self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+        # Decide on the last command, not the reported state: two quick presses must play, then pause.
+        wants = self._wants_playing if self._wants_playing is not None else self.is_playing()
+        if wants:
             self.pause()
         else:
             self.play()
@@ -241,7 +335,7 @@ class ClipPlayer(QWidget):
         duration = self._player.duration()
         if duration > 0:
             position_ms = min(max(0, position_ms), duration)
-        self._player.setPosition(max(0, position_ms))
+        invoke_queued(self._player, "setPosition", Q_ARG("qint64", max(0, position_ms)))
 
     def position(self) -> int:
         return self._player.position()
@@ -254,7 +348,7 @@ class ClipPlayer(QWidget):
         self.volume_slider.setValue(round(min(max(volume, 0.0), 1.0) * 100))
 
     def set_muted(self, muted: bool) -> None:
-        self._audio.setMuted(muted)
+        invoke_queued(self._audio, "setMuted", Q_ARG(bool, muted))
 
     def is_fullscreen(self) -> bool:
         return self._video.isFullScreen()
@@ -318,6 +412,10 @@ class ClipPlayer(QWidget):
 
     # -- player signals ----------------------------------------------------------------------------------
 
+    def _on_playback_state(self, _state: QMediaPlayer.PlaybackState) -> None:
+        self._wants_playing = None
+        self._update_controls()
+
     def _on_duration(self, duration: int) -> None:
         self._set_slider(self._player.position(), duration)
         self._set_time_label(self._player.position(), duration)
@@ -352,7 +450,8 @@ class ClipPlayer(QWidget):
         self._update_controls()
 
     def _on_error(self, error: QMediaPlayer.Error, message: str) -> None:
-        if error == QMediaPlayer.Error.NoError:
+        # InvalidMedia and errorOccurred can both report one failure; show and announce it once per load.
+        if error == QMediaPlayer.Error.NoError or self._screen.currentIndex() == _PAGE_ERROR:
             return
         text = message or "The clip could not be played."
         self._error_label.setText(f"Cannot play this clip\n{text}")
@@ -361,13 +460,25 @@ class ClipPlayer(QWidget):
         self.errorOccurred.emit(text)
 
     def _on_muted_changed(self, muted: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaVolumeMuted if muted else QStyle.StandardPixmap.SP_MediaVolume
-        self.mute_button.setIcon(self.style().standardIcon(icon))
+        self._refresh_icons()
         self.mute_button.setAccessibleName("Unmute" if muted else "Mute")
         if self.mute_button.isChecked() != muted:
             self.mute_button.setChecked(muted)
 
     # -- helpers -----------------------------------------------------------------------------------------
+
+    def _refresh_icons(self) -> None:
+        color = self.palette().color(QPalette.ColorRole.ButtonText)
+        self.play_button.setIcon(transport_icon("pause" if self.is_playing() else "play", color))
+        self.mute_button.setIcon(transport_icon("muted" if self._audio.isMuted() else "volume", color))
+        self.fullscreen_button.setIcon(
+            transport_icon("exit-fullscreen" if self.is_fullscreen() else "fullscreen", color)
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # theme switched: redraw the glyphs in the new ink
+            self._refresh_icons()
 
     def _show_page(self, page: int) -> None:
         self._screen.setCurrentIndex(page)
@@ -386,8 +497,7 @@ class ClipPlayer(QWidget):
     def _update_controls(self) -> None:
         playing = self.is_playing()
         usable = self._has_source and self._screen.currentIndex() != _PAGE_ERROR
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self._refresh_icons()
         self.play_button.setAccessibleName("Pause" if playing else "Play")
         self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.play_button.setEnabled(usable)

@@ -35,18 +35,19 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolTip,
-    QWidget,
 )
 
 from .model import Role, gender_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-CARD_WIDTH = 160  # the API's thumbnails are 160 px: drawn 1:1 at 100 % scale
+CARD_WIDTH = 160  # narrowest card; matches 160 px thumbnails drawn 1:1 at 100 % scale
+MAX_CARD_WIDTH = 216  # cards grow up to this to fill a row, so gutters stay even and narrow
 CELL_MARGIN = 6  # around each card; two neighbours give a 12 px gutter
 RADIUS = 10.0
 TEXT_PADDING = 10
@@ -69,6 +70,17 @@ def blend(a: QColor, b: QColor, amount: float) -> QColor:
 
 def is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def badge_colors(gender: str, palette: QPalette) -> tuple[QColor, QColor]:
+    """(fill, text) for a gender badge: a pale tint with dark ink on light themes, the reverse on dark."""
+    hue = _GENDER_HUES.get(gender.upper())
+    if hue is None:  # unknown enum value: neutral grey from the palette
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        return blend(base, text, 0.12), blend(text, base, 0.15)
+    if is_dark(palette):
+        return QColor.fromHsl(hue, 70, 62), QColor.fromHsl(hue, 190, 205)
+    return QColor.fromHsl(hue, 170, 236), QColor.fromHsl(hue, 140, 78)
 
 
 def star_path(center: QPointF, outer: float, inner: float) -> QPainterPath:
@@ -110,18 +122,31 @@ class PresenterDelegate(QStyledItemDelegate):
         badge_h = QFontMetrics(small_font).height() + 6
         return name_h, badge_h, TEXT_PADDING + name_h + 6 + badge_h + TEXT_PADDING
 
-    def card_size(self, font: QFont) -> QSize:
-        return QSize(CARD_WIDTH, CARD_WIDTH + self._text_height(font)[2])
+    def card_size(self, font: QFont, width: int = CARD_WIDTH) -> QSize:
+        """A card `width` wide: a square portrait on top of the text block."""
+        return QSize(width, width + self._text_height(font)[2])
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        # A grid view hands each item a rect of this size: fill the whole cell so cards can grow with it.
+        grid = option.widget.gridSize() if isinstance(option.widget, QListView) else QSize()
+        if grid.isValid() and not grid.isEmpty():
+            return grid
         card = self.card_size(option.font)
         return QSize(card.width() + 2 * CELL_MARGIN, card.height() + 2 * CELL_MARGIN)
 
+    def grid_cell(self, available_width: int, font: QFont) -> QSize:
+        """The grid cell that fills `available_width` with whole columns of the widest cards that fit."""
+        narrow = CARD_WIDTH + 2 * CELL_MARGIN
+        columns = max(1, available_width // narrow)
+        cell_width = max(narrow, available_width // columns)
+        card = self.card_size(font, min(MAX_CARD_WIDTH, cell_width - 2 * CELL_MARGIN))
+        return QSize(cell_width, card.height() + 2 * CELL_MARGIN)
+
     def card_rect(self, option: QStyleOptionViewItem) -> QRect:
-        """The card, centred in the item cell (the view may hand out cells wider than the card)."""
-        size = self.card_size(option.font)
+        """The card, as wide as the cell allows (up to MAX_CARD_WIDTH) and centred in it."""
         cell = option.rect
-        width = min(size.width(), max(cell.width() - 2 * CELL_MARGIN, 0))
+        width = min(MAX_CARD_WIDTH, max(cell.width() - 2 * CELL_MARGIN, 0))
+        size = self.card_size(option.font, width)
         x = cell.x() + (cell.width() - width) // 2
         return QRect(x, cell.y() + CELL_MARGIN, width, size.height())
 
@@ -244,15 +269,7 @@ class PresenterDelegate(QStyledItemDelegate):
         small = QFontMetrics(small_font)
         badge_top = top + name_h + 6
         badge = QRectF(left, badge_top, small.horizontalAdvance(label) + 16, badge_h)
-        hue = _GENDER_HUES.get(gender.upper())
-        dark = is_dark(option.palette)
-        if hue is None:
-            fill = blend(option.palette.color(QPalette.ColorRole.Base), text_color, 0.12)
-            ink = blend(text_color, option.palette.color(QPalette.ColorRole.Base), 0.15)
-        elif dark:
-            fill, ink = QColor.fromHsl(hue, 70, 62), QColor.fromHsl(hue, 190, 205)
-        else:
-            fill, ink = QColor.fromHsl(hue, 170, 236), QColor.fromHsl(hue, 140, 78)
+        fill, ink = badge_colors(gender, option.palette)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(badge, badge_h / 2, badge_h / 2)
@@ -327,9 +344,3 @@ class PresenterDelegate(QStyledItemDelegate):
             QToolTip.showText(event.globalPos(), text, view)
             return True
         return super().helpEvent(event, view, option, index)
-
-
-def card_cell_size(delegate: PresenterDelegate, widget: QWidget) -> QSize:
-    """The nominal cell size for `widget`'s font (used by the view to lay out its grid)."""
-    card = delegate.card_size(widget.font())
-    return QSize(card.width() + 2 * CELL_MARGIN, card.height() + 2 * CELL_MARGIN)

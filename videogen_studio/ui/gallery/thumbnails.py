@@ -18,7 +18,18 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+    SignalInstance,
+)
 from PySide6.QtGui import QColor, QImage, QImageReader, QLinearGradient, QPainter, QPainterPath, QPixmap
 
 log = logging.getLogger(__name__)
@@ -204,6 +215,10 @@ class ThumbnailCache(QObject):
     def has_failed(self, url: str) -> bool:
         return url in self._failed
 
+    def is_idle(self) -> bool:
+        """No load running and no retry pending."""
+        return not self._inflight and not self._retries
+
     async def load(self, url: str) -> QPixmap | None:
         """Await the pixmap for `url` (None if it cannot be loaded). Shares any load already running."""
         pixmap = self.cached(url)
@@ -262,7 +277,7 @@ class ThumbnailCache(QObject):
             self._inflight.pop(url, None)
         self._failures.pop(url, None)
         self._remember(url, pixmap)
-        self.thumbnailReady.emit(url)
+        self._emit(self.thumbnailReady, url)
         return pixmap
 
     async def _load(self, url: str) -> QPixmap:
@@ -286,7 +301,15 @@ class ThumbnailCache(QObject):
             return
         log.warning("thumbnail %s failed again (%s); keeping the placeholder", url, reason)
         self._failed.add(url)
-        self.thumbnailFailed.emit(url, reason)
+        self._emit(self.thumbnailFailed, url, reason)
+
+    @staticmethod
+    def _emit(signal: SignalInstance, *args: object) -> None:
+        # A load can finish after the widgets (and this QObject's C++ side) are gone, e.g. at shutdown.
+        try:
+            signal.emit(*args)
+        except RuntimeError as exc:
+            log.debug("thumbnail cache: signal dropped: %s", exc)
 
     def _retry(self, url: str) -> None:
         self._retries.pop(url, None)

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import (
+    Q_ARG,
+    QEvent,
     QItemSelection,
     QModelIndex,
+    QObject,
     QPointF,
     QRectF,
     QSize,
@@ -41,6 +44,7 @@ from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -59,8 +63,9 @@ from PySide6.QtWidgets import (
 )
 
 from videogen_studio.api.models import AvatarPresenter
+from videogen_studio.ui.player import invoke_queued
 
-from .delegate import FAVORITE_GOLD, PresenterDelegate, card_cell_size, star_path
+from .delegate import FAVORITE_GOLD, PresenterDelegate, badge_colors, star_path
 from .model import (
     FavoritesStore,
     JsonFavoritesStore,
@@ -74,6 +79,9 @@ from .model import (
 from .thumbnails import ThumbnailCache, placeholder_pixmap
 
 _PAGE_GRID, _PAGE_EMPTY, _PAGE_LOADING, _PAGE_ERROR = range(4)
+LIST_PADDING = 6  # plus the card's own 6 px margin: 12 px, like the filter bar
+PREVIEW_MIN_HEIGHT = 96
+PREVIEW_MAX_HEIGHT = 180
 PREVIEW_DELAY_MS = 250  # arrowing through the grid should not start a stream per card
 
 GENDER_CHOICES = (("All genders", "ALL"), ("Female", "FEMALE"), ("Male", "MALE"), ("Neutral", "NEUTRAL"))
@@ -134,6 +142,7 @@ class _GalleryListView(QListView):
         self.setItemDelegate(delegate)
         self.verticalScrollBar().setSingleStep(24)  # pixel scrolling: a wheel notch moves ~3 lines of text
         self.setSpacing(0)  # the delegate's cells already include the gutter
+        self.setViewportMargins(LIST_PADDING, LIST_PADDING, 0, 0)  # cards line up with the filter bar
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -155,15 +164,14 @@ class _GalleryListView(QListView):
         super().resizeEvent(event)
 
     def _spread_columns(self) -> None:
-        # Share the leftover width among the columns so the grid fills the row instead of leaving a ragged
-        # gap at the right. The scrollbar's width is always reserved so showing it cannot re-trigger this.
-        cell = card_cell_size(self._delegate, self)
+        # Whole columns of cards that grow to fill the row, instead of fixed cards and a ragged right gap.
+        # The scrollbar's width is always reserved, so its appearing cannot re-trigger this (no resize loop).
         extent = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
-        available = self.width() - 2 * self.frameWidth() - extent
-        columns = max(1, available // max(1, cell.width()))
-        width = cell.width() + max(0, (available - columns * cell.width()) // columns)
-        if self.gridSize() != QSize(width, cell.height()):
-            self.setGridSize(QSize(width, cell.height()))
+        # -2: QListView wraps as soon as a cell would touch the viewport's last pixel column.
+        available = self.width() - 2 * self.frameWidth() - extent - LIST_PADDING - 2
+        cell = self._delegate.grid_cell(available, self.font())
+        if self.gridSize() != cell:
+            self.setGridSize(cell)
 
 
 class _PortraitView(QWidget):
@@ -174,7 +182,8 @@ class _PortraitView(QWidget):
         self._pixmap: QPixmap = placeholder_pixmap(256)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumSize(120, 120)
-        self.setMaximumHeight(300)
+        self.setMaximumHeight(230)  # leaves the preview clip below room to be seen
+        self._scaled: tuple[tuple[int, int, int, float], QPixmap] | None = None
 
     def set_pixmap(self, pixmap: QPixmap) -> None:
         self._pixmap = pixmap
@@ -209,11 +218,14 @@ class _PortraitView(QWidget):
         path.addRoundedRect(target, 12, 12)
         painter.setClipPath(path)
         dpr = self.devicePixelRatioF()
-        scaled = source.scaled(
-            (size * dpr), Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-        scaled.setDevicePixelRatio(dpr)
-        painter.drawPixmap(target.topLeft(), scaled)
+        key = (source.cacheKey(), size.width(), size.height(), dpr)
+        if self._scaled is None or self._scaled[0] != key:  # rescale only when the image or size changes
+            scaled = source.scaled(
+                size * dpr, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            scaled.setDevicePixelRatio(dpr)
+            self._scaled = (key, scaled)
+        painter.drawPixmap(target.topLeft(), self._scaled[1])
 
 
 class PresenterDetailPane(QWidget):
@@ -225,6 +237,9 @@ class PresenterDetailPane(QWidget):
         super().__init__(parent)
         self.setObjectName("PresenterDetailPane")
         self.setAccessibleName("Presenter details")
+        # A panel in the base colour sets the details apart from the grid on the window colour.
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
         self._thumbnails = thumbnails
         self._presenter: AvatarPresenter | None = None
         self._favorite = False
@@ -256,7 +271,7 @@ class PresenterDetailPane(QWidget):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         mono.setPointSizeF(self.font().pointSizeF() - 0.5)
         self.id_label.setFont(mono)
-        self.id_label.setWordWrap(True)
+        self.id_label.setStyleSheet("color: palette(placeholder-text);")
 
         caption = QLabel("PREVIEW")
         caption_font = QFont(self.font())
@@ -270,20 +285,29 @@ class PresenterDetailPane(QWidget):
         # The preview has no audio output at all: muted by construction, and no audio device is opened.
         self.video = QVideoWidget()
         self.video.setAccessibleName("Presenter preview clip")
-        self.video.setMinimumHeight(150)
-        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.video.setFixedSize(PREVIEW_MIN_HEIGHT, PREVIEW_MIN_HEIGHT)
         self.player = QMediaPlayer(self)
         self.player.setVideoOutput(self.video)
         self.player.setLoops(QMediaPlayer.Loops.Infinite)
         self.player.errorOccurred.connect(self._on_preview_error)
+        self.video.videoSink().videoSizeChanged.connect(self._fit_preview)
         self.preview_message = QLabel("No preview clip")
         self.preview_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview_message.setAccessibleName("Preview status")
         self.preview_message.setStyleSheet("color: palette(placeholder-text);")
+        video_page = QWidget()
+        video_row = QHBoxLayout(video_page)
+        video_row.setContentsMargins(0, 0, 0, 0)
+        video_row.addWidget(self.video, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview_stack = QStackedWidget()
         self.preview_stack.addWidget(self.preview_message)
-        self.preview_stack.addWidget(self.video)
-        self.preview_stack.setMinimumHeight(150)
+        self.preview_stack.addWidget(video_page)
+        # Shrinks before anything else when the pane is short; the video is refitted on every resize.
+        self.preview_stack.setMinimumHeight(PREVIEW_MIN_HEIGHT)
+        self.preview_stack.setMaximumHeight(PREVIEW_MAX_HEIGHT)
+        self.preview_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.preview_stack.installEventFilter(self)
+        self._video_page = video_page
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -298,26 +322,29 @@ class PresenterDetailPane(QWidget):
         title_row = QHBoxLayout()
         title_row.setSpacing(8)
         title_row.addWidget(self.name_label, 1)
-        title_row.addWidget(self.favorite_button, 0, Qt.AlignmentFlag.AlignTop)
+        title_row.addWidget(self.favorite_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        meta_row = QHBoxLayout()
+        meta_row.setSpacing(10)
+        meta_row.addWidget(self.gender_label)
+        meta_row.addWidget(self.id_label, 1)
 
         details = QWidget()
         body = QVBoxLayout(details)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(6)
         body.addWidget(self.portrait)
-        body.addSpacing(8)
-        body.addLayout(title_row)
-        body.addWidget(self.gender_label)
-        body.addWidget(self.id_label)
         body.addSpacing(10)
-        body.addWidget(caption)
+        body.addLayout(title_row)
+        body.addLayout(meta_row)
+        body.addSpacing(16)
+        body.addWidget(caption, 0, Qt.AlignmentFlag.AlignHCenter)  # centred like the media above and below
         body.addWidget(self.preview_stack, 1)
 
         self._pages = QStackedWidget()
         self._pages.addWidget(self.empty_label)
         self._pages.addWidget(details)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 16)
+        layout.setContentsMargins(18, 16, 18, 16)
         layout.addWidget(self._pages)
 
         thumbnails.thumbnailReady.connect(self._on_image_ready)
@@ -338,11 +365,9 @@ class PresenterDetailPane(QWidget):
             return
         self._pages.setCurrentIndex(1)
         self.name_label.setText(friendly_name(presenter))
-        self.gender_label.setText(gender_label(presenter.displayable_gender))
+        self._set_gender(presenter.displayable_gender)
         self.id_label.setText(presenter.avatar_presenter_id)
-        self.id_label.setToolTip(
-            f"Presenter id {presenter.avatar_presenter_id} (#{short_tag(presenter.avatar_presenter_id)})"
-        )
+        self.id_label.setToolTip(f"Presenter id (#{short_tag(presenter.avatar_presenter_id)} on the card)")
         self._show_best_image()
         if not same:
             self._stop_preview()
@@ -361,16 +386,31 @@ class PresenterDetailPane(QWidget):
     def _start_preview(self) -> None:
         if self._presenter is None or not self._presenter.preview_video_url:
             return
-        self.preview_stack.setCurrentWidget(self.video)
-        self.player.setSource(QUrl(self._presenter.preview_video_url))
+        self.preview_stack.setCurrentWidget(self._video_page)
+        # Queued, never direct: see invoke_queued for the FFmpeg-teardown deadlock this avoids.
+        invoke_queued(self.player, "setSource", Q_ARG(QUrl, QUrl(self._presenter.preview_video_url)))
         if self.isVisible():
-            self.player.play()
+            invoke_queued(self.player, "play")
 
     def _stop_preview(self) -> None:
         self._preview_timer.stop()
-        self.player.stop()
-        self.player.setSource(QUrl())
+        invoke_queued(self.player, "stop")
+        invoke_queued(self.player, "setSource", Q_ARG(QUrl, QUrl()))
         self.preview_stack.setCurrentWidget(self.preview_message)
+
+    def _fit_preview(self) -> None:
+        # The clip's aspect, as large as the preview area allows: no letterbox bars, never overflowing.
+        size = self.video.videoSink().videoSize()
+        if not size.isValid() or size.isEmpty():
+            size = QSize(1, 1)
+        bounds = self.preview_stack.size().boundedTo(QSize(10_000, PREVIEW_MAX_HEIGHT))
+        if bounds.width() > 0 and bounds.height() > 0:
+            self.video.setFixedSize(size.scaled(bounds, Qt.AspectRatioMode.KeepAspectRatio))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.preview_stack and event.type() == QEvent.Type.Resize:
+            self._fit_preview()
+        return super().eventFilter(watched, event)
 
     def _on_preview_error(self, error: QMediaPlayer.Error, message: str) -> None:
         if error != QMediaPlayer.Error.NoError:
@@ -380,15 +420,22 @@ class PresenterDetailPane(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.preview_stack.currentWidget() is self.video and not self.player.source().isEmpty():
-            self.player.play()
+        if self.preview_stack.currentWidget() is self._video_page and not self.player.source().isEmpty():
+            invoke_queued(self.player, "play")
 
     def hideEvent(self, event: QHideEvent) -> None:
         # Nobody watches a hidden preview; stop decoding it.
-        self.player.pause()
+        invoke_queued(self.player, "pause")
         super().hideEvent(event)
 
-    # -- images and favorite -----------------------------------------------------------------------------
+    # -- images, gender and favorite ---------------------------------------------------------------------
+
+    def _set_gender(self, gender: str) -> None:
+        fill, ink = badge_colors(gender, self.palette())
+        self.gender_label.setText(gender_label(gender))
+        self.gender_label.setStyleSheet(
+            f"background: {fill.name()}; color: {ink.name()}; border-radius: 9px; padding: 2px 9px;"
+        )
 
     def _show_best_image(self) -> None:
         presenter = self._presenter
@@ -484,6 +531,7 @@ class PresenterGallery(QWidget):
         self.search_edit.setAccessibleName("Search presenters")
         self.search_edit.addAction(_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_edit.setMinimumWidth(180)
+        self.search_edit.setMaximumWidth(440)
 
         self.gender_combo = QComboBox()
         self.gender_combo.setAccessibleName("Gender filter")
@@ -509,8 +557,13 @@ class PresenterGallery(QWidget):
         row.addWidget(self.search_edit, 1)
         row.addWidget(self.gender_combo)
         row.addWidget(self.favorites_button)
+        row.addStretch(0)
         row.addSpacing(8)
         row.addWidget(self.count_label)
+        # One height for the whole row, whatever each control's style hint says.
+        height = self.search_edit.sizeHint().height()
+        for control in (self.gender_combo, self.favorites_button):
+            control.setFixedHeight(height)
         self._filter_bar = bar
 
     def _build_pages(self) -> None:
@@ -520,16 +573,13 @@ class PresenterGallery(QWidget):
         self.list_view.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self.list_view.viewport().setAutoFillBackground(True)
 
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
+        self.empty_label = self._headline()
         self.empty_label.setAccessibleName("No matching presenters")
         self.clear_filters_button = QPushButton("Clear filters")
         self.clear_filters_button.setAccessibleName("Clear filters")
         empty = self._centered(self.empty_label, self.clear_filters_button)
 
-        self.loading_label = QLabel("Loading presenters…")
-        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label = self._headline("Loading presenters…")
         self.loading_label.setAccessibleName("Loading presenters")
         self.loading_bar = QProgressBar()
         self.loading_bar.setRange(0, 0)  # indeterminate
@@ -539,31 +589,49 @@ class PresenterGallery(QWidget):
         self.loading_bar.setAccessibleName("Loading")
         loading = self._centered(self.loading_label, self.loading_bar)
 
+        self.error_title = self._headline("Couldn't load presenters")
+        self.error_title.setAccessibleName("Couldn't load presenters")
         self.error_label = QLabel()
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setAccessibleName("Error")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # server text is never rendered as HTML
+        self.error_label.setStyleSheet("color: palette(placeholder-text);")
+        self.error_label.setAccessibleName("Error details")
         self.retry_button = QPushButton("Retry")
         self.retry_button.setAccessibleName("Retry loading presenters")
         self.retry_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
-        error = self._centered(self.error_label, self.retry_button)
+        error = self._centered(self.error_title, self.error_label, self.retry_button)
 
         self._pages = QStackedWidget()
         for page in (self.list_view, empty, loading, error):
             self._pages.addWidget(page)
 
+    def _headline(self, text: str = "") -> QLabel:
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        font = QFont(self.font())
+        font.setPointSizeF(self.font().pointSizeF() + 2)
+        font.setWeight(QFont.Weight.DemiBold)
+        label.setFont(font)
+        return label
+
     @staticmethod
-    def _centered(label: QLabel, control: QWidget) -> QWidget:
+    def _centered(*widgets: QWidget) -> QWidget:
+        """Labels (full width, centred text) and a final control, centred as a group on the page."""
         page = QWidget()
         page.setAutoFillBackground(True)
         page.setBackgroundRole(QPalette.ColorRole.Window)
         column = QVBoxLayout(page)
-        column.setContentsMargins(24, 24, 24, 24)
-        column.setSpacing(12)
+        column.setContentsMargins(32, 24, 32, 24)
+        column.setSpacing(8)
         column.addStretch(1)
-        label.setMaximumWidth(420)
-        column.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        *labels, control = widgets
+        # Full-width labels: a word-wrapped label given only its size hint gets clipped.
+        for label in labels:
+            column.addWidget(label)
+        column.addSpacing(8)
         column.addWidget(control, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addStretch(1)
         return page
@@ -628,9 +696,11 @@ class PresenterGallery(QWidget):
 
     def show_error(self, message: str) -> None:
         self._loaded = False
-        self.error_label.setText(f"Couldn't load presenters.\n{message}")
+        self.error_label.setText(message)
         self._pages.setCurrentIndex(_PAGE_ERROR)
-        self.retry_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        focus = QApplication.focusWidget()
+        if focus is not None and self.isAncestorOf(focus):  # never pull focus away from another panel
+            self.retry_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_count()
 
     def selected_presenter(self) -> AvatarPresenter | None:
@@ -680,7 +750,7 @@ class PresenterGallery(QWidget):
         proxy_index = self.proxy.mapFromSource(self.model.index_of(self._selected_id))
         selection = self.list_view.selectionModel()
         if not proxy_index.isValid():
-            selection.clearSelection()  # drop the neighbour the view picked; the choice stays in the detail pane
+            selection.clearSelection()  # drop the neighbour the view picked; the detail pane keeps the choice
             return
         if not selection.isSelected(proxy_index) or self.list_view.currentIndex() != proxy_index:
             selection.setCurrentIndex(proxy_index, selection.SelectionFlag.ClearAndSelect)
