@@ -19,6 +19,7 @@ from .settings import load_settings, settings_file
 from .ui.controller import StudioController
 from .ui.gallery.model import JsonFavoritesStore
 from .ui.gallery.thumbnails import ThumbnailCache
+from .ui.gc_guard import GuiThreadGarbageCollector
 from .ui.main_window import MainWindow
 from .ui.theme import app_icon, apply_theme
 
@@ -111,7 +112,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = GuiThreadGarbageCollector(parent=app)
     studio = build_studio(paths)
     with loop:
         loop.run_until_complete(_main(studio))
+    collector.stop()
     return 0

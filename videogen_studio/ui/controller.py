@@ -213,6 +213,9 @@ class StudioController(QObject):
             await session.close()
 
     async def shutdown(self) -> None:
+        # Stop playback first: tearing FFmpeg down mid-play while HTTP clients close is asking for trouble.
+        self.window.player.clear()
+        self.window.gallery.detail.set_presenter(None)
         try:
             await self._close_session()
         finally:
