@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import logging.handlers
+import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__
@@ -49,6 +52,9 @@ def configure_logging(paths: AppPaths) -> None:
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
+    # QtMultimedia reports every missing optional codec library (VA-API, PipeWire) at start; users can't act
+    # on that, so keep it out of the terminal unless they ask for it with their own rules.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("VideoGen Studio")
@@ -96,15 +102,51 @@ def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None
     return Studio(window, controller, thumbnails)
 
 
-async def _main(studio: Studio) -> None:
+async def _main(studio: Studio, *, play: Path | None = None, quit_after: float | None = None) -> int:
     done = asyncio.Event()
     studio.controller.finished.connect(done.set)
+
+    def freeze_heap() -> None:
+        # What is alive after start-up lives until exit: keep it out of full collections (a full
+        # collection of the start-up heap stalled the UI ~50 ms in benchmarks/bench_queue.py).
+        gc.collect()
+        gc.freeze()
+        studio.controller.ready.disconnect(freeze_heap)
+
+    studio.controller.ready.connect(freeze_heap)
     studio.window.show()
     studio.controller.spawn(studio.controller.start())
+    player = studio.window.player
+    reached = [0]  # furthest playback position seen, ms
+    length = [0]  # clip duration, ms (the player is cleared on shutdown, so remember it here)
+    errors: list[str] = []
+
+    def on_position(ms: int) -> None:
+        reached[0] = max(reached[0], ms)
+
+    if play is not None:
+        player.media_player.positionChanged.connect(on_position)
+        player.errorOccurred.connect(errors.append)
+        player.durationChanged.connect(lambda ms: length.__setitem__(0, max(length[0], ms)))
+        player.load(play, autoplay=True)
+    if quit_after is not None:
+        # The normal close path: closeEvent -> controller.shutdown() -> finished.
+        QTimer.singleShot(round(quit_after * 1000), studio.window.close)
     await done.wait()
+    if play is None:
+        return 0
+    if errors or reached[0] <= 0:
+        reason = errors[-1] if errors else "playback never started"
+        print(f"error: could not play {play}: {reason}", file=sys.stderr)
+        return 3
+    print(f"played {play.name} up to {reached[0] / 1000:.1f} s of {length[0] / 1000:.1f} s")
+    return 0
 
 
-def run_gui(argv: list[str] | None = None) -> int:
+def run_gui(
+    argv: list[str] | None = None, *, play: Path | None = None, quit_after: float | None = None
+) -> int:
+    """Start the desktop app. `play`/`quit_after` exist for smoke tests of packaged builds."""
     paths = app_paths().ensure()
     configure_logging(paths)
     app = create_application(argv)
@@ -115,6 +157,6 @@ def run_gui(argv: list[str] | None = None) -> int:
     collector = GuiThreadGarbageCollector(parent=app)
     studio = build_studio(paths)
     with loop:
-        loop.run_until_complete(_main(studio))
+        status = loop.run_until_complete(_main(studio, play=play, quit_after=quit_after))
     collector.stop()
-    return 0
+    return status

@@ -22,7 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videogen-studio", description=__doc__)
     sub = parser.add_subparsers(dest="command")
 
-    sub.add_parser("gui", help="start the desktop app (the default)")
+    gui = sub.add_parser("gui", help="start the desktop app (the default)")
+    gui.add_argument("--play", type=Path, metavar="FILE", help="open this clip in the player at start")
+    gui.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close after SECONDS; with --play, exit 3 if the clip did not play (smoke tests)",
+    )
 
     def add_service_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -65,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "gui":
         from .app import run_gui  # Qt is imported only for the GUI
 
-        return run_gui()
+        # Plain `videogen-studio` (no sub-command) has neither option.
+        return run_gui(play=getattr(args, "play", None), quit_after=getattr(args, "quit_after", None))
     if command == "sandbox":
         return _serve_sandbox(args)
     try:

@@ -6,15 +6,20 @@ sandbox server (a real HTTP server on loopback), which lives exactly as long as 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .api.client import VideoGenClient
 from .paths import AppPaths
 from .pipeline.queue import RenderQueue
 from .pipeline.store import JobStore
 from .settings import Settings
+
+if TYPE_CHECKING:  # the sandbox pulls in numpy/PyAV/Pillow: import it only when offline mode starts
+    from .sandbox import SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +31,7 @@ class Session:
     queue: RenderQueue
     base_url: str
     offline: bool
-    sandbox: object | None = None  # SandboxServer; typed loosely so api-only installs need no media deps
+    sandbox: SandboxServer | None = None
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -43,14 +48,9 @@ class Session:
         paths.ensure()
         sandbox = None
         if settings.uses_sandbox:
-            from .sandbox import SandboxConfig, SandboxServer  # heavy media deps only when needed
-
-            sandbox = SandboxServer(
-                data_dir=paths.data / "sandbox",
-                assets_dir=paths.cache / "sandbox-assets",
-                config=sandbox_config if sandbox_config is not None else SandboxConfig.demo(),  # type: ignore[arg-type]
-            )
-            sandbox.start()
+            # Importing the sandbox (numpy, PyAV, Pillow) and loading its saved state takes a few hundred
+            # milliseconds: do it off the event loop so the window paints and stays responsive meanwhile.
+            sandbox = await asyncio.to_thread(_start_sandbox, paths, sandbox_config)
             base_url, api_key = sandbox.base_url, sandbox.api_key
             # Jobs of the offline sandbox must not mix with jobs of a real account.
             db = paths.data / "jobs-sandbox.sqlite3"
@@ -82,4 +82,16 @@ class Session:
         finally:
             self.store.close()
             if self.sandbox is not None:
-                self.sandbox.stop()  # type: ignore[attr-defined]
+                self.sandbox.stop()
+
+
+def _start_sandbox(paths: AppPaths, config: object | None) -> SandboxServer:
+    from .sandbox import SandboxConfig, SandboxServer  # heavy media deps only when needed
+
+    server = SandboxServer(
+        data_dir=paths.data / "sandbox",
+        assets_dir=paths.cache / "sandbox-assets",
+        config=config if config is not None else SandboxConfig.demo(),  # type: ignore[arg-type]
+    )
+    server.start()
+    return server

@@ -9,12 +9,18 @@ from types import TracebackType
 
 from videogen_studio.sandbox.app import ApiApp
 from videogen_studio.sandbox.faults import FaultInjector, LoggedRequest, SandboxListener
+from videogen_studio.sandbox.persist import SnapshotStore
 from videogen_studio.sandbox.state import Account, SandboxConfig, SandboxState
 from videogen_studio.sandbox.storage import StorageOrigin, UrlSigner
 
 
 class SandboxServer:
-    """A local stand-in for api.videogen.io on loopback, with signed URLs served from a second origin."""
+    """A local stand-in for api.videogen.io on loopback, with signed URLs served from a second origin.
+
+    With `config.persist` (default) the state lives on in `data_dir`: a new server on the same folder knows
+    every account, file, upload slot and execution of the previous one, resumes unfinished executions and
+    signs URLs with the same secret. One running server per `data_dir` at a time.
+    """
 
     def __init__(
         self,
@@ -32,9 +38,11 @@ class SandboxServer:
         self.host = host
         self._ports = (port, storage_port)
         self.faults = FaultInjector()
-        self._signer = UrlSigner()
+        # Reads the previous server's snapshot (a corrupt one is moved aside); the secret survives restarts.
+        store = SnapshotStore(self.data_dir) if self.config.persist else None
+        self._signer = UrlSigner(store.secret if store is not None else None)
         assets = Path(assets_dir) if assets_dir is not None else self.data_dir / "assets"
-        self.state = SandboxState(self.config, self.data_dir, assets, self._signer)
+        self.state = SandboxState(self.config, self.data_dir, assets, self._signer, store)
         self._listeners: list[SandboxListener] = []
         self._threads: list[threading.Thread] = []
         self._base_url: str | None = None

@@ -4,12 +4,18 @@ Everything here is in memory behind one lock; media lives on disk under `data_di
 presenter assets under `assets_dir` (shared between servers, so they are written atomically). Media rendering
 runs on two daemon worker threads, outside the lock. Routes in app.py validate requests and call into
 `SandboxState`; expected failures are raised as `ApiFailure`, which app.py turns into ApiError bodies.
+
+With `config.persist` (the default) the state is also durable: every change that matters (creation, status
+change, archive, credits) writes a JSON snapshot to `data_dir` (persist.py), and a new server on the same
+`data_dir` starts from it. Executions that were pending or running resume under the same id without being
+charged again; reads never write.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import math
 import os
@@ -29,6 +35,7 @@ from PIL import Image
 
 from videogen_studio.sandbox import media
 from videogen_studio.sandbox.faults import FaultRule, LoggedRequest
+from videogen_studio.sandbox.persist import SnapshotStore
 from videogen_studio.sandbox.storage import UrlSigner, sniff_content_type
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,7 @@ class SandboxConfig:
     video_size: int = 360
     presenter_count: int = 24
     control_api: bool = True
+    persist: bool = True  # keep state in data_dir across restarts (persist.py); off: memory only, as before
 
     @classmethod
     def fast(cls) -> SandboxConfig:
@@ -400,6 +408,7 @@ class Execution:
     progress: int = 0
     results: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # the request as JSON: enough to re-run it
     wake: threading.Event = field(default_factory=threading.Event)  # set on cancel or server stop
     timer: threading.Timer | None = None
 
@@ -428,11 +437,153 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "code": code, "internalErrorCode": f"sbx_{secrets.token_hex(4)}"}
 
 
+# -- snapshot records (written by SandboxState._save, stored by persist.SnapshotStore) ----------------
+
+
+def _encode(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"))
+
+
+def _path_record(path: Path | None, root: Path) -> str | None:
+    """Media paths relative to data_dir, so a moved data folder keeps working."""
+    # string operations: pathlib's relative_to() would dominate the cost of encoding a snapshot
+    if path is None:
+        return None
+    text, prefix = str(path), os.path.join(root, "")
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
+    return str(path.absolute())
+
+
+def _path_from_record(raw: object, root: Path) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(_typed(raw, str))
+    return path if path.is_absolute() else root / path
+
+
+def _typed[T](value: object, kind: type[T], optional: bool = False) -> T:
+    """A snapshot value of the expected JSON type (bool is not a number here); TypeError otherwise."""
+    if value is None and optional:
+        return value  # type: ignore[return-value]
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # type: ignore[return-value]
+    if not ok:
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value  # type: ignore[return-value]
+
+
+def _account_record(account: Account) -> dict[str, Any]:
+    return {
+        "credits": account.credits,
+        "productionAddon": account.production_addon,
+        "revoked": account.revoked,
+    }
+
+
+def _account_from_record(record: dict[str, Any]) -> Account:
+    return Account(
+        credits=_typed(record["credits"], float),
+        production_addon=_typed(record["productionAddon"], bool),
+        revoked=_typed(record["revoked"], bool),
+    )
+
+
+def _file_record(stored: StoredFile, root: Path) -> dict[str, Any]:
+    return {
+        "id": stored.file_id,
+        "owner": stored.owner,
+        "type": stored.type,
+        "scope": stored.scope,
+        "displayName": stored.display_name,
+        "createdAt": stored.created_at,
+        "duration": stored.duration,
+        "transcript": stored.transcript,
+        "sources": {
+            name: {
+                "status": source.status,
+                "path": _path_record(source.path, root),
+                "contentType": source.content_type,
+                "width": source.width,
+                "height": source.height,
+            }
+            for name, source in stored.sources.items()
+        },
+        "sourceToolType": stored.source_tool_type,
+        "sourceToolExecutionId": stored.source_tool_execution_id,
+        "archivedAt": stored.archived_at,
+        "isUpload": stored.is_upload,
+    }
+
+
+def _file_from_record(record: dict[str, Any], root: Path) -> tuple[StoredFile, int]:
+    """The file and how many of its ready renditions lost their media (those become `failed`)."""
+    sources: dict[str, Source] = {}
+    missing = 0
+    for name, raw in _typed(record["sources"], dict).items():
+        source = Source(
+            status=_typed(raw["status"], str),
+            path=_path_from_record(raw.get("path"), root),
+            content_type=_typed(raw.get("contentType"), str, optional=True),
+            width=_typed(raw.get("width"), int, optional=True),
+            height=_typed(raw.get("height"), int, optional=True),
+        )
+        if source.status == "ready" and (source.path is None or not source.path.is_file()):
+            source, missing = Source("failed"), missing + 1
+        sources[name] = source
+    file_id = _typed(record["id"], str)
+    if not file_id.startswith(FILE_PREFIX):
+        raise ValueError(f"{file_id!r} is not a file id")
+    stored = StoredFile(
+        file_id=file_id,
+        owner=_typed(record["owner"], str),
+        type=_typed(record.get("type"), str, optional=True),
+        scope=_typed(record["scope"], str),
+        display_name=_typed(record["displayName"], str),
+        created_at=_typed(record["createdAt"], float),
+        duration=_typed(record.get("duration"), float, optional=True),
+        transcript=_typed(record.get("transcript"), str, optional=True),
+        sources=sources,
+        source_tool_type=_typed(record.get("sourceToolType"), str, optional=True),
+        source_tool_execution_id=_typed(record.get("sourceToolExecutionId"), str, optional=True),
+        archived_at=_typed(record.get("archivedAt"), float, optional=True),
+        is_upload=_typed(record.get("isUpload", False), bool),
+    )
+    return stored, missing
+
+
+def _execution_record(execution: Execution, progress: int) -> dict[str, Any]:
+    return {
+        "id": execution.execution_id,
+        "owner": execution.owner,
+        "toolType": execution.tool_type,
+        "createdAt": execution.created_at,
+        "pendingS": execution.pending_s,
+        "runningS": execution.running_s,
+        "charged": execution.charged,
+        "params": execution.params,
+        "forcedError": execution.forced_error,
+        "status": execution.status,
+        "startedAt": execution.started_at,
+        "progress": progress,
+        "results": execution.results,
+        "error": execution.error,
+    }
+
+
 # -- the state --------------------------------------------------------------------------------------
 
 
 class SandboxState:
-    def __init__(self, config: SandboxConfig, data_dir: Path, assets_dir: Path, signer: UrlSigner) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        data_dir: Path,
+        assets_dir: Path,
+        signer: UrlSigner,
+        store: SnapshotStore | None = None,
+    ) -> None:
         self.config = config
         self.data_dir = data_dir
         self.files_dir = data_dir / "files"
@@ -451,6 +602,14 @@ class SandboxState:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._stopped = False
+        # Persistence (persist.py): None keeps everything in memory only.
+        self._store = store
+        self._generation = 0  # bumped by every snapshot taken
+        self._closed = False  # after stop(): this state never writes again (a new server may own data_dir)
+        self._records: dict[str, str] = {}  # encoded records of files/executions that no longer change
+        self._resumable: list[str] = []  # restored pending/running executions, queued by start()
+        if store is not None and store.loaded is not None:
+            self._restore(store.loaded)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -458,6 +617,8 @@ class SandboxState:
             worker = threading.Thread(target=self._work, name=f"sandbox-render-{index}", daemon=True)
             worker.start()
             self._workers.append(worker)
+        self._resume()
+        self._save()  # the signing secret is on disk before the first URL is signed
 
     def stop(self, join_timeout_s: float = 1.0) -> None:
         """Cancel timers and stop the workers; a render still running finishes on its daemon thread."""
@@ -473,6 +634,161 @@ class SandboxState:
         for worker in self._workers:
             worker.join(max(0.0, deadline - time.monotonic()))
         self._workers.clear()
+        self._save(final=True)  # pending/running executions (and their progress) resume on the next start
+
+    # -- persistence -------------------------------------------------------------------------------
+    def _save(self, final: bool = False) -> None:
+        """Write a snapshot of everything; called after each change that matters, never on reads.
+
+        The record lists are gathered under the lock (cheap: records of finished files and executions are
+        encoded once and cached), the document is joined and written outside it, so polls never wait for
+        the disk. Generations keep an older capture from overwriting a newer one; after the final save of
+        stop() nothing is captured any more, since a new server may own data_dir by then.
+        """
+        store = self._store
+        if store is None:
+            return
+        with self.lock:
+            if self._closed:
+                return
+            self._closed = final
+            self._generation += 1
+            generation = self._generation
+            accounts = json.dumps({key: _account_record(a) for key, a in self.accounts.items()})
+            files = []
+            for stored in self.files.values():
+                record = self._records.get(stored.file_id)
+                if record is None:
+                    record = _encode(_file_record(stored, self.data_dir))
+                    # archive_file and finish_upload drop the cached record when they change a file
+                    if all(source.status != "pending" for source in stored.sources.values()):
+                        self._records[stored.file_id] = record
+                files.append(record)
+            executions = []
+            for execution in self.executions.values():
+                record = self._records.get(execution.execution_id)
+                if record is None:
+                    record = _encode(_execution_record(execution, self._progress(execution)))
+                    if execution.status in TERMINAL_STATUSES:  # never changes again
+                        self._records[execution.execution_id] = record
+                executions.append(record)
+        store.write(generation, store.encode(accounts, files, executions))
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        """Take over a previous server's world; an unusable snapshot is moved aside and we start empty."""
+        assert self._store is not None
+        timings = {
+            "TEXT_TO_SPEECH": (self.config.tts_pending_s, self.config.tts_running_s),
+            "GENERATE_AVATAR": (self.config.avatar_pending_s, self.config.avatar_running_s),
+        }
+        try:
+            accounts = {
+                _typed(key, str): _account_from_record(record) for key, record in payload["accounts"].items()
+            }
+            files: dict[str, StoredFile] = {}
+            missing = 0
+            for record in payload["files"]:
+                stored, lost = _file_from_record(record, self.data_dir)
+                files[stored.file_id] = stored
+                missing += lost
+            executions: dict[str, Execution] = {}
+            for record in payload["executions"]:
+                execution = self._execution_from_record(record, files, timings)
+                executions[execution.execution_id] = execution
+        except Exception as exc:  # whatever is wrong with it, start-up must not fail
+            self._store.quarantine(f"unexpected content: {type(exc).__name__}: {exc}")
+            return
+        self.accounts.update(accounts)  # accounts from config that the snapshot does not know are kept
+        self.files = files
+        self.executions = executions
+        self._resumable = [e.execution_id for e in executions.values() if e.status not in TERMINAL_STATUSES]
+        if missing:
+            log.warning("sandbox: %d renditions lost their media on disk and are now failed", missing)
+        self._remove_orphans()
+        log.info(
+            "sandbox state restored from %s: %d files, %d executions (%d to resume)",
+            self._store.path,
+            len(files),
+            len(executions),
+            len(self._resumable),
+        )
+
+    def _execution_from_record(
+        self,
+        record: dict[str, Any],
+        files: dict[str, StoredFile],
+        timings: dict[str, tuple[float, float]],
+    ) -> Execution:
+        execution_id = _typed(record["id"], str)
+        if not execution_id.startswith(EXECUTION_PREFIX):
+            raise ValueError(f"{execution_id!r} is not an execution id")
+        tool_type = _typed(record["toolType"], str)
+        status = _typed(record["status"], str)
+        if status not in (*TERMINAL_STATUSES, "pending", "running"):
+            raise ValueError(f"unknown execution status {status!r}")
+        params = _typed(record["params"], dict)
+        pending_s, running_s = _typed(record["pendingS"], float), _typed(record["runningS"], float)
+        started_at = _typed(record.get("startedAt"), float, optional=True)
+        if status not in TERMINAL_STATUSES:
+            if tool_type in timings:
+                pending_s, running_s = timings[tool_type]  # re-run work follows this server's timings
+            started_at = None  # progress holds at its last value until the run restarts
+        results = [_typed(file_id, str) for file_id in _typed(record["results"], list)]
+        if any(file_id not in files for file_id in results):
+            raise ValueError(f"execution {execution_id} lists a file the snapshot does not hold")
+        return Execution(
+            execution_id=execution_id,
+            owner=_typed(record["owner"], str),
+            tool_type=tool_type,
+            created_at=_typed(record["createdAt"], float),
+            pending_s=pending_s,
+            running_s=running_s,
+            charged=_typed(record["charged"], float),
+            job=self._job(tool_type, params),
+            forced_error=_typed(record.get("forcedError"), dict, optional=True),
+            status=status,
+            started_at=started_at,
+            progress=_typed(record.get("progress", 0), int),
+            results=results,
+            error=_typed(record.get("error"), dict, optional=True),
+            params=params,
+        )
+
+    def _remove_orphans(self) -> None:
+        """Media folders no snapshot record points at: outputs of renders cut short by the last stop."""
+        removed = 0
+        try:
+            entries = list(self.files_dir.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.name.startswith(FILE_PREFIX) or not entry.is_dir():
+                continue
+            stored = self.files.get(entry.name)
+            if stored is None:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            elif stored.is_upload:
+                for part in entry.glob("upload.*.part"):  # a PUT interrupted by the stop
+                    part.unlink(missing_ok=True)
+        if removed:
+            log.info("sandbox: removed %d unreferenced media folders", removed)
+
+    def _resume(self) -> None:
+        """Queue restored executions that had not finished; they were charged when first submitted."""
+        with self.lock:
+            for execution_id in self._resumable:
+                execution = self.executions.get(execution_id)
+                if execution is None or execution.status in TERMINAL_STATUSES or self._stopped:
+                    continue
+                if execution.status == "running":
+                    self._queue.put(execution_id)  # straight back to a render slot
+                    continue
+                delay = max(0.0, execution.created_at + execution.pending_s - time.time())
+                execution.timer = threading.Timer(delay, self._queue.put, (execution_id,))
+                execution.timer.daemon = True
+                execution.timer.start()
+            self._resumable.clear()
 
     def record(self, entry: LoggedRequest) -> None:
         with self.lock:
@@ -484,10 +800,12 @@ class SandboxState:
     def add_account(self, key: str, account: Account) -> None:
         with self.lock:
             self.accounts[key] = account
+        self._save()
 
     def revoke_key(self, key: str) -> None:
         with self.lock:
             self.accounts.setdefault(key, Account()).revoked = True
+        self._save()
 
     def authenticate(self, key: str) -> Account | None:
         with self.lock:
@@ -543,18 +861,23 @@ class SandboxState:
 
     # -- executions --------------------------------------------------------------------------------
     def submit_tts(self, owner: str, request: TtsRequest, take_failure: FailureLookup) -> str:
-        spoken = prepare_speech_text(request.text, request.replacements, request.auto_expand)
         # sandbox choice: 1 credit per started 1000 characters, per result.
         cost = math.ceil(len(request.text) / 1000) * request.num_results
-
-        def job(execution: Execution) -> list[StoredFile]:
-            return self._render_tts(execution, request, spoken)
-
+        params = {
+            "text": request.text,
+            "voiceId": request.voice.voice_id,
+            "language": request.language,
+            "speed": request.speed,
+            "replacements": [list(pair) for pair in request.replacements],
+            "autoExpand": request.auto_expand,
+            "numResults": request.num_results,
+            "temporary": request.temporary,
+        }
         return self._submit(
             owner,
             "TEXT_TO_SPEECH",
             cost,
-            job,
+            params,
             take_failure,
             self.config.tts_pending_s,
             self.config.tts_running_s,
@@ -569,15 +892,19 @@ class SandboxState:
             )
         # sandbox choice: 1 credit per started 10 s of audio, per result.
         cost = max(1, math.ceil(duration / 10)) * request.num_results
-
-        def job(execution: Execution) -> list[StoredFile]:
-            return self._render_avatar(execution, request, audio, watermark)
-
+        params = {
+            "presenterId": request.presenter.presenter_id,
+            "audioFileId": request.audio_file_id,
+            "watermarkMode": request.watermark_mode,
+            "watermark": watermark,  # decided at submit time, from the account as it was then
+            "numResults": request.num_results,
+            "temporary": request.temporary,
+        }
         return self._submit(
             owner,
             "GENERATE_AVATAR",
             cost,
-            job,
+            params,
             take_failure,
             self.config.avatar_pending_s,
             self.config.avatar_running_s,
@@ -588,7 +915,7 @@ class SandboxState:
         owner: str,
         tool_type: str,
         cost: float,
-        job: Callable[[Execution], list[StoredFile]],
+        params: dict[str, Any],
         take_failure: FailureLookup,
         pending_s: float,
         running_s: float,
@@ -608,8 +935,9 @@ class SandboxState:
                 pending_s,
                 running_s,
                 cost,
-                job,
+                self._job(tool_type, params),
                 forced,
+                params=params,
             )
             self.executions[execution.execution_id] = execution
             # Pending is a timer, not a worker: queued executions do not hold a render slot while waiting.
@@ -617,7 +945,54 @@ class SandboxState:
             execution.timer.daemon = True
             if not self._stopped:
                 execution.timer.start()
+        self._save()  # on disk before the client learns the id: the credits are spent
         return execution.execution_id
+
+    def _job(self, tool_type: str, params: dict[str, Any]) -> Callable[[Execution], list[StoredFile]]:
+        """The render for an execution, rebuilt from its JSON params (also after a restart)."""
+
+        def job(execution: Execution) -> list[StoredFile]:
+            if tool_type == "TEXT_TO_SPEECH":
+                return self._tts_job(execution, params)
+            if tool_type == "GENERATE_AVATAR":
+                return self._avatar_job(execution, params)
+            raise ValueError(f"unknown tool type {tool_type!r}")
+
+        return job
+
+    def _tts_job(self, execution: Execution, params: dict[str, Any]) -> list[StoredFile]:
+        voice = self.voice(params["voiceId"])
+        if voice is None:
+            raise ValueError(f"voice {params['voiceId']!r} no longer exists")
+        request = TtsRequest(
+            text=params["text"],
+            voice=voice,
+            language=params["language"],
+            speed=params["speed"],
+            replacements=[(original, replacement) for original, replacement in params["replacements"]],
+            auto_expand=params["autoExpand"],
+            num_results=params["numResults"],
+            temporary=params["temporary"],
+        )
+        spoken = prepare_speech_text(request.text, request.replacements, request.auto_expand)
+        return self._render_tts(execution, request, spoken)
+
+    def _avatar_job(self, execution: Execution, params: dict[str, Any]) -> list[StoredFile]:
+        presenter = self.presenter(params["presenterId"])
+        if presenter is None:
+            raise ValueError(f"presenter {params['presenterId']!r} no longer exists")
+        with self.lock:
+            audio = self.files.get(params["audioFileId"])
+        if audio is None:
+            raise ValueError(f"audio file {params['audioFileId']!r} no longer exists")
+        request = AvatarRequest(
+            presenter=presenter,
+            audio_file_id=params["audioFileId"],
+            watermark_mode=params["watermarkMode"],
+            num_results=params["numResults"],
+            temporary=params["temporary"],
+        )
+        return self._render_avatar(execution, request, audio, params["watermark"])
 
     def get_execution(self, owner: str, execution_id: str) -> Execution:
         with self.lock:
@@ -642,6 +1017,7 @@ class SandboxState:
                 execution.timer.cancel()
             execution.wake.set()
             self._refund(execution)
+        self._save()
 
     def _progress(self, execution: Execution) -> int:
         if execution.status == "succeeded":
@@ -649,7 +1025,8 @@ class SandboxState:
         if execution.status != "running" or execution.started_at is None:
             return execution.progress
         fraction = min(1.0, (time.time() - execution.started_at) / max(execution.running_s, 1e-6))
-        return min(95, 5 + int(90 * fraction))  # 100 only once the files are on disk
+        # 100 only once the files are on disk; a run resumed after a restart never shows less than before
+        return min(95, max(execution.progress, 5 + int(90 * fraction)))
 
     def execution_json(self, execution: Execution) -> dict[str, Any]:
         with self.lock:
@@ -687,10 +1064,12 @@ class SandboxState:
     def _run(self, execution_id: str) -> None:
         with self.lock:
             execution = self.executions[execution_id]
-            if execution.status != "pending" or self._stopped:
+            # "running" only for a run that a restart interrupted (state._resume); nothing else queues one
+            if execution.status not in ("pending", "running") or self._stopped:
                 return
             execution.status = "running"
             execution.started_at = time.time()
+        self._save()
         outputs: list[StoredFile] = []
         error = execution.forced_error
         if error is None:
@@ -712,12 +1091,13 @@ class SandboxState:
             if error is not None:
                 execution.status, execution.error = "failed", error
                 self._refund(execution)
-                return
-            for output in outputs:
-                self.files[output.file_id] = output
-            execution.results = [output.file_id for output in outputs]
-            execution.status = "succeeded"
-            execution.progress = 100
+            else:
+                for output in outputs:
+                    self.files[output.file_id] = output
+                execution.results = [output.file_id for output in outputs]
+                execution.status = "succeeded"
+                execution.progress = 100
+        self._save()
 
     # -- renders (worker threads, outside the lock) -------------------------------------------------
     def _output_file(
@@ -832,9 +1212,12 @@ class SandboxState:
     def archive_file(self, owner: str, file_id: str) -> StoredFile:
         with self.lock:
             stored = self.get_file(owner, file_id)
-            if stored.archived_at is None:
-                stored.archived_at = time.time()
-            return stored
+            if stored.archived_at is not None:
+                return stored
+            stored.archived_at = time.time()
+            self._records.pop(file_id, None)
+        self._save()
+        return stored
 
     def file_json(self, stored: StoredFile, hydrate: bool) -> dict[str, Any]:
         with self.lock:
@@ -904,6 +1287,7 @@ class SandboxState:
         (self.files_dir / stored.file_id).mkdir(parents=True, exist_ok=True)
         with self.lock:
             self.files[stored.file_id] = stored
+        self._save()
         signed, _ = self.signer.sign(f"/u/{stored.file_id}", self.config.upload_url_ttl_s)
         return stored, self.storage_url + signed
 
@@ -952,6 +1336,8 @@ class SandboxState:
             stored.type = detected if detected is not None else declared
             stored.duration = duration
             stored.sources = sources
+            self._records.pop(file_id, None)
+        self._save()
 
     def _upload_sources(
         self, kind: str, target: Path, content_type: str
