@@ -21,6 +21,7 @@ from videogen_studio.ui.gallery.model import (
     MemoryFavoritesStore,
     PresenterFilterProxy,
     PresenterListModel,
+    assign_names,
     friendly_name,
     short_tag,
 )
@@ -60,7 +61,7 @@ def test_model_rows_mirror_the_sandbox_presenters(sandbox_presenters: list[Avata
         assert index.data(Role.IdRole) == presenter.avatar_presenter_id
         assert index.data(Role.GenderRole) == presenter.displayable_gender
         assert index.data(Role.FavoriteRole) is False
-        name = friendly_name(presenter)
+        name = model.name_of(presenter)
         assert (
             index.data(Qt.ItemDataRole.DisplayRole) == f"{name} · {short_tag(presenter.avatar_presenter_id)}"
         )
@@ -71,19 +72,22 @@ def test_model_rows_mirror_the_sandbox_presenters(sandbox_presenters: list[Avata
 
     assert not model.index_of("no-such-presenter").isValid()
     assert model.presenter_at(len(sandbox_presenters)) is None
-    # Names are derived from the id alone, so they are the same in every session.
-    assert [friendly_name(p) for p in sandbox_presenters] == [
-        model.index(r, 0).data(Role.NameRole) for r in range(model.rowCount())
+    # Names are derived from the ids alone (the same in every session and in any listing order), and no
+    # two presenters share one while the pools last.
+    names = [model.index(r, 0).data(Role.NameRole) for r in range(model.rowCount())]
+    assert names == [
+        assign_names(reversed(sandbox_presenters))[p.avatar_presenter_id] for p in sandbox_presenters
     ]
+    assert len(set(names)) == len(names)
 
 
 def test_names_follow_the_gender(sandbox_presenters: list[AvatarPresenter]) -> None:
     from videogen_studio.ui.gallery.model import _FIRST_NAMES
 
+    names = assign_names(sandbox_presenters)
     for presenter in sandbox_presenters:
-        assert friendly_name(presenter) in _FIRST_NAMES.get(
-            presenter.displayable_gender, _FIRST_NAMES["NEUTRAL"]
-        )
+        pool = _FIRST_NAMES.get(presenter.displayable_gender, _FIRST_NAMES["NEUTRAL"])
+        assert friendly_name(presenter) in pool and names[presenter.avatar_presenter_id] in pool
     unknown = AvatarPresenter("vg_pres_x", "ROBOT", "u", "t", "")
     assert friendly_name(unknown) in _FIRST_NAMES["NEUTRAL"]
 
@@ -96,10 +100,13 @@ def test_search_matches_name_and_id_case_insensitively(sandbox_presenters: list[
     assert proxy.rowCount() == len(sandbox_presenters)
 
     target = sandbox_presenters[3]
-    name = friendly_name(target)
+    names = assign_names(sandbox_presenters)
+    name = names[target.avatar_presenter_id]
     proxy.set_search_text(name.upper())
     expected = {
-        p.avatar_presenter_id for p in sandbox_presenters if name.casefold() in friendly_name(p).casefold()
+        p.avatar_presenter_id
+        for p in sandbox_presenters
+        if name.casefold() in names[p.avatar_presenter_id].casefold()
     }
     assert set(_proxy_ids(proxy)) == expected
     assert target.avatar_presenter_id in expected
@@ -402,7 +409,7 @@ def test_detail_pane_shows_the_selected_presenter(qtbot, gallery: PresenterGalle
     assert gallery.select_presenter(presenter.avatar_presenter_id)
     assert gallery.selected_presenter() == presenter
     detail = gallery.detail
-    assert detail.name_label.text() == friendly_name(presenter)
+    assert detail.name_label.text() == gallery.model.name_of(presenter)
     assert detail.id_label.text() == presenter.avatar_presenter_id
     assert detail.gender_label.text() == presenter.displayable_gender.title()
     # The large image arrives through the same cache, at full size.

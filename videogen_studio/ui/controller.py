@@ -29,7 +29,6 @@ from ..session import Session
 from ..settings import Settings, save_settings
 from .dialogs.account_dialog import AccountDialog
 from .dialogs.settings_dialog import SettingsDialog
-from .gallery.model import friendly_name
 from .main_window import MainWindow
 from .theme import app_icon
 
@@ -237,7 +236,9 @@ class StudioController(QObject):
             self.window.editor.set_presenter(None)
             return
         self.window.editor.set_presenter(
-            presenter.avatar_presenter_id, friendly_name(presenter), presenter.thumbnail_url
+            presenter.avatar_presenter_id,
+            self.window.gallery.model.name_of(presenter),
+            presenter.thumbnail_url,
         )
 
     async def preview_voice(self, request: TtsRequest) -> None:

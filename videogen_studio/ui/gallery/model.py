@@ -67,11 +67,38 @@ def short_tag(presenter_id: str) -> str:
     return tail.upper() or "?"
 
 
+def _name_pool(presenter: AvatarPresenter) -> tuple[str, ...]:
+    return _FIRST_NAMES.get(presenter.displayable_gender.upper(), _FIRST_NAMES["NEUTRAL"])
+
+
+def _name_slot(presenter: AvatarPresenter) -> int:
+    digest = hashlib.sha256(presenter.avatar_presenter_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 def friendly_name(presenter: AvatarPresenter) -> str:
     """A first name picked deterministically from the id; unknown genders use the neutral list."""
-    names = _FIRST_NAMES.get(presenter.displayable_gender.upper(), _FIRST_NAMES["NEUTRAL"])
-    digest = hashlib.sha256(presenter.avatar_presenter_id.encode("utf-8")).digest()
-    return names[int.from_bytes(digest[:4], "big") % len(names)]
+    names = _name_pool(presenter)
+    return names[_name_slot(presenter) % len(names)]
+
+
+def assign_names(presenters: Iterable[AvatarPresenter]) -> dict[str, str]:
+    """Names for a whole list, unique while the name pools last (two "Rosa" cards side by side confuse).
+
+    Each presenter starts at its `friendly_name` and moves to the next free name of its pool; presenters are
+    visited in id order, so the result does not depend on the order the API lists them in. Once a pool is
+    used up, names repeat and the short tag on the card tells them apart.
+    """
+    taken: set[str] = set()
+    result: dict[str, str] = {}
+    for presenter in sorted(presenters, key=lambda p: p.avatar_presenter_id):
+        pool = _name_pool(presenter)
+        start = _name_slot(presenter) % len(pool)
+        rotated = pool[start:] + pool[:start]  # begins with friendly_name(presenter)
+        name = next((n for n in rotated if n not in taken), rotated[0])
+        taken.add(name)
+        result[presenter.avatar_presenter_id] = name
+    return result
 
 
 def gender_label(gender: str) -> str:
@@ -200,7 +227,8 @@ class PresenterListModel(QAbstractListModel):
             unique.setdefault(presenter.avatar_presenter_id, presenter)
         self.beginResetModel()
         self._presenters = list(unique.values())
-        self._names = [friendly_name(p) for p in self._presenters]
+        names = assign_names(self._presenters)
+        self._names = [names[p.avatar_presenter_id] for p in self._presenters]
         self._search = [
             f"{name} {short_tag(p.avatar_presenter_id)} {p.avatar_presenter_id}".casefold()
             for name, p in zip(self._names, self._presenters, strict=True)
@@ -222,8 +250,13 @@ class PresenterListModel(QAbstractListModel):
         row = self._rows_by_id.get(presenter_id)
         return self.index(row, 0) if row is not None else QModelIndex()
 
+    def name_of(self, presenter: AvatarPresenter) -> str:
+        """The first name shown for `presenter` in this list (unique while the name pools last)."""
+        row = self._rows_by_id.get(presenter.avatar_presenter_id)
+        return self._names[row] if row is not None else friendly_name(presenter)
+
     def display_name(self, presenter: AvatarPresenter) -> str:
-        return f"{friendly_name(presenter)} · {short_tag(presenter.avatar_presenter_id)}"
+        return f"{self.name_of(presenter)} · {short_tag(presenter.avatar_presenter_id)}"
 
     # -- favorites ---------------------------------------------------------------------------------------
 

@@ -355,7 +355,9 @@ class PresenterDetailPane(QWidget):
     def presenter(self) -> AvatarPresenter | None:
         return self._presenter
 
-    def set_presenter(self, presenter: AvatarPresenter | None, favorite: bool = False) -> None:
+    def set_presenter(
+        self, presenter: AvatarPresenter | None, favorite: bool = False, name: str | None = None
+    ) -> None:
         same = presenter is not None and self._presenter == presenter
         self._presenter = presenter
         self.set_favorite(favorite)
@@ -364,7 +366,7 @@ class PresenterDetailPane(QWidget):
             self._pages.setCurrentIndex(0)
             return
         self._pages.setCurrentIndex(1)
-        self.name_label.setText(friendly_name(presenter))
+        self.name_label.setText(name or friendly_name(presenter))
         self._set_gender(presenter.displayable_gender)
         self.id_label.setText(presenter.avatar_presenter_id)
         self.id_label.setToolTip(f"Presenter id (#{short_tag(presenter.avatar_presenter_id)} on the card)")
@@ -740,7 +742,9 @@ class PresenterGallery(QWidget):
             return
         self._selected_id = presenter_id
         presenter = self.selected_presenter()
-        self.detail.set_presenter(presenter, self.model.is_favorite(presenter_id))
+        self.detail.set_presenter(
+            presenter, self.model.is_favorite(presenter_id), self.model.name_of(presenter)
+        )
         if presenter is not None:
             self.presenterSelected.emit(presenter)
 
