@@ -9,6 +9,7 @@ from pathlib import Path
 
 import av
 import pytest
+from sandbox_helpers import posts
 
 from videogen_studio.api import errors
 from videogen_studio.api.client import SubmissionUncertain, VideoGenClient
@@ -25,10 +26,6 @@ def fast_retry() -> RetryPolicy:
 async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
     async with VideoGenClient(sandbox.base_url, sandbox.api_key, retry=fast_retry()) as c:
         yield c
-
-
-def posts(sandbox: SandboxServer, path: str) -> int:
-    return sum(1 for method, p, _h, origin in sandbox.request_log if method == "POST" and p == path)
 
 
 async def speech_file(client: VideoGenClient, text: str = "Hello from the sandbox.") -> str:

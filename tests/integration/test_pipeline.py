@@ -17,6 +17,7 @@ from typing import Any
 
 import av
 import pytest
+from sandbox_helpers import posts, wait_job
 
 from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.errors import AddOnRequired, AuthError, InsufficientCredits, LocalFileError
@@ -31,34 +32,9 @@ from videogen_studio.sandbox import Account, FaultRule, SandboxServer
 TTS = "/v1/tools/text-to-speech"
 AVATAR = "/v1/tools/generate-avatar"
 SCRIPT = "Hello and welcome to the quarterly update from the studio team."
-WAIT_S = 60.0  # hang guard only; nothing here asserts on time
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def posts(sandbox: SandboxServer, path: str) -> int:
-    """How many times a POST to `path` reached the API origin (accepted or not)."""
-    return sum(1 for r in sandbox.request_log if r.method == "POST" and r.path == path and r.origin == "api")
-
-
-async def wait_job(
-    queue: RenderQueue, job_id: str, predicate: Callable[[RenderJob], bool] | None = None
-) -> RenderJob:
-    """The job as soon as `predicate` holds (default: terminal), from the queue's own events."""
-    predicate = predicate or (lambda j: j.state.is_terminal)
-    current = queue.get(job_id)
-    if current is not None and predicate(current):
-        return current
-    found: asyncio.Future[RenderJob] = asyncio.get_running_loop().create_future()
-
-    def on_event(event: JobEvent) -> None:
-        if event.job.job_id == job_id and predicate(event.job) and not found.done():
-            found.set_result(event.job)
-
-    unsubscribe = queue.subscribe(on_event)
-    try:
-        return await asyncio.wait_for(found, WAIT_S)
-    finally:
-        unsubscribe()
 
 
 def in_state(state: JobState) -> Callable[[RenderJob], bool]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import pytest
+from sandbox_helpers import posts, wait_job
 
 from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.models import TtsRequest
@@ -26,34 +27,9 @@ from videogen_studio.sandbox import FaultRule, SandboxServer
 TTS = "/v1/tools/text-to-speech"
 AVATAR = "/v1/tools/generate-avatar"
 SCRIPT = "Hello and welcome to the quarterly update from the studio team."
-WAIT_S = 60.0  # hang guard only
 
 #: `async with session() as (queue, store):` is one run of the app, from start to quit.
 Session = Callable[..., AbstractAsyncContextManager[tuple[RenderQueue, JobStore]]]
-
-
-def posts(sandbox: SandboxServer, path: str) -> int:
-    return sum(1 for r in sandbox.request_log if r.method == "POST" and r.path == path and r.origin == "api")
-
-
-async def wait_job(
-    queue: RenderQueue, job_id: str, predicate: Callable[[RenderJob], bool] | None = None
-) -> RenderJob:
-    predicate = predicate or (lambda j: j.state.is_terminal)
-    current = queue.get(job_id)
-    if current is not None and predicate(current):
-        return current
-    found: asyncio.Future[RenderJob] = asyncio.get_running_loop().create_future()
-
-    def on_event(event: JobEvent) -> None:
-        if event.job.job_id == job_id and predicate(event.job) and not found.done():
-            found.set_result(event.job)
-
-    unsubscribe = queue.subscribe(on_event)
-    try:
-        return await asyncio.wait_for(found, WAIT_S)
-    finally:
-        unsubscribe()
 
 
 def frames(path: Path) -> int:

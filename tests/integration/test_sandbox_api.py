@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from sandbox_helpers import wait_execution
 
 from videogen_studio.sandbox import Account, SandboxServer
-
-TERMINAL = {"succeeded", "failed", "cancelled"}
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=30) as c:
-        yield c
-
-
-def wait_execution(client: httpx.Client, execution_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        body = client.get(f"/v1/tools/executions/{execution_id}").json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, f"execution never finished: {body}"
-        time.sleep(0.02)
 
 
 def run_tts(client: httpx.Client, **fields: Any) -> dict[str, Any]:

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from sandbox_helpers import wait_execution
 
 from videogen_studio.sandbox import FaultRule, SandboxConfig, SandboxServer
 
-TERMINAL = {"succeeded", "failed", "cancelled"}
 VOICES = "/v1/resources/tts-voices"
-
-
-@pytest.fixture
-def client(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
-    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=30) as c:
-        yield c
-
-
-def wait_execution(client: httpx.Client, execution_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        body = client.get(f"/v1/tools/executions/{execution_id}").json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, f"execution never finished: {body}"
-        time.sleep(0.02)
 
 
 def download_url(client: httpx.Client) -> tuple[str, int]:
