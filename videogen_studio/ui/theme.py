@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -34,10 +35,28 @@ def system_prefers_dark() -> bool:
 
 
 def apply_theme(app: QApplication, theme: str = "system") -> None:
-    """Fusion everywhere (looks the same on every OS); dark palette when asked or when the system is dark."""
+    """Fusion everywhere (looks the same on every OS); dark palette when asked or when the system is dark.
+
+    With "system", the palette also follows later light/dark switches of the desktop while the app runs.
+    """
     app.setStyle("Fusion")
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(dark_palette() if dark else light_palette())
+    hints = QGuiApplication.styleHints()
+    global _follower
+    if _follower is not None:
+        hints.colorSchemeChanged.disconnect(_follower)
+        _follower = None
+    if theme == "system":
+
+        def follow(scheme: Qt.ColorScheme) -> None:
+            app.setPalette(dark_palette() if scheme == Qt.ColorScheme.Dark else light_palette())
+
+        _follower = follow
+        hints.colorSchemeChanged.connect(follow)
+
+
+_follower: Callable[[Qt.ColorScheme], None] | None = None
 
 
 def light_palette() -> QPalette:
