@@ -1,0 +1,224 @@
+"""What the sandbox offers: its presenters (with lazily generated assets) and voices, and the text
+preparation (pronunciation replacements, number and symbol expansion) that speech synthesis applies."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from videogen_studio.sandbox import media
+
+log = logging.getLogger(__name__)
+
+
+# -- presenters -------------------------------------------------------------------------------------
+
+_GENDER_CYCLE = ("FEMALE", "MALE", "FEMALE", "MALE", "NEUTRAL")
+PRESENTER_ASSETS = ("image.png", "thumb.png", "preview.mp4")
+
+
+@dataclass(frozen=True)
+class Presenter:
+    presenter_id: str
+    gender: str
+    seed: int
+
+
+def build_presenters(count: int) -> list[Presenter]:
+    """Stable ids and looks: presenter i is the same in every sandbox, so cached assets stay valid."""
+    presenters = []
+    for index in range(count):
+        digest = hashlib.sha256(f"sandbox-presenter-{index}".encode()).hexdigest()
+        presenters.append(Presenter(f"vg_pres_{digest[:12]}", _GENDER_CYCLE[index % 5], index))
+    return presenters
+
+
+# One lock per asset file for the whole process: servers sharing an assets_dir never render a file twice.
+_asset_locks: dict[Path, threading.Lock] = {}
+_asset_locks_guard = threading.Lock()
+
+
+def _asset_lock(path: Path) -> threading.Lock:
+    with _asset_locks_guard:
+        return _asset_locks.setdefault(path, threading.Lock())
+
+
+def _atomic_write(path: Path, render: Callable[[Path], object]) -> None:
+    """Render into a unique temp file (same suffix, so encoders pick the format) and rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+    try:
+        render(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class PresenterAssets:
+    """Portrait, thumbnail and preview clip per presenter, rendered on first request and cached on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, presenter: Presenter, name: str) -> Path:
+        if name not in PRESENTER_ASSETS:
+            raise KeyError(name)
+        target = (self.root / "presenters" / presenter.presenter_id / name).resolve()
+        if target.exists():
+            return target
+        with _asset_lock(target):
+            if target.exists():  # another thread (or server) rendered it while we waited
+                return target
+            if name == "image.png":
+                portrait = media.render_portrait(presenter.seed, presenter.gender)
+                _atomic_write(target, lambda tmp: tmp.write_bytes(portrait))
+            elif name == "thumb.png":
+                thumb = media.render_thumbnail(self.path(presenter, "image.png").read_bytes())
+                _atomic_write(target, lambda tmp: tmp.write_bytes(thumb))
+            else:
+                portrait = self.path(presenter, "image.png").read_bytes()
+                _atomic_write(target, lambda tmp: media.render_preview_clip(portrait, tmp))
+        return target
+
+
+# -- voices -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voice:
+    voice_id: str
+    language_code: str
+    display_name: str
+    gender: str
+    accent: str | None
+    description: str
+    espeak: str  # espeak-ng voice used by media.synthesize_speech
+    pitch: int
+    direct: bool = True  # supportsDirectToolExecution
+    all_languages: bool = False
+    deprecated: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "voiceId": self.voice_id,
+            "languageCode": self.language_code,
+            "displayName": self.display_name,
+            "displayGender": self.gender,
+            "accent": self.accent,
+            "description": self.description,
+            "supportsDirectToolExecution": self.direct,
+            "supportsAllLanguages": self.all_languages,
+            "isDeprecated": self.deprecated,
+        }
+
+
+def _voice_id(name: str) -> str:
+    return "vg_voic_" + hashlib.sha256(f"sandbox-voice-{name}".encode()).hexdigest()[:11]
+
+
+# The first voice is the default when a TTS request omits voiceId.
+VOICES: tuple[Voice, ...] = (
+    Voice(_voice_id("maya"), "en-US", "Maya", "FEMALE", "american", "Warm, friendly narrator.", "en-us", 62),
+    Voice(_voice_id("jack"), "en-US", "Jack", "MALE", "american", "Confident presenter voice.", "en-us", 40),
+    Voice(_voice_id("riley"), "en-US", "Riley", "NEUTRAL", "american", "Calm, even explainer.", "en-us", 52),
+    Voice(_voice_id("olivia"), "en-GB", "Olivia", "FEMALE", "british", "Crisp newsreader.", "en-gb", 60),
+    Voice(
+        _voice_id("arthur"), "en-GB", "Arthur", "MALE", "british", "Classic documentary narrator.",
+        "en-gb-x-rp", 38, deprecated=True,
+    ),
+    Voice(_voice_id("lucia"), "es-ES", "Lucía", "FEMALE", "castilian", "Bright and upbeat.", "es", 60),
+    Voice(_voice_id("mateo"), "es-MX", "Mateo", "MALE", "mexican", "Relaxed storyteller.", "es-419", 44),
+    Voice(_voice_id("lena"), "de-DE", "Lena", "FEMALE", "standard", "Clear product explainer.", "de", 58),
+    Voice(
+        _voice_id("felix"), "de-DE", "Felix", "MALE", "standard", "Deep voice for workflows only.",
+        "de", 35, direct=False,
+    ),
+    Voice(_voice_id("camille"), "fr-FR", "Camille", "FEMALE", "parisian", "Elegant and warm.", "fr-fr", 62),
+    Voice(
+        _voice_id("louis"), "fr-FR", "Louis", "MALE", "parisian", "Legacy French narrator.",
+        "fr-fr", 42, deprecated=True,
+    ),
+    Voice(_voice_id("giulia"), "it-IT", "Giulia", "FEMALE", "standard", "Lively and expressive.", "it", 60),
+    Voice(_voice_id("beatriz"), "pt-BR", "Beatriz", "FEMALE", "brazilian", "Friendly tutor.", "pt-br", 58),
+    Voice(_voice_id("kenji"), "ja-JP", "Kenji", "MALE", "standard", "Polite, measured voice.", "ja", 45),
+    Voice(_voice_id("ananya"), "hi-IN", "Ananya", "FEMALE", "indian", "Soft-spoken guide.", "hi", 60),
+    Voice(
+        _voice_id("nova"), "en-US", "Nova", "NEUTRAL", "american", "Multilingual voice; speaks any language.",
+        "en-us", 50, all_languages=True,
+    ),
+    Voice(
+        _voice_id("matilda"), "en-US", "Matilda", "FEMALE", "american",
+        "Multilingual premium voice (workflows only).", "en-us", 64, direct=False, all_languages=True,
+    ),
+    Voice(
+        _voice_id("sam"), "en-US", "Sam", "MALE", "american", "Legacy voice kept for old projects.",
+        "en-us", 48, deprecated=True,
+    ),
+)  # fmt: skip
+
+# ISO-639-1 hint -> espeak-ng voice name (where they differ or espeak needs a regional variant).
+ESPEAK_FOR_LANGUAGE = {
+    "en": "en-us", "es": "es", "de": "de", "fr": "fr-fr", "it": "it", "pt": "pt-br", "ja": "ja",
+    "hi": "hi", "zh": "cmn", "nl": "nl", "pl": "pl", "ko": "ko",
+}  # fmt: skip
+
+
+# -- text preparation for speech ----------------------------------------------------------------------
+
+_ONES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
+_SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "@": " at "}
+
+
+def number_words(n: int) -> str:
+    if n >= 10**15:  # too large to read as a number: read the digits
+        return " ".join(_ONES[int(d)] for d in str(n))
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    for value, name in _SCALES:
+        if n >= value:
+            head, rest = divmod(n, value)
+            return f"{number_words(head)} {name}" + (f" {number_words(rest)}" if rest else "")
+    raise AssertionError("unreachable")
+
+
+def _spell_number(match: re.Match[str]) -> str:
+    whole, _, fraction = match.group(0).replace(",", "").partition(".")
+    words = number_words(int(whole))
+    if fraction:
+        words += " point " + " ".join(_ONES[int(d)] for d in fraction)
+    return f" {words} "
+
+
+def expand_for_speech(text: str) -> str:
+    """autoExpandPronunciationReplacements: numbers and symbols to words, short acronyms letter by letter."""
+    text = re.sub(r"\d+(?:,\d{3})*(?:\.\d+)?", _spell_number, text)
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    text = re.sub(r"\b[A-Z]{2,5}\b", lambda m: " ".join(m.group(0)), text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def prepare_speech_text(text: str, replacements: list[tuple[str, str]], auto_expand: bool) -> str:
+    # sandbox choice: replacements are literal, case-sensitive, applied in order, before auto-expansion.
+    for original, replacement in replacements:
+        text = text.replace(original, replacement)
+    return expand_for_speech(text) if auto_expand else text
