@@ -78,6 +78,16 @@ DraftLoad = Callable[[str], object]
 DraftSave = Callable[[str, object], None]
 
 
+def watermark_combo(accessible_name: str) -> QComboBox:
+    """The watermark-mode picker (label + tooltip per mode), shared with the Settings dialog's default."""
+    combo = QComboBox()
+    combo.setAccessibleName(accessible_name)
+    for mode in WATERMARK_MODES:
+        combo.addItem(WATERMARK_LABELS.get(mode, mode), mode)
+        combo.setItemData(combo.count() - 1, WATERMARK_TOOLTIPS.get(mode, ""), Qt.ItemDataRole.ToolTipRole)
+    return combo
+
+
 def language_name(code: str) -> str:
     """English name of an ISO-639-1 code ("es" -> "Spanish"); the code itself when Qt does not know it."""
     locale = QLocale(code)
@@ -319,15 +329,7 @@ class ScriptEditor(QWidget):
         # -- output
         out_box = QGroupBox("Output")
         out_form = QFormLayout(out_box)
-        self.watermark_combo = QComboBox()
-        self.watermark_combo.setAccessibleName("Watermark")
-        for mode in WATERMARK_MODES:
-            self.watermark_combo.addItem(WATERMARK_LABELS.get(mode, mode), mode)
-            self.watermark_combo.setItemData(
-                self.watermark_combo.count() - 1,
-                WATERMARK_TOOLTIPS.get(mode, ""),
-                Qt.ItemDataRole.ToolTipRole,
-            )
+        self.watermark_combo = watermark_combo("Watermark")
         self.temporary_check = QCheckBox("Temporary output")
         self.temporary_check.setAccessibleName("Temporary output")
         self.temporary_check.setToolTip(

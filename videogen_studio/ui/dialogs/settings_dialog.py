@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -31,9 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from videogen_studio.api.models import WATERMARK_MODES
 from videogen_studio.settings import SANDBOX, Settings
-from videogen_studio.ui.script_editor import WATERMARK_LABELS, WATERMARK_TOOLTIPS, error_color
+from videogen_studio.ui.script_editor import WATERMARK_TOOLTIPS, error_color, watermark_combo
 
 DEFAULT_API_URL = "https://api.videogen.io"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -157,15 +155,7 @@ class SettingsDialog(QDialog):
 
         defaults = QGroupBox("Defaults for new videos")
         defaults_form = QFormLayout(defaults)
-        self.watermark_combo = QComboBox()
-        self.watermark_combo.setAccessibleName("Default watermark")
-        for mode in WATERMARK_MODES:
-            self.watermark_combo.addItem(WATERMARK_LABELS.get(mode, mode), mode)
-            self.watermark_combo.setItemData(
-                self.watermark_combo.count() - 1,
-                WATERMARK_TOOLTIPS.get(mode, ""),
-                Qt.ItemDataRole.ToolTipRole,
-            )
+        self.watermark_combo = watermark_combo("Default watermark")
         watermark_label = QLabel("&Watermark:")
         watermark_label.setBuddy(self.watermark_combo)
         defaults_form.addRow(watermark_label, self.watermark_combo)
