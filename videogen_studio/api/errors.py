@@ -107,7 +107,7 @@ class RequirementError(ApiError):
 
 
 class InsufficientCredits(RequirementError):
-    hint = "Add credits or upgrade your plan at app.videogen.io, then press Retry. Nothing was charged."
+    hint = "Add credits or upgrade your plan at app.videogen.io, then press Retry. This step was not charged."
 
 
 class AddOnRequired(RequirementError):
