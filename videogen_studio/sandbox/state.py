@@ -1145,25 +1145,18 @@ class SandboxState:
     def _upload_sources(
         self, kind: str, target: Path, content_type: str
     ) -> tuple[dict[str, Source], float | None]:
-        if kind == "IMAGE":
-            width, height = _image_size(target)
-            thumb = target.with_name("thumbnail.png")
-            thumb.write_bytes(media.render_thumbnail(target.read_bytes()))
-            tw, th = _image_size(thumb)
-            ready = Source("ready", target, content_type, width, height)
-            return {
-                "thumbnail": Source("ready", thumb, "image/png", tw, th),
-                "preview": ready,
-                "download": ready,
-                "hls": _skipped(),
-            }, None
-        duration = media.probe_duration(target)
+        duration = None if kind == "IMAGE" else media.probe_duration(target)
         if kind == "AUDIO":
             ready = Source("ready", target, content_type)
             return {"thumbnail": _skipped(), "preview": ready, "download": ready, "hls": _skipped()}, duration
-        frame, width, height = _video_frame(target)
+        # Images and videos both get a PNG thumbnail: of the image itself, or of the video's first frame.
+        if kind == "IMAGE":
+            width, height = _image_size(target)
+            still = target.read_bytes()
+        else:
+            still, width, height = _video_frame(target)
         thumb = target.with_name("thumbnail.png")
-        thumb.write_bytes(media.render_thumbnail(frame))
+        thumb.write_bytes(media.render_thumbnail(still))
         tw, th = _image_size(thumb)
         ready = Source("ready", target, content_type, width, height)
         return {

@@ -59,45 +59,33 @@ def apply_theme(app: QApplication, theme: str = "system") -> None:
 _follower: Callable[[Qt.ColorScheme], None] | None = None
 
 
+_R = QPalette.ColorRole
+_LIGHT = {
+    _R.Window: "#f4f5f8", _R.Base: "#ffffff", _R.AlternateBase: "#f0f1f5", _R.Button: "#ffffff",
+    _R.WindowText: "#1d1f27", _R.Text: "#1d1f27", _R.ButtonText: "#1d1f27", _R.PlaceholderText: "#8a8f9c",
+    _R.Highlight: "#5b4ee8", _R.HighlightedText: "#ffffff", _R.Link: "#5b4ee8",
+    _R.ToolTipBase: "#1d1f27", _R.ToolTipText: "#ffffff", _R.Mid: "#d5d8e0",
+}  # fmt: skip
+_DARK = {
+    _R.Window: "#1e2028", _R.Base: "#262933", _R.AlternateBase: "#2c2f3a", _R.Button: "#2c2f3a",
+    _R.WindowText: "#e8e9ee", _R.Text: "#e8e9ee", _R.ButtonText: "#e8e9ee", _R.PlaceholderText: "#7d8190",
+    _R.Highlight: "#8b80ff", _R.HighlightedText: "#14151a", _R.Link: "#8b80ff",
+    _R.ToolTipBase: "#e8e9ee", _R.ToolTipText: "#1e2028", _R.Mid: "#3a3e4b",
+}  # fmt: skip
+
+
+def _palette(colors: dict[QPalette.ColorRole, str], disabled_text: str) -> QPalette:
+    palette = QPalette()
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role in (_R.Text, _R.WindowText, _R.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled_text))
+    return palette
+
+
 def light_palette() -> QPalette:
-    p = QPalette()
-    accent = QColor("#5b4ee8")
-    p.setColor(QPalette.ColorRole.Window, QColor("#f4f5f8"))
-    p.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
-    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#f0f1f5"))
-    p.setColor(QPalette.ColorRole.Button, QColor("#ffffff"))
-    p.setColor(QPalette.ColorRole.WindowText, QColor("#1d1f27"))
-    p.setColor(QPalette.ColorRole.Text, QColor("#1d1f27"))
-    p.setColor(QPalette.ColorRole.ButtonText, QColor("#1d1f27"))
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8a8f9c"))
-    p.setColor(QPalette.ColorRole.Highlight, accent)
-    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-    p.setColor(QPalette.ColorRole.Link, accent)
-    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#1d1f27"))
-    p.setColor(QPalette.ColorRole.ToolTipText, QColor("#ffffff"))
-    p.setColor(QPalette.ColorRole.Mid, QColor("#d5d8e0"))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#a3a7b3"))
-    return p
+    return _palette(_LIGHT, disabled_text="#a3a7b3")
 
 
 def dark_palette() -> QPalette:
-    p = QPalette()
-    accent = QColor("#8b80ff")
-    p.setColor(QPalette.ColorRole.Window, QColor("#1e2028"))
-    p.setColor(QPalette.ColorRole.Base, QColor("#262933"))
-    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#2c2f3a"))
-    p.setColor(QPalette.ColorRole.Button, QColor("#2c2f3a"))
-    p.setColor(QPalette.ColorRole.WindowText, QColor("#e8e9ee"))
-    p.setColor(QPalette.ColorRole.Text, QColor("#e8e9ee"))
-    p.setColor(QPalette.ColorRole.ButtonText, QColor("#e8e9ee"))
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#7d8190"))
-    p.setColor(QPalette.ColorRole.Highlight, accent)
-    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#14151a"))
-    p.setColor(QPalette.ColorRole.Link, accent)
-    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#e8e9ee"))
-    p.setColor(QPalette.ColorRole.ToolTipText, QColor("#1e2028"))
-    p.setColor(QPalette.ColorRole.Mid, QColor("#3a3e4b"))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b6f7c"))
-    return p
+    return _palette(_DARK, disabled_text="#6b6f7c")
