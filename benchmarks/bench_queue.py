@@ -175,7 +175,7 @@ def _run_app(base_url: str, api_key: str, jobs: int, concurrency: int) -> dict[s
 
     paths = app_paths().ensure()
     save_settings(
-        paths, Settings(base_url=base_url, download_dir=str(paths.downloads), concurrency=concurrency)
+        paths, Settings(base_url=base_url, output_dir=str(paths.downloads), concurrency=concurrency)
     )
     os.environ["VIDEOGEN_API_KEY"] = api_key  # SecretStore reads the environment first
     configure_logging(paths)

@@ -214,7 +214,7 @@ def main() -> int:
 
     # 4. Dialogs.
     settings = SettingsDialog(
-        Settings(base_url="http://example.com", download_dir=str(Path.home() / "Videos"))
+        Settings(base_url="http://example.com", output_dir=str(Path.home() / "Videos"))
     )
     settings.show()
     grab(settings, out / f"vg-settings{suffix}.png")

@@ -57,7 +57,7 @@ async def wait_for(predicate, timeout: float = 60.0, step: float = 0.05) -> None
 
 async def drive(out: Path, theme: str) -> None:
     paths = app_paths().ensure()
-    save_settings(paths, Settings(download_dir=str(paths.downloads), theme=theme))
+    save_settings(paths, Settings(output_dir=str(paths.downloads), theme=theme))
     studio = build_studio(paths, sandbox_config=SandboxConfig.demo())
     window, controller = studio.window, studio.controller
     window.resize(1480, 940)

@@ -16,8 +16,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__
+from .credentials import SecretStore
 from .paths import AppPaths, app_paths
-from .secrets import SecretStore
 from .settings import load_settings, settings_file
 from .ui.controller import StudioController
 from .ui.gallery.model import JsonFavoritesStore
@@ -85,7 +85,7 @@ def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None
         thumbnails,
         JsonFavoritesStore(paths.config / "favorites.json"),
         qsettings,
-        output_dir=settings.download_dir,
+        output_dir=settings.output_dir,
         default_watermark=settings.default_watermark,
         default_temporary=settings.temporary_outputs,
     )

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 from .api.errors import VideoGenError
+from .credentials import ENV_VAR, SecretStore
 from .paths import app_paths
 from .pipeline.jobs import JobState, RenderJob, RenderSpec
 from .pipeline.queue import JobEvent
-from .secrets import ENV_VAR, SecretStore
 from .settings import SANDBOX, Settings, load_settings
 
 

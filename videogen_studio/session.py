@@ -64,7 +64,7 @@ class Session:
         queue = RenderQueue(
             client,
             store,
-            download_dir=Path(settings.download_dir or paths.downloads),
+            output_dir=Path(settings.output_dir or paths.downloads),
             concurrency=settings.concurrency,
         )
         session = cls(client, store, queue, base_url, offline=sandbox is not None, sandbox=sandbox)

@@ -21,7 +21,7 @@ SANDBOX = "sandbox"  # base_url value meaning "start the embedded offline server
 @dataclass
 class Settings:
     base_url: str = SANDBOX
-    download_dir: str = ""
+    output_dir: str = ""
     concurrency: int = 2
     default_watermark: str = "AUTO"
     temporary_outputs: bool = False
@@ -42,7 +42,7 @@ def settings_file(paths: AppPaths) -> Path:
 def load_settings(paths: AppPaths) -> Settings:
     """Read settings; a missing or broken file gives defaults (and the broken one is kept aside)."""
     path = settings_file(paths)
-    defaults = Settings(download_dir=str(paths.downloads))
+    defaults = Settings(output_dir=str(paths.downloads))
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -56,6 +56,8 @@ def load_settings(paths: AppPaths) -> Settings:
         return defaults
     known = {f.name: f for f in dataclasses.fields(Settings)}
     values: dict[str, Any] = {}
+    if "download_dir" in raw and "output_dir" not in raw:  # the name before 0.2
+        raw["output_dir"] = raw.pop("download_dir")
     for key, value in raw.items():
         field = known.get(key)
         default = getattr(defaults, key, None)
@@ -63,8 +65,8 @@ def load_settings(paths: AppPaths) -> Settings:
             values[key] = value
     settings = dataclasses.replace(defaults, **values)
     settings.concurrency = max(1, min(8, settings.concurrency))
-    if not settings.download_dir:
-        settings.download_dir = str(paths.downloads)
+    if not settings.output_dir:
+        settings.output_dir = str(paths.downloads)
     return settings
 
 

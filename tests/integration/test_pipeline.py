@@ -72,7 +72,7 @@ async def make_queue(
 
     def make(*, use_client: VideoGenClient | None = None, **options: Any) -> RenderQueue:
         options = {"poll_interval": 0.02, "max_poll_interval": 0.1} | options
-        q = RenderQueue(use_client or client, store, download_dir=tmp_path / "videos", **options)
+        q = RenderQueue(use_client or client, store, output_dir=tmp_path / "videos", **options)
         queues.append(q)
         return q
 

@@ -48,7 +48,7 @@ def app_session(sandbox: SandboxServer, tmp_path: Path) -> Session:
         ) as client:
             store = JobStore(tmp_path / "jobs.sqlite3")
             queue = RenderQueue(
-                client, store, download_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+                client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
             )
             if paused:
                 queue.pause()

@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from videogen_studio.app import Studio, build_studio
+from videogen_studio.credentials import SecretStore
 from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.jobs import JobState
 from videogen_studio.sandbox import Account, FaultRule, SandboxConfig, SandboxServer
-from videogen_studio.secrets import SecretStore
 from videogen_studio.settings import Settings, save_settings
 
 SCRIPT = "Hello! This is a short test of the whole studio, from script to finished clip."
@@ -125,7 +125,7 @@ async def test_cancel_from_the_queue(offline_studio: Studio) -> None:
 
 async def test_revoked_key_shows_what_to_do(qapp: object, sandbox: SandboxServer) -> None:
     paths = app_paths().ensure()
-    save_settings(paths, Settings(base_url=sandbox.base_url, download_dir=str(paths.downloads)))
+    save_settings(paths, Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads)))
     sandbox.add_account("vg_key_revoked_soon", Account())
     sandbox.revoke_key("vg_key_revoked_soon")
     SecretStore(paths.data / "api-key").save("vg_key_revoked_soon")
@@ -142,7 +142,7 @@ async def test_revoked_key_shows_what_to_do(qapp: object, sandbox: SandboxServer
 
 async def test_no_credits_fails_the_job_with_a_hint(qapp: object, sandbox: SandboxServer) -> None:
     paths = app_paths().ensure()
-    save_settings(paths, Settings(base_url=sandbox.base_url, download_dir=str(paths.downloads)))
+    save_settings(paths, Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads)))
     sandbox.add_account("vg_key_two_credits", Account(credits=1))
     SecretStore(paths.data / "api-key").save("vg_key_two_credits")
     studio = build_studio(paths)

@@ -70,7 +70,7 @@ def _ok(dialog: SettingsDialog | AccountDialog) -> QPushButton:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(download_dir=str(tmp_path / "Videos"), concurrency=3, theme="dark")
+    return Settings(output_dir=str(tmp_path / "Videos"), concurrency=3, theme="dark")
 
 
 def test_settings_dialog_edits_a_copy(qtbot: QtBot, settings: Settings, tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_settings_dialog_edits_a_copy(qtbot: QtBot, settings: Settings, tmp_path
     result = dialog.result_settings()
     assert result == Settings(
         base_url="https://eu.api.videogen.io",
-        download_dir=str(tmp_path / "Elsewhere"),
+        output_dir=str(tmp_path / "Elsewhere"),
         concurrency=8,
         default_watermark="VIDEO_GEN",
         temporary_outputs=True,

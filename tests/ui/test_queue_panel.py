@@ -493,7 +493,7 @@ async def live_queue(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[Re
     ) as client:
         store = JobStore(tmp_path / "jobs.sqlite3")
         queue = RenderQueue(
-            client, store, download_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+            client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
         )
         await queue.start()
         try:

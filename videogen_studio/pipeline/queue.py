@@ -59,7 +59,7 @@ class RenderQueue:
         client: VideoGenClient,
         store: JobStore,
         *,
-        download_dir: Path,
+        output_dir: Path,
         concurrency: int = 2,
         poll_interval: float = 1.5,
         max_poll_interval: float = 15.0,
@@ -68,7 +68,7 @@ class RenderQueue:
             raise ValueError("concurrency must be at least 1")
         self.client = client
         self.store = store
-        self.download_dir = Path(download_dir)
+        self.output_dir = Path(output_dir)
         self._concurrency = concurrency
         self.pacer = PollPacer(client, interval=poll_interval, max_interval=max_poll_interval)
         self.stats: Counter[str] = Counter()
@@ -274,7 +274,7 @@ class RenderQueue:
         return JobRunner(
             self.client,
             job,
-            download_dir=self.download_dir,
+            output_dir=self.output_dir,
             store=self.store,
             on_change=self._on_runner_change,
             pacer=self.pacer,

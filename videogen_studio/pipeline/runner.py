@@ -178,7 +178,7 @@ class JobRunner:
         client: VideoGenClient,
         job: RenderJob,
         *,
-        download_dir: Path,
+        output_dir: Path,
         store: JobStore | None = None,
         on_change: Callable[[RenderJob], None] | None = None,
         pacer: PollPacer | None = None,
@@ -186,7 +186,7 @@ class JobRunner:
     ) -> None:
         self.client = client
         self.job = job
-        self.download_dir = Path(download_dir)
+        self.output_dir = Path(output_dir)
         self._store = store
         self._on_change = on_change
         self.pacer = pacer or PollPacer(client)
@@ -413,7 +413,7 @@ class JobRunner:
         if self.job.output_path:
             return Path(self.job.output_path)  # the same name as last time, so the .part file resumes
         spec_dir = self.job.spec.output_dir
-        folder = Path(spec_dir).expanduser() if spec_dir else self.download_dir
+        folder = Path(spec_dir).expanduser() if spec_dir else self.output_dir
         try:
             dest = unique_path(folder, output_file_name(self.job))
         except OSError as exc:

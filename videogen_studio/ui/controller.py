@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from ..api.client import VideoGenClient
 from ..api.errors import AuthError, VideoGenError
 from ..api.models import AvatarPresenter, TtsRequest
+from ..credentials import KeyringUnavailable, SecretStore
 from ..paths import AppPaths
 from ..pipeline.jobs import JobState, RenderSpec
 from ..pipeline.queue import JobEvent
-from ..secrets import KeyringUnavailable, SecretStore
 from ..session import Session
 from ..settings import Settings, save_settings
 from .dialogs.account_dialog import AccountDialog
@@ -270,7 +270,7 @@ class StudioController(QObject):
             self.window.banner.show_message("Not connected: choose the sandbox or add an API key.", "warning")
             return
         if not spec.output_dir:
-            spec = dataclasses.replace(spec, output_dir=self.settings.download_dir)
+            spec = dataclasses.replace(spec, output_dir=self.settings.output_dir)
         job = self.session.queue.submit(spec)
         self.window.queue_panel.select_job(job.job_id)
         self.window.show_status(f"Queued a render with {spec.presenter_name or spec.presenter_id}")
@@ -397,14 +397,14 @@ class StudioController(QObject):
         reconnect = new.base_url != self.settings.base_url
         self.settings = new
         save_settings(self.paths, new)
-        self.window.editor.set_output_dir(new.download_dir)
+        self.window.editor.set_output_dir(new.output_dir)
         if self.session is not None:
             self.session.queue.concurrency = new.concurrency
         if reconnect:
             self.spawn(self.connect())
 
     def _open_downloads(self) -> None:
-        folder = Path(self.settings.download_dir)
+        folder = Path(self.settings.output_dir)
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 

@@ -1,6 +1,6 @@
 """Account dialog: offline sandbox, or the user's own VideoGen API key (checked without blocking the UI).
 
-The dialog only collects the choice; the caller stores the key (secrets.SecretStore) after `accepted`.
+The dialog only collects the choice; the caller stores the key (credentials.SecretStore) after `accepted`.
 The key is never logged, never put in a message, and never shown unless the user asks to see it.
 """
 
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from videogen_studio.api.errors import VideoGenError
-from videogen_studio.secrets import ENV_VAR, SERVICE, USERNAME
+from videogen_studio.credentials import ENV_VAR, SERVICE, USERNAME
 from videogen_studio.ui.script_editor import error_color
 
 Validator = Callable[[str, str], Awaitable[None]]
@@ -49,7 +49,7 @@ SUCCESS_COLOR = {"light": "#2e7d32", "dark": "#81c784"}
 
 
 def probe_keyring() -> bool:
-    """True when the OS keyring answers. Mirrors secrets.SecretStore.keyring_available."""
+    """True when the OS keyring answers. Mirrors credentials.SecretStore.keyring_available."""
     try:
         keyring.get_password(SERVICE, USERNAME)
     except Exception:  # NoKeyringError, or assorted backend errors when the Secret Service is missing/locked

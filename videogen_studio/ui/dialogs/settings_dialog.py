@@ -187,7 +187,7 @@ class SettingsDialog(QDialog):
         self.sandbox_radio.setChecked(uses_sandbox)
         self.api_radio.setChecked(not uses_sandbox)
         self.url_edit.setText(DEFAULT_API_URL if uses_sandbox else settings.base_url)
-        self.download_edit.setText(settings.download_dir)
+        self.download_edit.setText(settings.output_dir)
         self.concurrency_spin.setValue(max(1, min(8, settings.concurrency)))
         self.watermark_combo.setCurrentIndex(
             max(0, self.watermark_combo.findData(settings.default_watermark))
@@ -201,7 +201,7 @@ class SettingsDialog(QDialog):
         return dataclasses.replace(
             self._original,
             base_url=SANDBOX if self.sandbox_radio.isChecked() else normalize_base_url(self.url_edit.text()),
-            download_dir=self.download_edit.text().strip(),
+            output_dir=self.download_edit.text().strip(),
             concurrency=self.concurrency_spin.value(),
             default_watermark=str(self.watermark_combo.currentData()),
             temporary_outputs=self.temporary_check.isChecked(),
