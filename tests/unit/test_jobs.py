@@ -204,3 +204,62 @@ def test_unique_path_avoids_existing_files_and_partials(tmp_path: Path) -> None:
     assert second == tmp_path / "clip (2).mp4"
     (tmp_path / "clip (2).mp4.part").write_bytes(b"x")  # someone else's download in progress
     assert unique_path(tmp_path, "clip.mp4") == tmp_path / "clip (3).mp4"
+
+
+# ------------------------------------------------------------------------------------ fingerprints
+BASE = RenderSpec(presenter_id="vg_pres_abc", script="Hello world", voice_id="vg_voic_1", output_dir="/out")
+
+
+def test_fingerprint_is_stable_and_ignores_display_fields() -> None:
+    import dataclasses
+
+    fp = BASE.fingerprint()
+    assert (
+        fp
+        == RenderSpec(
+            presenter_id="vg_pres_abc", script="Hello world", voice_id="vg_voic_1", output_dir="/out"
+        ).fingerprint()
+    )
+    assert len(fp) == 64 and int(fp, 16) >= 0
+    for display in ({"title": "Mine"}, {"presenter_name": "Ada"}, {"presenter_thumbnail_url": "http://x"}):
+        assert dataclasses.replace(BASE, **display).fingerprint() == fp
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"script": "Hello world!"},
+        {"presenter_id": "vg_pres_abd"},
+        {"voice_id": "vg_voic_2"},
+        {"voice_id": None},
+        {"language_code": "de"},
+        {"voice_speed": 1.1},
+        {"replacements": (("a", "b"),)},
+        {"auto_expand": True},
+        {"watermark_mode": "NONE"},
+        {"temporary": True},
+        {"output_dir": "/elsewhere"},
+        {"avatar_form": "actor"},
+        {"avatar_quality": "HIGH"},
+        {"num_results": 2},
+        {"audio_path": "/me.wav"},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_fingerprint_changes_with_anything_that_is_sent(change: dict[str, object]) -> None:
+    import dataclasses
+
+    assert dataclasses.replace(BASE, **change).fingerprint() != BASE.fingerprint()
+
+
+def test_new_job_fields_default_to_a_single_result_and_no_notice() -> None:
+    job = RenderJob(spec=BASE)
+    assert job.video_file_ids == () and job.output_paths == ()
+    assert job.error_kind is None and job.notice is None and job.awaiting_approval is False
+    assert (BASE.avatar_form, BASE.avatar_quality, BASE.num_results, BASE.audio_path, BASE.title) == (
+        "presenter",
+        None,
+        1,
+        "",
+        "",
+    )

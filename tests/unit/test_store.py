@@ -28,6 +28,11 @@ def full_job(created_at: float = 1_700_000_000.0, **changes: object) -> RenderJo
         watermark_mode="VIDEO_GEN",
         temporary=True,
         output_dir="/tmp/out",
+        avatar_form="actor",
+        avatar_quality="HIGH",
+        num_results=3,
+        audio_path="/tmp/my voice.wav",
+        title="Quarterly update",
     )
     job = RenderJob(
         spec=spec,
@@ -48,6 +53,11 @@ def full_job(created_at: float = 1_700_000_000.0, **changes: object) -> RenderJo
         error_code="disk_full",
         uncertain=True,
         attempts=3,
+        video_file_ids=("vg_file_v", "vg_file_v2", "vg_file_v3"),
+        output_paths=("/tmp/out/a.mp4", "/tmp/out/b.mp4"),
+        error_kind="disk_full",
+        notice="Already finished and charged when you cancelled — downloaded.",
+        awaiting_approval=True,
     )
     return job.update(**changes) if changes else job
 
@@ -75,6 +85,34 @@ def test_dict_round_trip_is_lossless() -> None:
     assert data["state"] == "failed"
     assert data["spec"]["replacements"] == [["SQL", "sequel"], ["GUI", "gooey"]]
     assert job_from_dict(json.loads(json.dumps(data))) == job
+
+
+def test_a_row_written_before_the_new_fields_loads_with_their_defaults() -> None:
+    """A row from the release before variations, actors and own audio: no new key at all."""
+    data = job_to_dict(full_job())
+    for name in ("video_file_ids", "output_paths", "error_kind", "notice", "awaiting_approval"):
+        del data[name]
+    for name in ("avatar_form", "avatar_quality", "num_results", "audio_path", "title"):
+        del data["spec"][name]
+    job = job_from_dict(json.loads(json.dumps(data)))
+    assert job.video_file_ids == () and job.output_paths == ()
+    assert job.error_kind is None and job.notice is None and job.awaiting_approval is False
+    assert job.video_file_id == "vg_file_v"  # the single-result fields are untouched
+    spec = job.spec
+    assert (spec.avatar_form, spec.avatar_quality, spec.num_results) == ("presenter", None, 1)
+    assert spec.audio_path == "" and spec.title == ""
+
+
+def test_mistyped_new_fields_fall_back_to_defaults() -> None:
+    data = job_to_dict(full_job())
+    data["video_file_ids"] = "vg_file_v"  # a string, not a list
+    data["output_paths"] = ["/a.mp4", 3]
+    data["awaiting_approval"] = "yes"
+    data["spec"]["num_results"] = True  # a bool is not a count
+    data["spec"]["avatar_quality"] = 5
+    job = job_from_dict(data)
+    assert job.video_file_ids == () and job.output_paths == () and job.awaiting_approval is False
+    assert job.spec.num_results == 1 and job.spec.avatar_quality is None
 
 
 def test_store_round_trip_survives_reopening(tmp_path: Path) -> None:

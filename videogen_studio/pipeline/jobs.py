@@ -14,6 +14,8 @@ may or may not have started an execution, so it is never submitted again automat
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -106,9 +108,43 @@ class RenderSpec:
     voice_speed: float | None = None
     replacements: tuple[tuple[str, str], ...] = ()
     auto_expand: bool = False
-    watermark_mode: str = "AUTO"
+    watermark_mode: str = "AUTO"  # a WatermarkMode value (StrEnum members compare equal to their strings)
     temporary: bool = False
     output_dir: str = ""
+    #: "presenter" or "actor": `presenter_id` holds the presenter id or the actor entity id.
+    avatar_form: str = "presenter"
+    avatar_quality: str | None = None  # an AvatarQuality value; only the actor form sends it
+    num_results: int = 1  # videos asked for in one avatar step (variations)
+    #: The user's own audio file: uploaded and used instead of text-to-speech when set.
+    audio_path: str = ""
+    title: str = ""  # the user's name for the clip; display only
+
+    def fingerprint(self) -> str:
+        """A stable hash of what was asked for (not of how it is displayed).
+
+        Two specs that would buy the same render share a fingerprint, so the CLI can find the job it
+        started before a crash instead of paying for it again. Display-only fields (title, presenter
+        name and thumbnail) are left out; everything sent to the service and the output folder are in.
+        """
+        asked = {
+            "v": 1,
+            "presenter_id": self.presenter_id,
+            "avatar_form": self.avatar_form,
+            "script": self.script,
+            "voice_id": self.voice_id,
+            "language_code": self.language_code,
+            "voice_speed": self.voice_speed,
+            "replacements": [list(pair) for pair in self.replacements],
+            "auto_expand": self.auto_expand,
+            "watermark_mode": str(self.watermark_mode),
+            "temporary": self.temporary,
+            "output_dir": self.output_dir,
+            "avatar_quality": None if self.avatar_quality is None else str(self.avatar_quality),
+            "num_results": self.num_results,
+            "audio_path": self.audio_path,
+        }
+        canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +160,8 @@ class RenderJob:
     tts_execution_id: str | None = None
     audio_file_id: str | None = None
     avatar_execution_id: str | None = None
-    video_file_id: str | None = None
-    output_path: str | None = None
+    video_file_id: str | None = None  # the first result; all of them are in video_file_ids
+    output_path: str | None = None  # the first result's file; all of them are in output_paths
     duration_seconds: float | None = None
     stage_progress: float = 0.0  # 0..1 within the current stage
     error_message: str | None = None
@@ -134,6 +170,15 @@ class RenderJob:
     #: True when a paid submission may have reached the server but we never saw its id.
     uncertain: bool = False
     attempts: int = 0
+    #: Every result of the avatar step (numResults > 1) and where each one was downloaded, in order.
+    video_file_ids: tuple[str, ...] = ()
+    output_paths: tuple[str, ...] = ()
+    #: A stable failure kind: an api `ErrorKind` value or a pipeline `FailureKind` value.
+    error_kind: str | None = None
+    #: Something the user should know that is not a failure (e.g. a cancel that came too late).
+    notice: str | None = None
+    #: The service holds the current step in `awaiting_approval`: neither failed nor finished.
+    awaiting_approval: bool = False
 
     @property
     def progress(self) -> float:

@@ -36,12 +36,18 @@ def job_to_dict(job: RenderJob) -> dict[str, Any]:
             value = _spec_to_dict(value)
         elif isinstance(value, JobState):
             value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
         data[f.name] = value
     return data
 
 
 def _spec_to_dict(spec: RenderSpec) -> dict[str, Any]:
     data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    # Enum members (WatermarkMode, AvatarQuality) are stored as their plain string values.
+    data["watermark_mode"] = str(spec.watermark_mode)
+    if spec.avatar_quality is not None:
+        data["avatar_quality"] = str(spec.avatar_quality)
     data["replacements"] = [list(pair) for pair in spec.replacements]
     return data
 
@@ -107,6 +113,11 @@ _SPEC_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "watermark_mode": (str,),
     "temporary": (bool,),
     "output_dir": (str,),
+    "avatar_form": (str,),
+    "avatar_quality": (str, _NONE),
+    "num_results": (int,),
+    "audio_path": (str,),
+    "title": (str,),
 }
 _JOB_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "created_at": (float,),
@@ -125,10 +136,19 @@ _JOB_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "error_code": (str, _NONE),
     "uncertain": (bool,),
     "attempts": (int,),
+    "video_file_ids": (tuple,),
+    "output_paths": (tuple,),
+    "error_kind": (str, _NONE),
+    "notice": (str, _NONE),
+    "awaiting_approval": (bool,),
 }
 
 
 def _coerce(value: Any, kinds: tuple[type, ...]) -> Any:
+    if tuple in kinds:  # the only tuples in a job are tuples of strings, stored as JSON lists
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        return _INVALID
     if value is None:
         return None if _NONE in kinds else _INVALID
     if isinstance(value, bool):  # bool is an int subclass; only accept it where a bool is expected
