@@ -1,5 +1,6 @@
-# The two commands of the README. Each does its own set-up on a fresh machine (scripts/setup.sh).
-.PHONY: run test lint bench screenshots setup
+# The two commands of the README (`make run`, `make test`). Each does its own set-up on a fresh machine
+# (scripts/setup.sh). `.ci/run` calls `make test`.
+.PHONY: run test lint typecheck contracts bench soak screenshots setup
 
 setup:
 	@scripts/setup.sh
@@ -7,13 +8,29 @@ setup:
 run: setup
 	.venv/bin/videogen-studio
 
-test: setup
+test: setup lint typecheck contracts
+	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -n auto
+
+lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q
+
+# api/ and pipeline/ strictly; the rest of the package with the project's mypy settings.
+typecheck: setup
+	.venv/bin/mypy --strict videogen_studio/api videogen_studio/pipeline
+	.venv/bin/mypy videogen_studio
+
+# Layer rules from pyproject's [tool.importlinter]: no Qt below ui/, ui/ never imports the sandbox, …
+contracts: setup
+	.venv/bin/lint-imports
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/run_all.py
+
+# Crashes, rivals and hostile servers against the sandbox; prints jobs asked/done/lost, avatars paid per job
+# and key occurrences. Bounded (a few minutes).
+soak: setup
+	.venv/bin/python scripts/soak.py
 
 screenshots: setup
 	.venv/bin/python scripts/screenshots.py
