@@ -1,7 +1,8 @@
-"""Shared helpers for the benchmark scripts: machine facts, medians, memory readings and result output.
+"""Helpers for the benchmark scripts: machine facts, spreads, stall meters, memory and wake-up readings.
 
 Every benchmark reports each figure next to a baseline measured in the same run, as a ratio, so numbers from
-different machines can be compared by their ratios even when the absolute times differ.
+different machines can be compared by their ratios even when the absolute times differ. A figure that comes
+from repeated runs carries every run's value: the table prints the median and the min–max range.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Figure:
     baseline_name: str
     note: str = ""
     digits: int = 1
+    #: Every run's value (the figure is their median) and the baseline's, for the min–max columns.
+    values: list[float] | None = None
+    baseline_values: list[float] | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -49,8 +53,33 @@ class Figure:
     def fmt(self, number: float) -> str:
         return f"{number:,.{self.digits}f} {self.unit}".strip()
 
+    def spread(self, baseline: bool = False) -> str:
+        """'min–max (n runs)' of the app's (or the baseline's) runs; empty for a single measurement."""
+        runs = self.baseline_values if baseline else self.values
+        if not runs or len(runs) < 2:
+            return ""
+        return f"{min(runs):,.{self.digits}f}–{max(runs):,.{self.digits}f}, {len(runs)} runs"
+
     def to_json(self) -> dict[str, object]:
-        return asdict(self) | {"ratio": self.ratio}
+        spreads = {"spread": self.spread(), "baseline_spread": self.spread(True)}
+        return asdict(self) | {"ratio": self.ratio} | spreads
+
+
+def series_figure(
+    bench: str,
+    name: str,
+    values: list[float],
+    baseline_values: list[float],
+    unit: str,
+    baseline_name: str,
+    note: str = "",
+    digits: int = 1,
+) -> Figure:
+    """A figure whose value and baseline are the medians of repeated runs (both spreads kept)."""
+    return Figure(
+        bench, name, median(values), median(baseline_values), unit, baseline_name, note, digits,
+        values=list(values), baseline_values=list(baseline_values),
+    )  # fmt: skip
 
 
 def median(values: list[float]) -> float:
@@ -64,6 +93,70 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))
     return ordered[rank]
+
+
+class StallMeter:
+    """Event-loop stalls seen by a heartbeat: a timer due every `interval` s, and how late each tick was.
+
+    A stall is the lateness of a tick (actual gap − interval). This is what a user feels as a frozen window,
+    whatever call caused it — unlike a timer around one chosen call. Works on any asyncio loop, including
+    qasync's (the Qt event loop), so it measures the GUI thread there.
+    """
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self.interval = interval
+        self.stalls: list[float] = []
+        self._task: object | None = None
+
+    async def _beat(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.interval)
+            now = loop.time()
+            self.stalls.append(max(0.0, now - last - self.interval))
+            last = now
+
+    def start(self) -> None:
+        import asyncio
+
+        self.stalls.clear()
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+
+    def stop(self) -> None:
+        task = self._task
+        if task is not None:
+            task.cancel()  # type: ignore[attr-defined]
+        self._task = None
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.stalls, default=0.0) * 1000
+
+    def percentile_ms(self, q: float) -> float:
+        return percentile(self.stalls, q) * 1000 if self.stalls else 0.0
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary + involuntary context switches of every thread of `pid` so far (Linux): wake-ups, roughly."""
+    total = 0
+    task_dir = Path(f"/proc/{pid}/task")
+    for status in task_dir.glob("*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue  # a thread ended while we read
+    return total
+
+
+def process_rss(pid: int) -> int:
+    """Resident set size of another process, in bytes (Linux)."""
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def rss_bytes() -> int:
@@ -135,8 +228,11 @@ def report(figures: list[Figure], json_path: Path | None, extra: dict[str, objec
     for f in figures:
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else "n/a"
         note = f"  ({f.note})" if f.note else ""
+        spread = f" [{f.spread()}]" if f.spread() else ""
+        base_spread = f" [{f.spread(True)}]" if f.spread(True) else ""
         print(
-            f"{f.bench} | {f.name}: {f.fmt(f.value)} vs {f.baseline_name} {f.fmt(f.baseline)} = {ratio}{note}"
+            f"{f.bench} | {f.name}: {f.fmt(f.value)}{spread} vs {f.baseline_name} {f.fmt(f.baseline)}"
+            f"{base_spread} = {ratio}{note}"
         )
     if json_path is not None:
         payload = {"figures": [f.to_json() for f in figures], "machine": machine(), "extra": extra or {}}

@@ -23,6 +23,7 @@ from _common import ROOT, child_env, load_note, machine
 HERE = Path(__file__).resolve().parent
 BENCHES = {
     "startup": HERE / "bench_startup.py",
+    "idle": HERE / "bench_idle.py",
     "gallery": HERE / "bench_gallery.py",
     "queue": HERE / "bench_queue.py",
     "download": HERE / "bench_download.py",
@@ -40,21 +41,23 @@ def table(results: dict[str, dict[str, object]], failures: dict[str, str], load_
         f"Python {info['python']}; PySide6 {info['pyside6']}; Qt platform `{info['qpa']}`; "
         f"load average {load_before} before the run, {info['load']} after.",
         "Every figure is compared with a baseline measured in the same run; "
-        "ratio = VideoGen Studio ÷ baseline.",
+        "ratio = VideoGen Studio ÷ baseline (medians). Ranges are min–max over the runs.",
         "",
-        "| Area | Figure | VideoGen Studio | Baseline | Ratio | Notes |",
-        "|---|---|---:|---|---:|---|",
+        "| Area | Figure | VideoGen Studio | range | Baseline | range | Ratio | Notes |",
+        "|---|---|---:|---|---|---|---:|---|",
     ]
     for name in BENCHES:
         if name in failures:
-            lines.append(f"| {name} | *failed* | | | | {failures[name]} |")
+            lines.append(f"| {name} | *failed* | | | | | | {failures[name]} |")
             continue
         for f in results.get(name, {}).get("figures", []):  # type: ignore[union-attr]
             assert isinstance(f, dict)
             ratio = f"{f['ratio']:.2f}×" if f.get("ratio") is not None else "n/a"
             value = _cell(f["value"], f["unit"], f["digits"])
             base = f"{_cell(f['baseline'], f['unit'], f['digits'])} ({f['baseline_name']})"
-            lines.append(f"| {f['bench']} | {f['name']} | {value} | {base} | {ratio} | {f['note']} |")
+            spread, base_spread = f.get("spread", ""), f.get("baseline_spread", "")
+            cells = [f["bench"], f["name"], value, spread, base, base_spread, ratio, f["note"]]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
