@@ -120,7 +120,9 @@ def test_requests_send_only_fields_that_were_set() -> None:
             {"message": "Needs add-on", "requirement": {"type": "purchase_add_on", "details": {"a": "b"}}},
             errors.AddOnRequired,
         ),
-        (403, {"message": "upgrade", "requirement": {"type": "upgrade_plan"}}, errors.RequirementError),
+        (403, {"message": "upgrade", "requirement": {"type": "upgrade_plan"}}, errors.UpgradeRequired),
+        (403, {"message": "later", "requirement": {"type": "some_future_type"}}, errors.RequirementError),
+        (410, {"message": "gone"}, errors.NotFound),
         (403, {"message": "forbidden"}, errors.PermissionDenied),
         (404, {"message": "nope"}, errors.NotFound),
         (409, {"message": "done already"}, errors.Conflict),
@@ -147,3 +149,85 @@ def test_requirement_details_are_kept() -> None:
     )
     assert isinstance(err, errors.AddOnRequired)
     assert err.requirement_details == {"addOn": "production_api"}
+
+
+def test_execution_fields_of_the_spec_and_awaiting_approval() -> None:
+    ex = models.ToolExecution.from_json(
+        {
+            "toolExecutionId": "vg_tool_1",
+            "status": "awaiting_approval",
+            "toolType": "GENERATE_AVATAR",
+            "progressPercentage": 100,
+            "attemptIndex": 2,
+            "results": [{"fileId": "vg_file_1", "type": "VIDEO"}],
+            "error": None,
+        }
+    )
+    assert ex.attempt_index == 2 and ex.needs_approval and not ex.is_terminal and not ex.succeeded
+    assert models.AWAITING_APPROVAL == "awaiting_approval"
+    old = models.ToolExecution.from_json({"toolExecutionId": "vg_exec_1", "status": "pending"})
+    assert old.attempt_index == 0 and old.tool_type == "" and not old.needs_approval
+
+
+def test_page_parsing_missing_has_more_and_unknown_fields() -> None:
+    page = models.parse_page(
+        {"files": [{"fileId": "f1", "scope": "FUTURE_SCOPE", "x": 1}], "hasMore": True, "nextCursor": "c"},
+        "files",
+        models.StorageFile.from_json,
+        "files",
+    )
+    assert page.has_more and page.next_cursor == "c" and page.items[0].scope == "FUTURE_SCOPE"
+    one = models.parse_page({"files": []}, "files", models.StorageFile.from_json, "files")
+    assert not one.has_more and not one.paginated and one.items == ()
+    # hasMore without a cursor cannot be followed: treated as the last page.
+    assert not models.parse_page(
+        {"files": [], "hasMore": True}, "files", models.StorageFile.from_json, "f"
+    ).has_more
+    with pytest.raises(errors.MalformedResponse, match="files"):
+        models.parse_page({"hasMore": False}, "files", models.StorageFile.from_json, "files")
+
+
+def test_entity_account_and_search_result_are_tolerant() -> None:
+    entity = models.Entity.from_json(
+        {"entityId": "vg_enti_1", "entityType": "NEW_KIND", "name": "", "references": [{"fileId": "r1"}]}
+    )
+    assert entity.name == "vg_enti_1" and entity.entity_type == "NEW_KIND" and entity.actor_config is None
+    assert entity.default_reference_file_id == "r1"  # none marked default: the first one
+    assert models.Entity.from_json({"entityId": "e"}).default_reference_file_id is None
+    me = models.Account.from_json({"apiKeyId": "k", "email": "a@b", "teamId": "t", "displayName": None})
+    assert me.display_name is None and me.api_key_nickname == ""
+    with pytest.raises(errors.MalformedResponse, match="apiKeyId"):
+        models.Account.from_json({"email": "a@b"})
+    [hit] = models.parse_search_results({"results": [{"similarity": 1, "file": {"fileId": "f"}}]})
+    assert hit.similarity == 1.0 and hit.file.file_id == "f"
+
+
+def test_avatar_request_forms_and_enums() -> None:
+    assert models.WatermarkMode("NONE") is models.WatermarkMode.NONE
+    assert models.WATERMARK_MODES == ("AUTO", "VIDEO_GEN", "NONE")
+    assert [q.value for q in models.AvatarQuality] == ["LOW", "STANDARD", "HIGH", "MAX"]
+    actor = AvatarRequest.for_actor("vg_enti_1", "vg_file_1", avatar_quality=models.AvatarQuality.MAX)
+    assert actor.is_actor_form
+    assert actor.to_json() == {
+        "actorEntityId": "vg_enti_1",
+        "audioFileId": "vg_file_1",
+        "avatarQuality": "MAX",
+    }
+    presenter = AvatarRequest(
+        avatar_presenter_id="p", audio_storage_file_id="f", watermark_mode=models.WatermarkMode.NONE
+    )
+    assert presenter.to_json() == {
+        "avatarPresenterId": "p",
+        "audioStorageFileId": "f",
+        "watermarkMode": "NONE",
+    }
+    assert "avatarQuality" not in AvatarRequest("p", "f", avatar_quality="HIGH").to_json()
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.VideoGenError)]
+)
+def test_every_error_class_has_a_stable_kind_and_neutral_hint(cls: type[errors.VideoGenError]) -> None:
+    assert cls.kind in set(errors.ErrorKind)
+    for gui_words in ("Open Account", "press Retry", "the app", "Retry"):
+        assert gui_words not in cls.hint

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,22 +23,32 @@ from .errors import (
     MalformedResponse,
     NetworkError,
     RateLimited,
+    RequestTimeout,
+    SubmissionUncertain,
     VideoGenError,
     error_from_response,
 )
+from .keys import check_api_key
 from .models import (
+    MAX_PAGE_SIZE,
+    Account,
     AvatarPresenter,
     AvatarRequest,
+    Entity,
+    FileSearchResult,
+    Page,
     StorageFile,
     ToolExecution,
     TtsRequest,
     TtsVoice,
     UploadTicket,
 )
+from .redact import register_secret
 from .retry import RateLimiter, RetryPolicy, delay_from_headers, endpoint_group
 from .transfer import ProgressCallback, Transfer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.videogen.io"
 USER_AGENT = f"videogen-studio/{__version__}"
@@ -53,13 +63,6 @@ _MAYBE_SENT = (
     httpx.ReadTimeout,
     httpx.WriteTimeout,
 )
-
-
-class SubmissionUncertain(NetworkError):
-    """The connection broke after a paid POST was sent; VideoGen may or may not have started it."""
-
-    hint = "The connection dropped while submitting. Check your VideoGen account before retrying."
-    transient = False
 
 
 class VideoGenClient:
@@ -78,6 +81,10 @@ class VideoGenClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A key with a line break would make httpx's own error text carry "Bearer <key>": refuse it here.
+        key = check_api_key(api_key) if api_key.strip() else ""
+        if key:
+            register_secret(key)
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter()
         self._sleep = sleep
@@ -86,7 +93,7 @@ class VideoGenClient:
             base_url=self.base_url,
             # No key at all: send no header and let the server answer `missing_api_key`.
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
-            | ({"Authorization": f"Bearer {api_key.strip()}"} if api_key.strip() else {}),
+            | ({"Authorization": f"Bearer {key}"} if key else {}),
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=limits,
             transport=transport,
@@ -116,12 +123,54 @@ class VideoGenClient:
         await self.aclose()
 
     # ----------------------------------------------------------------------------------------- resources
-    async def list_presenters(self) -> list[AvatarPresenter]:
-        return models.parse_presenters(await self._request("GET", "/v1/resources/avatar-presenters"))
+    async def iter_presenter_pages(
+        self, *, voice_id: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[Page[AvatarPresenter]]:
+        """Presenters page by page (paint the first page at once); `voice_id` sorts by best match."""
+        params = {"voiceId": voice_id} if voice_id else {}
+        async for page in self._pages(
+            "/v1/resources/avatar-presenters",
+            "avatarPresenters",
+            AvatarPresenter.from_json,
+            params,
+            page_size,
+        ):
+            yield page
+
+    async def list_presenters(self, *, voice_id: str | None = None) -> list[AvatarPresenter]:
+        """Every presenter, all pages walked."""
+        return await _collect(self.iter_presenter_pages(voice_id=voice_id, page_size=MAX_PAGE_SIZE))
+
+    async def iter_voice_pages(
+        self, *, include_deprecated: bool = False, page_size: int | None = None
+    ) -> AsyncIterator[Page[TtsVoice]]:
+        params = {"includeDeprecatedVoices": "true" if include_deprecated else "false"}
+        async for page in self._pages(
+            "/v1/resources/tts-voices", "ttsVoices", TtsVoice.from_json, params, page_size
+        ):
+            yield page
 
     async def list_voices(self, include_deprecated: bool = False) -> list[TtsVoice]:
-        params = {"includeDeprecatedVoices": "true" if include_deprecated else "false"}
-        return models.parse_voices(await self._request("GET", "/v1/resources/tts-voices", params=params))
+        """Every voice, all pages walked."""
+        return await _collect(
+            self.iter_voice_pages(include_deprecated=include_deprecated, page_size=MAX_PAGE_SIZE)
+        )
+
+    async def iter_entity_pages(
+        self, *, entity_type: str | None = "ACTOR", page_size: int | None = None
+    ) -> AsyncIterator[Page[Entity]]:
+        """Entities (generation C's actors) page by page; `entity_type=None` lists every type."""
+        params = {"entityType": entity_type} if entity_type else {}
+        async for page in self._pages("/v1/entities", "entities", Entity.from_json, params, page_size):
+            yield page
+
+    async def list_entities(self, *, entity_type: str | None = "ACTOR") -> list[Entity]:
+        return await _collect(self.iter_entity_pages(entity_type=entity_type, page_size=MAX_PAGE_SIZE))
+
+    # ------------------------------------------------------------------------------------------- account
+    async def get_me(self) -> Account:
+        """Who this key belongs to (`GET /v1/me`; a 404 on generation A)."""
+        return Account.from_json(await self._request("GET", "/v1/me"))
 
     # --------------------------------------------------------------------------------------------- tools
     async def text_to_speech(self, request: TtsRequest) -> str:
@@ -143,6 +192,23 @@ class VideoGenClient:
         # Cancelling twice is harmless, so this POST may be retried like a GET.
         await self._request("POST", f"/v1/tools/executions/{execution_id}/cancel")
 
+    async def iter_execution_pages(
+        self, *, self_only: bool = False, page_size: int | None = None
+    ) -> AsyncIterator[Page[ToolExecution]]:
+        """Executions started through the API, newest first (a 404 on generation A)."""
+        params = {"selfOnly": "true"} if self_only else {}
+        async for page in self._pages(
+            "/v1/tools/executions", "toolExecutions", ToolExecution.from_json, params, page_size
+        ):
+            yield page
+
+    async def list_executions(
+        self, *, self_only: bool = False, limit: int | None = None
+    ) -> list[ToolExecution]:
+        """The newest `limit` executions (all of them when None)."""
+        size = MAX_PAGE_SIZE if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+        return await _collect(self.iter_execution_pages(self_only=self_only, page_size=size), limit)
+
     async def wait_for_execution(
         self,
         execution_id: str,
@@ -150,23 +216,52 @@ class VideoGenClient:
         interval: float = 1.5,
         timeout: float = 3600.0,
         on_update: Callable[[ToolExecution], None] | None = None,
+        approval_interval: float | None = None,
+        stop_on_approval: bool = False,
     ) -> ToolExecution:
-        """Poll until the execution is terminal (the SDK's poll helper, rate-limit aware)."""
+        """Poll until the execution is terminal (the SDK's poll helper, rate-limit aware).
+
+        `awaiting_approval` is not terminal: polling continues, `approval_interval` apart (default 10×
+        `interval`, at least 5 s), unless `stop_on_approval` returns the waiting execution at once (as the
+        SDK 2.x poller does).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        slow = approval_interval if approval_interval is not None else max(5.0, interval * 10)
         while True:
             execution = await self.get_execution(execution_id)
             if on_update is not None:
                 on_update(execution)
-            if execution.is_terminal:
+            if execution.is_terminal or (stop_on_approval and execution.needs_approval):
                 return execution
             if loop.time() > deadline:
-                raise VideoGenError(f"Execution {execution_id} did not finish within {timeout:.0f} s.")
-            await self._sleep(interval)
+                raise RequestTimeout(f"Execution {execution_id} did not finish within {timeout:.0f} s.")
+            await self._sleep(slow if execution.needs_approval else interval)
 
     # --------------------------------------------------------------------------------------------- files
-    async def list_files(self) -> list[StorageFile]:
-        return models.parse_files(await self._request("GET", "/v1/files"))
+    async def iter_file_pages(self, *, page_size: int | None = None) -> AsyncIterator[Page[StorageFile]]:
+        async for page in self._pages("/v1/files", "files", StorageFile.from_json, {}, page_size):
+            yield page
+
+    async def list_files(self, *, limit: int | None = None) -> list[StorageFile]:
+        """The team's files (all of them when `limit` is None), all pages walked."""
+        size = MAX_PAGE_SIZE if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+        return await _collect(self.iter_file_pages(page_size=size), limit)
+
+    async def search_files(
+        self, query: str, *, num_results: int = 10, self_only: bool = False
+    ) -> list[FileSearchResult]:
+        """Semantic search over file descriptions (`POST /v1/files/search`, free; retried like a GET)."""
+        body = {"query": query, "numResults": max(1, min(num_results, 100)), "selfOnly": self_only}
+        return models.parse_search_results(await self._request("POST", "/v1/files/search", json_body=body))
+
+    async def enable_public_preview(self, file_id: str) -> StorageFile:
+        path = f"/v1/files/{file_id}/enable-public-preview"
+        return StorageFile.from_json(await self._request("POST", path))
+
+    async def disable_public_preview(self, file_id: str) -> StorageFile:
+        path = f"/v1/files/{file_id}/disable-public-preview"
+        return StorageFile.from_json(await self._request("POST", path))
 
     async def get_file(self, file_id: str) -> StorageFile:
         return StorageFile.from_json(await self._request("GET", f"/v1/files/{file_id}"))
@@ -218,7 +313,40 @@ class VideoGenClient:
         """GET a public or signed URL (thumbnails, previews) without the API key."""
         return await self.transfer.fetch(url, max_bytes=max_bytes)
 
+    async def probe_list(
+        self, path: str, params: dict[str, str] | None = None, *, paginated: bool = True
+    ) -> Any:
+        """The raw JSON of one cheap GET (`limit=1` on lists), for capability probes."""
+        query = dict(params or {})
+        if paginated:
+            query["limit"] = "1"
+        return await self._request("GET", path, params=query or None)
+
     # ------------------------------------------------------------------------------------------- plumbing
+    async def _pages(
+        self,
+        path: str,
+        key: str,
+        item: Callable[[Any], T],
+        params: dict[str, str],
+        page_size: int | None,
+    ) -> AsyncIterator[Page[T]]:
+        """Walk a cursor-paginated list. No `hasMore` = one page; a cursor seen before ends the walk."""
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            query = dict(params)
+            if page_size is not None:
+                query["limit"] = str(max(1, min(page_size, MAX_PAGE_SIZE)))
+            if cursor is not None:
+                query["cursor"] = cursor
+            page = models.parse_page(await self._request("GET", path, params=query), key, item, path)
+            yield page
+            if not page.has_more or page.next_cursor is None or page.next_cursor in seen:
+                return
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
+
     async def _request(
         self,
         method: str,
@@ -289,6 +417,15 @@ class VideoGenClient:
 
     def _host(self) -> str:
         return httpx.URL(self.base_url).host or self.base_url
+
+
+async def _collect[T](pages: AsyncIterator[Page[T]], limit: int | None = None) -> list[T]:
+    items: list[T] = []
+    async for page in pages:
+        items.extend(page.items)
+        if limit is not None and len(items) >= limit:
+            return items[:limit]
+    return items
 
 
 def _json(response: httpx.Response) -> Any:

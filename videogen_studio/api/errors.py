@@ -1,22 +1,77 @@
 """One exception hierarchy for everything that can go wrong talking to VideoGen.
 
-The HTTP status is the primary signal and the error `code` refines it (as the API docs advise). Every error
-carries a message that is safe to show to the user and a `hint` saying what to do about it. No error message
-ever contains the API key: messages come from the server's body or from fixed strings here.
+The HTTP status is the primary signal and the error `code` / requirement type refine it (as the API
+docs advise). Every error carries a stable `kind` (an `ErrorKind` value) that each surface words for itself
+(the GUI in `ui/wording.py`, the CLI in `cli/wording.py`), a neutral `message` saying what happened, and a
+neutral `hint` as a fallback. No message contains the API key: every text built here passes through `redact`.
+
+    VideoGenError                      kind
+    ├── InvalidKeyFormat               invalid_key_format   (refused before any request)
+    ├── LocalFileError                 local_file / disk_full
+    ├── NetworkError                   network              (no complete answer)
+    │   ├── RequestTimeout             timeout              (the per-request deadline passed)
+    │   └── SubmissionUncertain        submission_uncertain (a paid POST may have started)
+    ├── MalformedResponse              malformed            (not what the API promises)
+    │   └── ResponseTooLarge           too_large            (answer over the size cap)
+    └── ApiError                       (non-2xx answer with the API's error body)
+        ├── AuthError                  auth
+        ├── PermissionDenied           permission
+        ├── RequirementError           upgrade_plan         (any other requirement type)
+        │   ├── InsufficientCredits    insufficient_credits
+        │   ├── AddOnRequired          add_on_required      (requirement purchase_add_on)
+        │   └── UpgradeRequired        upgrade_plan         (requirement upgrade_plan)
+        ├── InvalidParameters          invalid_parameters
+        │   └── InvalidId              invalid_id
+        ├── NotFound                   not_found            (404, 410)
+        ├── Conflict                   conflict
+        ├── RateLimited                rate_limited
+        ├── ServerError                server
+        └── SignedUrlRejected          signed_url_rejected
+
+`transient` says whether repeating the same request later may succeed (the retry policy uses it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from .redact import redact
+
+
+class ErrorKind(StrEnum):
+    """Stable names of failure kinds; surfaces map them to their own words."""
+
+    AUTH = "auth"
+    PERMISSION = "permission"
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    ADD_ON_REQUIRED = "add_on_required"
+    UPGRADE_PLAN = "upgrade_plan"
+    INVALID_PARAMETERS = "invalid_parameters"
+    INVALID_ID = "invalid_id"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
+    LOCAL_FILE = "local_file"
+    DISK_FULL = "disk_full"
+    SIGNED_URL_REJECTED = "signed_url_rejected"
+    SUBMISSION_UNCERTAIN = "submission_uncertain"
+    INVALID_KEY_FORMAT = "invalid_key_format"
 
 
 class VideoGenError(Exception):
-    """Base class. `message` is safe to display; `hint` tells the user what to do next."""
+    """Base class. `message` says what happened; `kind` is stable; `hint` is a neutral fallback."""
 
-    hint: str = "Try again in a moment."
+    kind: str = ErrorKind.SERVER
+    hint: str = "Try again later."
     #: True when repeating the same request later may succeed (the retry policy uses this).
-    transient: bool = False
+    transient: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -26,17 +81,21 @@ class VideoGenError(Exception):
         code: str | None = None,
         request_id: str | None = None,
         hint: str | None = None,
+        kind: str | None = None,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.request_id = request_id
         if hint is not None:
-            self.hint = hint
+            self.hint = redact(hint)
+        if kind is not None:
+            self.kind = kind
 
     def user_message(self) -> str:
-        """Message + what to do, in one or two sentences for a banner or a status line."""
+        """Message + neutral hint, in one or two sentences."""
         text = self.message.rstrip()
         if text and text[-1] not in ".!?":
             text += "."
@@ -49,24 +108,56 @@ class VideoGenError(Exception):
         return " ".join(bits)
 
 
-class NetworkError(VideoGenError):
-    """The request never got a complete answer: refused, reset, timed out, DNS, TLS."""
+class InvalidKeyFormat(VideoGenError):
+    """The API key has characters no key can have (line break, space, control character) or an absurd
+    length. Refused before any request, so it never reaches an HTTP library's error text."""
 
-    hint = "Check your connection; the app retries on its own."
+    kind = ErrorKind.INVALID_KEY_FORMAT
+    hint = "Paste the API key again, without spaces or line breaks."
+
+
+class NetworkError(VideoGenError):
+    """The request never got a complete answer: refused, reset, DNS, TLS."""
+
+    kind = ErrorKind.NETWORK
+    hint = "Check the network connection."
     transient = True
+
+
+class RequestTimeout(NetworkError):
+    """The overall deadline of a request (connect + send + whole answer) passed."""
+
+    kind = ErrorKind.TIMEOUT
+    hint = "The service did not answer in time; try again later."
+
+
+class SubmissionUncertain(NetworkError):
+    """The connection broke after a paid POST was sent; VideoGen may or may not have started it."""
+
+    kind = ErrorKind.SUBMISSION_UNCERTAIN
+    hint = "The submission may have reached VideoGen; check the account's executions before submitting again."
+    transient = False
 
 
 class MalformedResponse(VideoGenError):
     """The server answered, but not with what the API promises (HTML, broken JSON, missing fields)."""
 
-    hint = "The service sent an unexpected answer; the app will try again."
+    kind = ErrorKind.MALFORMED
+    hint = "The service sent an unexpected answer; try again later."
     transient = True
+
+
+class ResponseTooLarge(MalformedResponse):
+    """The answer exceeded the size cap; reading stopped there."""
+
+    kind = ErrorKind.TOO_LARGE
 
 
 class LocalFileError(VideoGenError):
     """Writing to the user's disk failed (full disk, permissions). Nothing on the server is lost."""
 
-    hint = "Free some disk space or choose another download folder, then press Retry."
+    kind = ErrorKind.LOCAL_FILE
+    hint = "Free disk space or choose another output folder."
 
 
 class ApiError(VideoGenError):
@@ -84,66 +175,84 @@ class ApiError(VideoGenError):
         internal_error_code: str | None = None,
         retry_after: float | None = None,
         hint: str | None = None,
+        kind: str | None = None,
     ) -> None:
-        super().__init__(message, status=status, code=code, request_id=request_id, hint=hint)
+        super().__init__(message, status=status, code=code, request_id=request_id, hint=hint, kind=kind)
         self.requirement_type = requirement_type
-        self.requirement_details = dict(requirement_details or {})
+        self.requirement_details = {k: redact(v) for k, v in (requirement_details or {}).items()}
         self.internal_error_code = internal_error_code
         self.retry_after = retry_after
 
 
 class AuthError(ApiError):
-    hint = "Open Account and enter a valid API key from app.videogen.io/developers."
+    kind = ErrorKind.AUTH
+    hint = "Use a valid API key from app.videogen.io/developers."
 
 
 class PermissionDenied(ApiError):
+    kind = ErrorKind.PERMISSION
     hint = "This API key has no access to that resource."
 
 
 class RequirementError(ApiError):
     """The request is fine but the account must meet a requirement (buy an add-on, upgrade the plan)."""
 
-    hint = "Your VideoGen account needs an upgrade for this; see app.videogen.io."
+    kind = ErrorKind.UPGRADE_PLAN
+    hint = "The VideoGen account needs an upgrade for this (app.videogen.io)."
 
 
 class InsufficientCredits(RequirementError):
-    hint = "Add credits or upgrade your plan at app.videogen.io, then press Retry. This step was not charged."
+    kind = ErrorKind.INSUFFICIENT_CREDITS
+    hint = "Add credits or upgrade the plan at app.videogen.io. This step was not charged."
 
 
 class AddOnRequired(RequirementError):
-    hint = "Choose watermark AUTO or VIDEO_GEN, or buy the Production API add-on."
+    kind = ErrorKind.ADD_ON_REQUIRED
+    hint = "Use watermark AUTO or VIDEO_GEN, or buy the Production API add-on."
+
+
+class UpgradeRequired(RequirementError):
+    kind = ErrorKind.UPGRADE_PLAN
+    hint = "This needs a higher VideoGen plan (app.videogen.io)."
 
 
 class InvalidParameters(ApiError):
-    hint = "Correct the highlighted input and try again."
+    kind = ErrorKind.INVALID_PARAMETERS
+    hint = "Correct the input and try again."
 
 
 class InvalidId(InvalidParameters):
-    hint = "The id is malformed; it may come from another account or an old app version."
+    kind = ErrorKind.INVALID_ID
+    hint = "The id is malformed; it may come from another account or an old version."
 
 
 class NotFound(ApiError):
+    kind = ErrorKind.NOT_FOUND
     hint = "It may have been deleted or belong to another team."
 
 
 class Conflict(ApiError):
+    kind = ErrorKind.CONFLICT
     hint = "Refresh and try again."
 
 
 class RateLimited(ApiError):
-    hint = "VideoGen asked us to slow down; the app waits and continues on its own."
+    kind = ErrorKind.RATE_LIMITED
+    hint = "VideoGen asked for fewer requests; wait a moment."
     transient = True
 
 
 class ServerError(ApiError):
-    hint = "VideoGen had a problem; the app retries on its own."
+    kind = ErrorKind.SERVER
+    hint = "VideoGen had a problem; try again later."
     transient = True
 
 
 class SignedUrlRejected(ApiError):
     """The storage origin refused a signed URL (expired or bad signature): hydrate again and retry."""
 
-    hint = "The download link expired; the app fetches a fresh one."
+    kind = ErrorKind.SIGNED_URL_REJECTED
+    hint = "The download link expired; fetch a fresh one."
     transient = True
 
 
@@ -172,7 +281,10 @@ def error_from_response(
         "internal_error_code": parsed.internal_error_code,
         "retry_after": retry_after,
     }
-    return _error_class(status, parsed.code, parsed.requirement_type)(parsed.message, **kwargs)
+    cls = _error_class(status, parsed.code, parsed.requirement_type)
+    if cls is ApiError:  # a status this client has no class for: still a stable kind
+        kwargs["kind"] = ErrorKind.INVALID_PARAMETERS if 400 <= status < 500 else ErrorKind.SERVER
+    return cls(parsed.message, **kwargs)
 
 
 def _error_class(status: int, code: str | None, requirement: str | None) -> type[ApiError]:
@@ -180,6 +292,8 @@ def _error_class(status: int, code: str | None, requirement: str | None) -> type
         return InsufficientCredits
     if requirement == "purchase_add_on" or code == "add_on_required":
         return AddOnRequired
+    if requirement == "upgrade_plan" or code == "upgrade_plan":
+        return UpgradeRequired
     if requirement is not None:
         return RequirementError
     if status == 401 or code in ("missing_api_key", "invalid_api_key"):
@@ -194,7 +308,7 @@ def _error_class(status: int, code: str | None, requirement: str | None) -> type
         return InvalidParameters
     if status == 403:
         return PermissionDenied
-    if status == 404:
+    if status in (404, 410):
         return NotFound
     if status == 409:
         return Conflict
@@ -210,6 +324,35 @@ def _default_message(status: int) -> str:
         402: "Not enough credits",
         403: "Access denied",
         404: "Not found",
+        410: "Gone",
         409: "Conflict",
         429: "Rate limit exceeded",
     }.get(status, "VideoGen server error" if status >= 500 else f"Unexpected HTTP status {status}")
+
+
+__all__ = [
+    "AddOnRequired",
+    "ApiError",
+    "AuthError",
+    "Conflict",
+    "ErrorKind",
+    "InsufficientCredits",
+    "InvalidId",
+    "InvalidKeyFormat",
+    "InvalidParameters",
+    "LocalFileError",
+    "MalformedResponse",
+    "NetworkError",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "RequestTimeout",
+    "RequirementError",
+    "ResponseTooLarge",
+    "ServerError",
+    "SignedUrlRejected",
+    "SubmissionUncertain",
+    "UpgradeRequired",
+    "VideoGenError",
+    "error_from_response",
+]

@@ -8,21 +8,46 @@ A payload whose *required* fields are missing or of the wrong type raises `Malfo
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from .errors import MalformedResponse
+
+T = TypeVar("T")
 
 PENDING = "pending"
 RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELLED = "cancelled"
+#: Generation C: the result waits for a human approval. Neither terminal nor a success: keep polling slowly.
+AWAITING_APPROVAL = "awaiting_approval"
 TERMINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED})
 
-WATERMARK_MODES = ("AUTO", "VIDEO_GEN", "NONE")
+
+class WatermarkMode(StrEnum):
+    """`watermarkMode` of generate-avatar. NONE needs the Production API add-on."""
+
+    AUTO = "AUTO"
+    VIDEO_GEN = "VIDEO_GEN"
+    NONE = "NONE"
+
+
+class AvatarQuality(StrEnum):
+    """`avatarQuality` of the actor-form generate-avatar (generation C)."""
+
+    LOW = "LOW"
+    STANDARD = "STANDARD"
+    HIGH = "HIGH"
+    MAX = "MAX"
+
+
+WATERMARK_MODES = tuple(m.value for m in WatermarkMode)
 GENDERS = ("MALE", "FEMALE", "NEUTRAL")
+#: The spec caps every list's `limit` at 200.
+MAX_PAGE_SIZE = 200
 
 
 def _req(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -160,6 +185,8 @@ class StorageFile:
     public_hls_url: str | None = None
     source_tool_type: str | None = None
     source_tool_execution_id: str | None = None
+    static_public_preview_source: FileSource | None = None
+    public_playback_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> StorageFile:
@@ -180,6 +207,8 @@ class StorageFile:
             public_hls_url=_opt(d, "publicHlsUrl", str),
             source_tool_type=_opt(d, "sourceToolType", str),
             source_tool_execution_id=_opt(d, "sourceToolExecutionId", str),
+            static_public_preview_source=FileSource.from_json(d.get("staticPublicPreviewSource")),
+            public_playback_id=_opt(d, "publicPlaybackId", str),
         )
 
     def needs_hydration(self, margin_s: float = 60.0) -> bool:
@@ -217,8 +246,10 @@ class ApiErrorBody:
     def from_json(cls, data: Any) -> ApiErrorBody | None:
         if not isinstance(data, Mapping):
             return None
-        requirement = data.get("requirement") if isinstance(data.get("requirement"), Mapping) else {}
-        details = requirement.get("details") if isinstance(requirement.get("details"), Mapping) else {}
+        raw_requirement = data.get("requirement")
+        requirement: Mapping[str, Any] = raw_requirement if isinstance(raw_requirement, Mapping) else {}
+        raw_details = requirement.get("details")
+        details: Mapping[str, Any] = raw_details if isinstance(raw_details, Mapping) else {}
         return cls(
             message=str(data.get("message") or "The service reported an error without a message."),
             code=_opt(data, "code", str),
@@ -236,11 +267,13 @@ class ToolExecution:
     results: tuple[ToolResult, ...] = ()
     error: ApiErrorBody | None = None
     progress_percentage: float | None = None
+    #: Zero-based attempt the server is on (it may retry internally); 0 when the server does not say.
+    attempt_index: int = 0
 
     @classmethod
     def from_json(cls, data: Any) -> ToolExecution:
         d = _obj(data, "ExecutedTool")
-        raw_results = d.get("results") if isinstance(d.get("results"), list) else []
+        raw_results = _opt(d, "results", list, [])
         return cls(
             tool_execution_id=_req(d, "toolExecutionId", str, "ExecutedTool"),
             status=_req(d, "status", str, "ExecutedTool"),
@@ -248,11 +281,21 @@ class ToolExecution:
             results=tuple(ToolResult.from_json(r) for r in raw_results),
             error=ApiErrorBody.from_json(d.get("error")),
             progress_percentage=_opt(d, "progressPercentage", (int, float)),
+            attempt_index=_opt(d, "attemptIndex", int, 0),
         )
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+    @property
+    def needs_approval(self) -> bool:
+        """Waiting for a human approval (generation C): not finished, not failed; poll slowly."""
+        return self.status == AWAITING_APPROVAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +330,8 @@ def parse_files(data: Any) -> list[StorageFile]:
 
 def parse_execution_id(data: Any) -> str:
     d = _obj(data, "start-execution response")
-    return _req(d, "toolExecutionId", str, "start-execution response")
+    execution_id: str = _req(d, "toolExecutionId", str, "start-execution response")
+    return execution_id
 
 
 def parse_upload_ticket(data: Any) -> UploadTicket:
@@ -329,23 +373,189 @@ class TtsRequest:
 
 @dataclass(frozen=True, slots=True)
 class AvatarRequest:
-    """Body of POST /v1/tools/generate-avatar."""
+    """Body of POST /v1/tools/generate-avatar, in one of two forms.
 
-    avatar_presenter_id: str
-    audio_storage_file_id: str
-    watermark_mode: str | None = None  # AUTO | VIDEO_GEN | NONE
+    Presenter form (generations A/B): `avatarPresenterId` + `audioStorageFileId`. Actor form (generation C,
+    chosen when `actor_entity_id` is set): `actorEntityId` + `audioFileId` + optional `avatarQuality`. The
+    audio file id is `audio_storage_file_id` in both forms; the wire name differs.
+    """
+
+    avatar_presenter_id: str = ""
+    audio_storage_file_id: str = ""
+    watermark_mode: WatermarkMode | str | None = None
     num_results: int | None = None
     is_output_temporary: bool | None = None
+    actor_entity_id: str | None = None
+    avatar_quality: AvatarQuality | str | None = None
+
+    @classmethod
+    def for_actor(
+        cls,
+        actor_entity_id: str,
+        audio_file_id: str,
+        *,
+        avatar_quality: AvatarQuality | str | None = None,
+        watermark_mode: WatermarkMode | str | None = None,
+        num_results: int | None = None,
+        is_output_temporary: bool | None = None,
+    ) -> AvatarRequest:
+        return cls(
+            audio_storage_file_id=audio_file_id,
+            actor_entity_id=actor_entity_id,
+            avatar_quality=avatar_quality,
+            watermark_mode=watermark_mode,
+            num_results=num_results,
+            is_output_temporary=is_output_temporary,
+        )
+
+    @property
+    def is_actor_form(self) -> bool:
+        return bool(self.actor_entity_id)
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "avatarPresenterId": self.avatar_presenter_id,
-            "audioStorageFileId": self.audio_storage_file_id,
-        }
+        body: dict[str, Any]
+        if self.is_actor_form:
+            body = {"actorEntityId": self.actor_entity_id, "audioFileId": self.audio_storage_file_id}
+            if self.avatar_quality is not None:
+                body["avatarQuality"] = str(self.avatar_quality)
+        else:
+            body = {
+                "avatarPresenterId": self.avatar_presenter_id,
+                "audioStorageFileId": self.audio_storage_file_id,
+            }
         optional = {
-            "watermarkMode": self.watermark_mode,
+            "watermarkMode": None if self.watermark_mode is None else str(self.watermark_mode),
             "numResults": self.num_results,
             "isOutputTemporary": self.is_output_temporary,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         return body
+
+
+# ------------------------------------------------------------------------------------ pages and accounts
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of a cursor-paginated list. A server without pagination answers one page, `has_more=False`."""
+
+    items: tuple[T, ...]
+    has_more: bool = False
+    next_cursor: str | None = None
+    #: False when the answer carried no `hasMore` at all (generation A): informative for capability probes.
+    paginated: bool = True
+
+
+def parse_page[T](data: Any, key: str, item: Callable[[Any], T], where: str) -> Page[T]:
+    """A list answer: `{key: [...], "hasMore": bool, "nextCursor": str|null}`; missing hasMore = one page."""
+    d = _obj(data, where)
+    items = tuple(item(x) for x in _list(d, key, where))
+    raw_more = d.get("hasMore")
+    has_more = raw_more is True
+    cursor = _opt(d, "nextCursor", str)
+    return Page(items=items, has_more=has_more and bool(cursor), next_cursor=cursor, paginated="hasMore" in d)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """`GET /v1/me`: who this API key belongs to."""
+
+    api_key_id: str
+    api_key_nickname: str
+    email: str
+    display_name: str | None
+    team_id: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> Account:
+        d = _obj(data, "MeResponse")
+        return cls(
+            api_key_id=_req(d, "apiKeyId", str, "MeResponse"),
+            api_key_nickname=_opt(d, "apiKeyNickname", str, ""),
+            email=_opt(d, "email", str, ""),
+            display_name=_opt(d, "displayName", str),
+            team_id=_opt(d, "teamId", str, ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EntityReference:
+    file_id: str
+    description: str = ""
+    is_default: bool = False
+
+    @classmethod
+    def from_json(cls, data: Any) -> EntityReference:
+        d = _obj(data, "EntityReference")
+        return cls(
+            file_id=_req(d, "fileId", str, "EntityReference"),
+            description=_opt(d, "description", str, ""),
+            is_default=bool(_opt(d, "isDefault", bool, False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActorConfig:
+    voice_display_name: str | None = None
+    has_voice: bool = False
+    has_avatar_presenter: bool = False
+
+    @classmethod
+    def from_json(cls, data: Any) -> ActorConfig | None:
+        if not isinstance(data, Mapping):
+            return None
+        return cls(
+            voice_display_name=_opt(data, "voiceDisplayName", str),
+            has_voice=bool(_opt(data, "hasVoice", bool, False)),
+            has_avatar_presenter=bool(_opt(data, "hasAvatarPresenter", bool, False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """An ACTOR (or PRODUCT, VISUAL_STYLE, or a future type: kept as a string) from `/v1/entities`."""
+
+    entity_id: str
+    entity_type: str
+    name: str
+    description: str = ""
+    references: tuple[EntityReference, ...] = ()
+    actor_config: ActorConfig | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Entity:
+        d = _obj(data, "Entity")
+        raw_refs = _opt(d, "references", list, [])
+        return cls(
+            entity_id=_req(d, "entityId", str, "Entity"),
+            entity_type=_opt(d, "entityType", str, ""),
+            name=_opt(d, "name", str, "") or d["entityId"],
+            description=_opt(d, "description", str, ""),
+            references=tuple(EntityReference.from_json(r) for r in raw_refs if isinstance(r, Mapping)),
+            actor_config=ActorConfig.from_json(d.get("actorConfig")),
+        )
+
+    @property
+    def default_reference_file_id(self) -> str | None:
+        """The primary reference image (the entity's thumbnail); the first one when none is marked."""
+        for ref in self.references:
+            if ref.is_default:
+                return ref.file_id
+        return self.references[0].file_id if self.references else None
+
+
+@dataclass(frozen=True, slots=True)
+class FileSearchResult:
+    similarity: float
+    file: StorageFile
+
+    @classmethod
+    def from_json(cls, data: Any) -> FileSearchResult:
+        d = _obj(data, "SearchFilesResult")
+        return cls(
+            similarity=float(_opt(d, "similarity", (int, float), 0.0)),
+            file=StorageFile.from_json(d.get("file")),
+        )
+
+
+def parse_search_results(data: Any) -> list[FileSearchResult]:
+    d = _obj(data, "files search response")
+    return [FileSearchResult.from_json(r) for r in _list(d, "results", "files search response")]
