@@ -105,7 +105,8 @@ def test_apply_added_changed_removed_updates_rows_in_place(qtbot: QtBot) -> None
     model.apply(JobEvent("added", b))
     model.apply(JobEvent("added", c))
     assert model.rowCount() == 3
-    assert [model.index(r, 0).data(JOB_ID_ROLE) for r in range(3)] == [a.job_id, b.job_id, c.job_id]
+    # Newest first: each new job goes on top.
+    assert [model.index(r, 0).data(JOB_ID_ROLE) for r in range(3)] == [c.job_id, b.job_id, a.job_id]
 
     b2 = b.advance(JobState.SUBMITTING_SPEECH).advance(JobState.SPEECH_RUNNING, stage_progress=0.5)
     model.apply(JobEvent("changed", b2))
@@ -114,37 +115,38 @@ def test_apply_added_changed_removed_updates_rows_in_place(qtbot: QtBot) -> None
     assert model.job_at(1) == b2
 
     with qtbot.waitSignal(model.rowsRemoved) as removed:
-        model.apply(JobEvent("removed", a))
+        model.apply(JobEvent("removed", c))
     assert removed.args[1:] == [0, 0]
     assert model.rowCount() == 2
     assert model.row_of(b.job_id) == 0
-    assert model.row_of(c.job_id) == 1
-    assert model.row_of(a.job_id) == -1
+    assert model.row_of(a.job_id) == 1
+    assert model.row_of(c.job_id) == -1
     assert model.job_at(5) is None
     assert resets == []  # never a reset for a single event
 
-    model.apply(JobEvent("removed", a))  # removing twice is harmless
-    model.apply(JobEvent("changed", a))  # a change for an unknown job adds it
+    model.apply(JobEvent("removed", c))  # removing twice is harmless
+    model.apply(JobEvent("changed", c))  # a change for an unknown job adds it, in its place by date
     assert model.rowCount() == 3
-    assert model.row_of(a.job_id) == 2
+    assert model.row_of(c.job_id) == 0
 
 
 def test_set_jobs_resets_and_indexes(qtbot: QtBot) -> None:
     model = JobTableModel()
-    jobs = [RenderJob(spec(n)) for n in ("Ada", "Ben")]
+    jobs = [RenderJob(spec(n), created_at=NOW + i) for i, n in enumerate(("Ada", "Ben"))]
     with qtbot.waitSignal(model.modelReset):
-        model.set_jobs(jobs)
+        model.set_jobs(jobs)  # oldest first in, newest first out: one order everywhere
     assert model.rowCount() == 2
-    assert model.columnCount() == 6
+    assert model.columnCount() == 7
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in Column] == [
         "Presenter",
-        "Script",
+        "Title",
+        "Created",
         "State",
         "Progress",
         "Elapsed",
         "ETA",
     ]
-    assert model.row_of(jobs[1].job_id) == 1
+    assert model.row_of(jobs[1].job_id) == 0
 
 
 def test_columns_show_presenter_script_state_and_progress(qapp: QApplication) -> None:
@@ -158,9 +160,10 @@ def test_columns_show_presenter_script_state_and_progress(qapp: QApplication) ->
 
     model = JobTableModel(thumbnail=thumbnail)
     long_script = "word " * 40
-    running = job_in(JobState.AVATAR_RUNNING, stage_progress=0.5)
-    failed = failed_job()
-    model.set_jobs([running, failed, job_in(JobState.CANCELLED), RenderJob(spec("Ben", long_script))])
+    running = job_in(JobState.AVATAR_RUNNING, stage_progress=0.5, created_at=NOW + 3)
+    failed = failed_job(created_at=NOW + 2)
+    cancelled = job_in(JobState.CANCELLED, created_at=NOW + 1)
+    model.set_jobs([running, failed, cancelled, RenderJob(spec("Ben", long_script), created_at=NOW)])
 
     assert text(model, 0, Column.PRESENTER) == "Ada"
     assert isinstance(model.index(0, Column.PRESENTER).data(Qt.ItemDataRole.DecorationRole), QIcon)
@@ -176,6 +179,7 @@ def test_columns_show_presenter_script_state_and_progress(qapp: QApplication) ->
 
     assert text(model, 1, Column.STATE) == "Failed — Not enough credits"
     assert "Add credits" in model.index(1, Column.STATE).data(Qt.ItemDataRole.ToolTipRole)
+    assert text(model, 0, Column.CREATED) != ""
     assert model.index(1, Column.PROGRESS).data(PROGRESS_ROLE) is None
     assert text(model, 1, Column.PROGRESS) == ""
     assert text(model, 2, Column.STATE) == "Cancelled"
@@ -191,11 +195,15 @@ def test_columns_show_presenter_script_state_and_progress(qapp: QApplication) ->
 def test_elapsed_and_eta_text() -> None:
     clock = [NOW]
     model = JobTableModel(now=lambda: clock[0])
-    halfway = job_in(JobState.AVATAR_RUNNING, started_at=NOW - 40, stage_progress=(0.5 - 0.27) / 0.58)
-    just_started = job_in(JobState.SPEECH_RUNNING, started_at=NOW - 40, stage_progress=0.0)
-    too_soon = job_in(JobState.AVATAR_RUNNING, started_at=NOW - 1, stage_progress=0.5)
-    queued = RenderJob(spec())
-    done = job_in(JobState.DONE, started_at=NOW - 3725, finished_at=NOW - 5)
+    halfway = job_in(
+        JobState.AVATAR_RUNNING, started_at=NOW - 40, stage_progress=(0.5 - 0.27) / 0.58, created_at=NOW - 1
+    )
+    just_started = job_in(
+        JobState.SPEECH_RUNNING, started_at=NOW - 40, stage_progress=0.0, created_at=NOW - 2
+    )
+    too_soon = job_in(JobState.AVATAR_RUNNING, started_at=NOW - 1, stage_progress=0.5, created_at=NOW - 3)
+    queued = RenderJob(spec(), created_at=NOW - 4)
+    done = job_in(JobState.DONE, started_at=NOW - 3725, finished_at=NOW - 5, created_at=NOW - 5)
     model.set_jobs([halfway, just_started, too_soon, queued, done])
 
     # 50 % after 40 s: 40 s to go.
@@ -216,11 +224,11 @@ def test_elapsed_and_eta_text() -> None:
     ticked: list[tuple[int, int, int]] = []
     model.dataChanged.connect(lambda tl, br, _roles=(): ticked.append((tl.row(), tl.column(), br.column())))
     model.tick()
-    assert ticked == [
-        (0, Column.ELAPSED, Column.ETA),
-        (1, Column.ELAPSED, Column.ETA),
-        (2, Column.ELAPSED, Column.ETA),
-    ]
+    assert ticked == [(0, Column.ELAPSED, Column.ETA)]  # one signal spanning rows 0..2
+    ticked_rows: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _roles=(): ticked_rows.append((tl.row(), br.row())))
+    model.tick()
+    assert ticked_rows == [(0, 2)]
     assert text(model, 0, Column.ELAPSED) == "1:00"
     assert text(model, 4, Column.ELAPSED) == "1:02:00"
 
@@ -284,7 +292,8 @@ def test_failed_job_shows_message_and_what_to_do(qtbot: QtBot, tmp_path: Path) -
     panel.select_job(failed.job_id)
     assert panel.detail_frame.isVisible()
     assert panel.error_title_label.text() == "This render failed"
-    assert panel.error_message_label.text() == "Not enough credits"
+    assert panel.error_message_label.text() == "Not enough credits."
+    # No error_kind stored: the job's own hint (ui/wording.py words it from the kind when there is one).
     assert panel.error_hint_label.text() == (
         "What to do: Add credits or upgrade your plan at app.videogen.io, then press Retry."
     )
@@ -387,12 +396,13 @@ def test_double_click_on_a_done_row_plays_it(qtbot: QtBot, tmp_path: Path) -> No
 
     clicked_rows: list[int] = []
     panel.table.doubleClicked.connect(lambda index: clicked_rows.append(index.row()))
-    _double_click_row(qtbot, panel, 0)  # failed: nothing to play
-    assert clicked_rows == [0]  # the double-click did arrive...
+    failed_row = panel.model.row_of(failed.job_id)
+    _double_click_row(qtbot, panel, failed_row)  # failed: nothing to play
+    assert clicked_rows == [failed_row]  # the double-click did arrive...
     assert played == []  # ...and was ignored
 
     with qtbot.waitSignal(panel.playRequested) as play:
-        _double_click_row(qtbot, panel, 1)
+        _double_click_row(qtbot, panel, panel.model.row_of(done.job_id))
     assert play.args == [Path(done.output_path or "")]
     assert panel.selected_job() == done
 
@@ -446,7 +456,7 @@ def test_context_menu_offers_the_same_actions(qtbot: QtBot, tmp_path: Path) -> N
     panel = make_panel(qtbot, [failed, done])
     panel.show()
     qtbot.waitExposed(panel)
-    rect = panel.table.visualRect(panel.model.index(1, Column.STATE))
+    rect = panel.table.visualRect(panel.model.index(panel.model.row_of(done.job_id), Column.STATE))
 
     panel.table.customContextMenuRequested.emit(rect.center())
 

@@ -1,20 +1,38 @@
-"""Table model mirroring the render queue: one row per RenderJob, fed by the queue's JobEvents.
+"""Table model mirroring the render queue: one row per RenderJob, newest first, fed by the queue's JobEvents.
+
+The model subscribes to the pipeline's `RenderQueue` itself (`attach(queue)`; napari style, nobody relays
+events). Events are collected and applied once per event-loop turn (`flush()`): a burst of 200 submitted
+jobs becomes ONE `beginInsertRows`, so the view lays out once and the selection model updates once.
+`apply(event)` stays synchronous for callers that feed events by hand.
 
 The model owns no timer: elapsed time and ETA depend on the clock, so the panel calls `tick()` once a second
 and the model repaints just those two columns of the jobs that are still running.
+
+One order everywhere: newest first (by `created_at`), at start-up (`set_jobs(queue.jobs())`) and for jobs
+added later (inserted at the top). A retried job keeps its place.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import IntEnum
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QIcon, QPixmap
 
 from videogen_studio.pipeline.jobs import JobState, RenderJob
+
+from . import wording
 
 ThumbnailProvider = Callable[[str], QPixmap | None]
 Index = QModelIndex | QPersistentModelIndex
@@ -31,7 +49,11 @@ SCRIPT_EXCERPT_CHARS = 60
 
 
 class JobEventLike(Protocol):
-    """What `apply` needs from pipeline.queue.JobEvent (structural, so the model imports no queue code)."""
+    """What `apply` needs from pipeline.queue.JobEvent (structural, so the model imports no queue code).
+
+    A batched event (e.g. kind "added" with a `jobs` tuple, should the queue publish one for `submit_many`)
+    is understood too: every job in `jobs` counts as one event of that kind.
+    """
 
     @property
     def kind(self) -> str: ...
@@ -40,18 +62,29 @@ class JobEventLike(Protocol):
     def job(self) -> RenderJob: ...
 
 
+class QueueLike(Protocol):
+    """The part of pipeline.queue.RenderQueue the model needs."""
+
+    def jobs(self) -> list[RenderJob]: ...
+
+    def subscribe(self, listener: Callable[[Any], None]) -> Callable[[], None]: ...
+
+
 class Column(IntEnum):
     PRESENTER = 0
-    SCRIPT = 1
-    STATE = 2
-    PROGRESS = 3
-    ELAPSED = 4
-    ETA = 5
+    TITLE = 1
+    CREATED = 2
+    STATE = 3
+    PROGRESS = 4
+    ELAPSED = 5
+    ETA = 6
+    SCRIPT = 1  # the old name of TITLE (an alias: iterating Column does not list it)
 
 
 HEADERS = {
     Column.PRESENTER: "Presenter",
-    Column.SCRIPT: "Script",
+    Column.TITLE: "Title",
+    Column.CREATED: "Created",
     Column.STATE: "State",
     Column.PROGRESS: "Progress",
     Column.ELAPSED: "Elapsed",
@@ -72,10 +105,50 @@ def script_excerpt(script: str, limit: int = SCRIPT_EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def job_title(job: RenderJob) -> str:
+    """The user's title for the render, or the start of its script."""
+    title = " ".join(str(getattr(job.spec, "title", "") or "").split())
+    return title or script_excerpt(job.spec.script)
+
+
+def format_created(timestamp: float, now: float) -> str:
+    """Local time a job was created: "14:05:33" today, "2 Dec 14:05:33" this year, else "2025-12-02 14:05".
+
+    Seconds are shown because two renders of the same script are often minutes, not hours, apart.
+    """
+    t, n = time.localtime(timestamp), time.localtime(now)
+    clock = time.strftime("%H:%M:%S", t)
+    if (t.tm_year, t.tm_yday) == (n.tm_year, n.tm_yday):
+        return clock
+    if t.tm_year == n.tm_year:
+        return f"{t.tm_mday} {time.strftime('%b', t)} {clock}"
+    return time.strftime("%Y-%m-%d %H:%M", t)
+
+
+def job_notice(job: RenderJob) -> str:
+    """What the pipeline wants the user to know beyond the state (e.g. a cancel that came too late)."""
+    notice = wording.job_notice(job).strip()
+    return notice[:1].upper() + notice[1:]
+
+
+def is_awaiting_approval(job: RenderJob) -> bool:
+    return bool(getattr(job, "awaiting_approval", False)) and not job.state.is_terminal
+
+
 def state_text(job: RenderJob) -> str:
+    # A notice beats the bare state: "Cancelled" would be wrong when the service had finished (and charged).
+    notice = job_notice(job)
+    if notice:
+        return notice
     if job.state == JobState.FAILED:
-        return f"Failed — {job.error_message}" if job.error_message else "Failed"
+        return f"Failed — {wording.clean(job.error_message)}" if job.error_message else "Failed"
+    if is_awaiting_approval(job):
+        return "Waiting for approval"
     return job.state.label
+
+
+def newest_first_key(job: RenderJob) -> tuple[float, str]:
+    return (job.created_at, job.job_id)
 
 
 def elapsed_seconds(job: RenderJob, now: float) -> float | None:
@@ -97,7 +170,11 @@ def eta_seconds(job: RenderJob, now: float) -> float | None:
 
 
 class JobTableModel(QAbstractTableModel):
-    """Rows are jobs in queue order.
+    """Rows are jobs, newest first.
+
+    Signals:
+        jobFinished(RenderJob): a job this model already showed reached DONE (not emitted for jobs that were
+            already done when loaded); the main window opens the result view with it.
 
     Constructor:
         parent: Qt parent.
@@ -105,6 +182,8 @@ class JobTableModel(QAbstractTableModel):
             (call `thumbnail_ready(url)` when it arrives).
         now: clock for elapsed/ETA (injectable for tests).
     """
+
+    jobFinished = Signal(object)  # RenderJob
 
     def __init__(
         self,
@@ -119,44 +198,92 @@ class JobTableModel(QAbstractTableModel):
         self._thumbnail = thumbnail
         self._icons: dict[str, QIcon] = {}
         self._now = now
+        self._pending: list[JobEventLike] = []
+        self._finished: list[RenderJob] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        # One zero-delay timer owned by the model: a burst of events costs one flush, and a deleted model
+        # never gets called back.
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self.flush)
 
     # ------------------------------------------------------------------ feeding
+    def attach(self, queue: QueueLike) -> None:
+        """Show `queue`'s jobs and follow its events from now on (replaces an earlier queue)."""
+        self.detach()
+        self.set_jobs(queue.jobs())
+        self._unsubscribe = queue.subscribe(self.post)
+
+    def detach(self) -> None:
+        """Stop following the queue (call before the queue closes); rows stay as they are."""
+        if self._unsubscribe is not None:
+            unsubscribe, self._unsubscribe = self._unsubscribe, None
+            unsubscribe()
+        self._pending.clear()
+        self._flush_timer.stop()
+
+    def is_attached(self) -> bool:
+        return self._unsubscribe is not None
+
+    def post(self, event: JobEventLike) -> None:
+        """Queue listener: keep the event; it is applied with the rest of its burst on the next loop turn."""
+        self._pending.append(event)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Apply the events posted so far (the view calls this before it looks a job up)."""
+        self._flush_timer.stop()
+        if self._pending:
+            events, self._pending = self._pending, []
+            self.apply_many(events)
+
     def set_jobs(self, jobs: Iterable[RenderJob]) -> None:
+        self._pending.clear()
         self.beginResetModel()
-        self._jobs = list(jobs)
+        self._jobs = sorted(jobs, key=newest_first_key, reverse=True)
         self._reindex()
         self.endResetModel()
 
     def apply(self, event: JobEventLike) -> None:
-        """Mirror one queue event: insert, update one row in place, or remove."""
-        job = event.job
-        row = self._rows.get(job.job_id)
-        if event.kind == "removed":
-            if row is not None:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._jobs[row]
-                self._reindex()
-                self.endRemoveRows()
-            return
-        if row is None:  # "added", or a "changed" for a job we never saw: either way it is new here
-            row = len(self._jobs)
-            self.beginInsertRows(QModelIndex(), row, row)
-            self._jobs.append(job)
-            self._rows[job.job_id] = row
-            self.endInsertRows()
-            return
-        self._jobs[row] = job
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        """Mirror one queue event now: insert, update one row in place, or remove."""
+        self._pending.append(event)
+        self.flush()
+
+    def apply_many(self, events: Iterable[JobEventLike]) -> None:
+        """Mirror a burst of events with one removal per run of rows, one repaint and one insertion."""
+        adds: dict[str, RenderJob] = {}
+        changes: dict[str, RenderJob] = {}
+        removes: set[str] = set()
+        for kind, job in _expand(events):
+            job_id = job.job_id
+            if kind == "removed":
+                adds.pop(job_id, None)
+                changes.pop(job_id, None)
+                if job_id in self._rows:
+                    removes.add(job_id)
+            elif job_id in self._rows and job_id not in removes:
+                changes[job_id] = job
+            else:  # "added", or a "changed" for a job we never saw: either way it is new here
+                adds[job_id] = job
+        self._remove_rows(removes)
+        self._change_rows(changes)
+        self._insert_jobs(list(adds.values()))
 
     def tick(self) -> None:
         """Repaint elapsed/ETA of jobs whose clock is running; the panel calls this once a second."""
-        for row, job in enumerate(self._jobs):
-            if job.started_at is not None and not job.state.is_terminal:
-                self.dataChanged.emit(
-                    self.index(row, Column.ELAPSED),
-                    self.index(row, Column.ETA),
-                    [Qt.ItemDataRole.DisplayRole],
-                )
+        running = [
+            row
+            for row, job in enumerate(self._jobs)
+            if job.started_at is not None and not job.state.is_terminal
+        ]
+        if running:  # one signal for the span, however many jobs run
+            self.dataChanged.emit(
+                self.index(min(running), Column.ELAPSED),
+                self.index(max(running), Column.ETA),
+                [Qt.ItemDataRole.DisplayRole],
+            )
 
     def thumbnail_ready(self, url: str) -> None:
         """A presenter thumbnail finished loading: repaint the rows that show it."""
@@ -236,12 +363,66 @@ class JobTableModel(QAbstractTableModel):
     def _reindex(self) -> None:
         self._rows = {job.job_id: row for row, job in enumerate(self._jobs)}
 
+    def _remove_rows(self, job_ids: set[str]) -> None:
+        if not job_ids:
+            return
+        rows = sorted((self._rows[job_id] for job_id in job_ids), reverse=True)
+        # Bottom-up runs of adjacent rows: rows above a removed run keep their numbers.
+        start = end = rows[0]
+        for row in [*rows[1:], None]:
+            if row is not None and row == start - 1:
+                start = row
+                continue
+            self.beginRemoveRows(QModelIndex(), start, end)
+            del self._jobs[start : end + 1]
+            self.endRemoveRows()
+            if row is not None:
+                start = end = row
+        self._reindex()
+
+    def _change_rows(self, changes: dict[str, RenderJob]) -> None:
+        if not changes:
+            return
+        rows = []
+        for job_id, job in changes.items():
+            row = self._rows[job_id]
+            before = self._jobs[row]
+            self._jobs[row] = job
+            rows.append(row)
+            if job.state == JobState.DONE and before.state != JobState.DONE:
+                self._finished.append(job)
+        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+        finished, self._finished = self._finished, []
+        for job in finished:
+            self.jobFinished.emit(job)
+
+    def _insert_jobs(self, jobs: list[RenderJob]) -> None:
+        if not jobs:
+            return
+        jobs.sort(key=newest_first_key, reverse=True)
+        if not self._jobs or newest_first_key(jobs[-1]) >= newest_first_key(self._jobs[0]):
+            # The usual case, however many jobs: all newer than the top row, so one insertion at the top.
+            self.beginInsertRows(QModelIndex(), 0, len(jobs) - 1)
+            self._jobs[0:0] = jobs
+            self._reindex()
+            self.endInsertRows()
+            return
+        for job in jobs:  # older than what is shown (a job seen late): each into its place
+            keys = [newest_first_key(j) for j in self._jobs]
+            row = next((r for r, k in enumerate(keys) if k < newest_first_key(job)), len(keys))
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._jobs.insert(row, job)
+            self._reindex()
+            self.endInsertRows()
+
     def _display(self, job: RenderJob, column: Column) -> str:
         match column:
             case Column.PRESENTER:
                 return job.spec.presenter_name or job.spec.presenter_id
-            case Column.SCRIPT:
-                return script_excerpt(job.spec.script)
+            case Column.TITLE:
+                return job_title(job)
+            case Column.CREATED:
+                return format_created(job.created_at, self._now())
             case Column.STATE:
                 return state_text(job)
             case Column.PROGRESS:
@@ -256,18 +437,37 @@ class JobTableModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, job: RenderJob, column: Column) -> str | None:
-        if column == Column.SCRIPT:
+        if column == Column.TITLE:
             return script_excerpt(job.spec.script, 400)
+        if column == Column.CREATED:
+            return time.strftime("Created %A %d %B %Y, %H:%M:%S", time.localtime(job.created_at))
         if column == Column.STATE:
             lines = [state_text(job)]
-            if job.error_hint and job.state == JobState.FAILED:
-                lines.append(job.error_hint)
+            if job_notice(job):
+                lines.append(f"State: {job.state.label}")
+            if job.state == JobState.FAILED:
+                lines.append(failure_text(job)[1])
             if job.uncertain:
                 lines.append("It may already have been submitted to VideoGen.")
             return "\n".join(lines)
         if column == Column.ETA and not job.state.is_terminal:
             return "Estimated time left, from the progress so far"
         return None
+
+
+def failure_text(job: RenderJob) -> tuple[str, str]:
+    """(message, what to do) for a failed job, worded by ui/wording.py from its `error_kind`."""
+    return wording.job_failure(job)
+
+
+def _expand(events: Iterable[JobEventLike]) -> Iterator[tuple[str, RenderJob]]:
+    for event in events:
+        batch = getattr(event, "jobs", None)
+        if batch is not None and not isinstance(batch, RenderJob):
+            for job in batch:
+                yield event.kind, job
+        else:
+            yield event.kind, event.job
 
 
 def _progress_percent(job: RenderJob) -> int | None:

@@ -1,16 +1,30 @@
 """The render queue panel: a table of jobs with cancel / retry / remove / open / save / play actions.
 
-The panel never calls the queue: it emits `cancelRequested`, `retryRequested`, `removeRequested` and
-`playRequested`, and the main window wires them to the RenderQueue and the player. It renders whatever the
-`JobTableModel` holds (fed by `apply(JobEvent)` / `set_jobs`), which keeps it testable with plain objects.
+For H6 (wiring):
+    panel = QueuePanel(thumbnail=thumbnails.pixmap)          # optional: confirm=, open_url=, model=
+    thumbnails.thumbnailReady.connect(panel.model.thumbnail_ready)
+    panel.attach(session.queue)    # the model follows the queue's events itself; no relay needed
+    panel.detach()                 # before the session/queue closes
+    panel.select_job(job_id)       # select and scroll into view (works right after queue.submit())
+
+Signals (the panel never calls the queue; the window wires these to RenderQueue / the result view):
+    playRequested(Path)            play a finished clip (double-click, Play)
+    resultRequested(RenderJob)     the same moment, with the whole job (its variations): for the result view
+    cancelRequested(str)           job id
+    retryRequested(str, bool)      job id, user confirmed an "uncertain" retry
+    removeRequested(str)           job id
+    jobFinished(RenderJob)         a job reached DONE while shown: open the result view with it
+
+Rows are newest first, with a title (`spec.title` or the script start) and the creation date/time. A new job
+is scrolled into view. A failed job's details sit under the table in a bounded, scrollable strip, so the
+list keeps its rows and the failed row stays visible. The state column shows the job's `notice` (e.g. a
+cancel that came too late: "already finished and charged — downloaded") instead of a bare "Cancelled", and
+"Waiting for approval" for jobs the service holds for approval.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,17 +39,17 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
-    QFileDialog,
     QFrame,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -49,8 +63,19 @@ from PySide6.QtWidgets import (
 
 from videogen_studio.pipeline.jobs import JobState, RenderJob
 
-from .queue_model import PROGRESS_ROLE, Column, JobEventLike, JobTableModel, ThumbnailProvider
-from .script_editor import error_color
+from .queue_model import (
+    PROGRESS_ROLE,
+    Column,
+    JobEventLike,
+    JobTableModel,
+    QueueLike,
+    ThumbnailProvider,
+    failure_text,
+    is_awaiting_approval,
+    job_notice,
+)
+from .results.file_actions import copy_file, open_folder, save_dialog
+from .widgets.colors import error_color
 
 #: confirm(parent, title, text, on_answer): show a question without blocking and call on_answer(yes).
 Confirm = Callable[[QWidget, str, str, Callable[[bool], None]], None]
@@ -134,6 +159,8 @@ class QueuePanel(QWidget):
         str, bool
     )  # job_id, confirmed (True only when the user confirmed an uncertain job)
     removeRequested = Signal(str)
+    jobFinished = Signal(object)  # RenderJob that reached DONE while shown
+    resultRequested = Signal(object)  # RenderJob: Play / double-click on a done row, for the result view
     #: Internal: a "Save as…" copy finished on a worker thread (destination, error text or "").
     _copyFinished = Signal(str, str)
 
@@ -223,8 +250,9 @@ class QueuePanel(QWidget):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setMinimumSectionSize(56)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.SCRIPT, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(Column.PRESENTER, 140)
+        header.resizeSection(Column.CREATED, 118)
         header.resizeSection(Column.STATE, 210)
         header.resizeSection(Column.PROGRESS, 120)
         header.resizeSection(Column.ELAPSED, 72)
@@ -246,7 +274,7 @@ class QueuePanel(QWidget):
 
         self.detail_frame = QFrame()
         self.detail_frame.setAccessibleName("Error details")
-        self.detail_frame.setFrameShape(QFrame.Shape.StyledPanel)
+        self.detail_frame.setFrameShape(QFrame.Shape.NoFrame)
         detail = QVBoxLayout(self.detail_frame)
         detail.setContentsMargins(10, 8, 10, 8)
         detail.setSpacing(4)
@@ -270,7 +298,16 @@ class QueuePanel(QWidget):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             detail.addWidget(label)
-        layout.addWidget(self.detail_frame)
+        # The details scroll inside a strip of bounded height (see resizeEvent): a long message must not
+        # squeeze the list to a few rows or push the failed row out of sight.
+        self.detail_area = QScrollArea()
+        self.detail_area.setAccessibleName("Error details")
+        self.detail_area.setWidgetResizable(True)
+        self.detail_area.setFrameShape(QFrame.Shape.StyledPanel)
+        self.detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_area.setWidget(self.detail_frame)
+        self.detail_area.hide()
+        layout.addWidget(self.detail_area)
 
         self.status_label = QLabel()
         self.status_label.setAccessibleName("Queue status")
@@ -296,8 +333,18 @@ class QueuePanel(QWidget):
             self.save_as_action,
         ]
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._bound_details()
+
+    def _bound_details(self) -> None:
+        # At most a third of the panel, and never below what one line of each label needs.
+        self.detail_area.setMaximumHeight(max(72, self.height() // 3))
+
     def _connect(self) -> None:
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.rowsInserted.connect(self._reveal_inserted)
+        self.model.jobFinished.connect(self.jobFinished)
         self.table.doubleClicked.connect(self._on_double_click)
         self.table.customContextMenuRequested.connect(self._show_context_menu)
         for sig in (
@@ -310,11 +357,18 @@ class QueuePanel(QWidget):
         self._copyFinished.connect(self._on_copy_finished)
 
     # ------------------------------------------------------------------ public API
+    def attach(self, queue: QueueLike) -> None:
+        """Show the queue's jobs; the model follows its events itself (batched per event-loop turn)."""
+        self.model.attach(queue)
+
+    def detach(self) -> None:
+        self.model.detach()
+
     def set_jobs(self, jobs: list[RenderJob]) -> None:
         self.model.set_jobs(jobs)
 
     def apply(self, event: JobEventLike) -> None:
-        """Forward a queue event to the model (usable directly as a RenderQueue listener)."""
+        """Forward a queue event to the model at once (usable directly as a RenderQueue listener)."""
         self.model.apply(event)
 
     def selected_job(self) -> RenderJob | None:
@@ -322,11 +376,18 @@ class QueuePanel(QWidget):
         return self.model.job_at(rows[0].row()) if rows else None
 
     def select_job(self, job_id: str) -> bool:
+        """Select the job and scroll it into view; False when the panel does not know it."""
+        self.model.flush()  # a job submitted a moment ago may still wait in the model's batch
         row = self.model.row_of(job_id)
         if row < 0:
             return False
         self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
         return True
+
+    def _reveal_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        # New jobs arrive at the top: show them, however far down the user had scrolled.
+        self.table.scrollTo(self.model.index(first, 0))
 
     # ------------------------------------------------------------------ state → widgets
     def _update_actions(self, *_: object) -> None:
@@ -344,17 +405,41 @@ class QueuePanel(QWidget):
     def _show_details(self, job: RenderJob | None) -> None:
         failed = job is not None and job.state == JobState.FAILED
         uncertain = job is not None and job.uncertain and job.state in (JobState.FAILED, JobState.CANCELLED)
-        self.detail_frame.setVisible(failed or uncertain)
-        if job is None or not (failed or uncertain):
+        notice = job_notice(job) if job is not None else ""
+        waiting = job is not None and is_awaiting_approval(job)
+        shown = failed or uncertain or bool(notice) or waiting
+        was_shown = self.detail_area.isVisibleTo(self)
+        self.detail_area.setVisible(shown)
+        self.detail_frame.setVisible(shown)
+        if job is None or not shown:
             return
-        self.error_title_label.setText("This render failed" if failed else "This render was interrupted")
-        self.error_title_label.setStyleSheet(f"color: {error_color(self)};")
-        message = job.error_message or ("The render stopped without an error message." if failed else "")
+        message, hint = failure_text(job) if failed else ("", "")
+        if notice:
+            title = "The service had already finished this render"
+            message = notice
+            hint = "Press Retry to download it." if job.state != JobState.DONE else ""
+        elif failed:
+            title = "This render failed"
+        elif waiting:
+            title = "Waiting for approval"
+            message = "The service holds this render until it is approved; it continues by itself after that."
+        else:
+            title = "This render was interrupted"
+        self.error_title_label.setText(title)
+        self.error_title_label.setStyleSheet(f"color: {error_color(self)};" if failed else "")
         self.error_message_label.setText(message)
         self.error_message_label.setVisible(bool(message))
-        self.error_hint_label.setText(f"What to do: {job.error_hint}" if job.error_hint else "")
-        self.error_hint_label.setVisible(bool(job.error_hint))
+        self.error_hint_label.setText(f"What to do: {hint}" if hint else "")
+        self.error_hint_label.setVisible(bool(hint))
         self.uncertain_label.setVisible(job.uncertain)
+        if not was_shown:
+            # The strip takes room from the table: keep the selected row in sight once the layout settles.
+            QTimer.singleShot(0, self._keep_selection_visible)
+
+    def _keep_selection_visible(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.table.scrollTo(rows[0])
 
     def _ask_yes_no(self, parent: QWidget, title: str, text: str, on_answer: Callable[[bool], None]) -> None:
         """The default `Confirm`: a window-modal QMessageBox opened with .open(), never .exec()."""
@@ -393,6 +478,7 @@ class QueuePanel(QWidget):
             path = Path(job.output_path)
             if path.is_file():
                 self.playRequested.emit(path)
+                self.resultRequested.emit(job)
             else:
                 self._show_status(f"The video file is missing: {path}", error=True)
 
@@ -425,24 +511,18 @@ class QueuePanel(QWidget):
         job = self._job_for("open_folder")
         if job is None or not job.output_path:
             return
-        folder = Path(job.output_path).parent
-        if not folder.is_dir():
-            self._show_status(f"The folder no longer exists: {folder}", error=True)
-            return
-        self._open_url(QUrl.fromLocalFile(str(folder)))
+        problem = open_folder(Path(job.output_path).parent, self._open_url)
+        if problem:
+            self._show_status(problem, error=True)
 
     def _save_as(self, *_: object) -> None:
         job = self._job_for("save_as")
         if job is None or not job.output_path:
             return
         source = Path(job.output_path)
-        start_dir = self._last_save_dir or str(Path.home())
-        dialog = QFileDialog(self, "Save video as", str(Path(start_dir) / source.name))
-        dialog.setObjectName("saveVideoDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters(["MP4 video (*.mp4)", "All files (*)"])
-        dialog.setDefaultSuffix(source.suffix.lstrip(".") or "mp4")
+        # The output folder, where the user's videos are (not the home folder); later the last folder used.
+        start_dir = Path(self._last_save_dir) if self._last_save_dir else source.parent
+        dialog = save_dialog(self, source, start_dir)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._save_source = source
         # A bound method, not a lambda over self: see _ask_yes_no for the PySide crash this avoids.
@@ -464,7 +544,7 @@ class QueuePanel(QWidget):
         finished = self._copyFinished
 
         def work() -> None:
-            error = _copy_atomically(source, target)
+            error = copy_file(source, target)
             # Queued to the UI thread by Qt; RuntimeError means the panel is gone and nobody needs telling.
             with contextlib.suppress(RuntimeError):
                 finished.emit(str(target), error)
@@ -495,22 +575,6 @@ class QueuePanel(QWidget):
         menu.addSeparator()
         menu.addActions([self.open_folder_action, self.save_as_action])
         menu.popup(self.table.viewport().mapToGlobal(pos))  # popup(), not exec(): never block the loop
-
-
-def _copy_atomically(source: Path, target: Path) -> str:
-    """Copy through a temporary file in the target folder; returns "" or a short error for the user."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    return ""
 
 
 __all__ = ["Confirm", "ProgressBarDelegate", "QueuePanel", "available_actions"]
