@@ -9,15 +9,25 @@ from pathlib import Path
 
 import pytest
 
+from videogen_studio.api.errors import LocalFileError
+from videogen_studio.pipeline.failures import kind_of
 from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
-from videogen_studio.pipeline.store import SCHEMA_VERSION, JobStore, job_from_dict, job_to_dict
+from videogen_studio.pipeline.store import (
+    SCHEMA_VERSION,
+    JobStore,
+    StoreReadOnly,
+    job_from_dict,
+    job_to_dict,
+)
 
 
-def full_job(created_at: float = 1_700_000_000.0, **changes: object) -> RenderJob:
+def full_job(
+    created_at: float = 1_700_000_000.0, script: str = "Grüße aus Köln — 你好", **changes: object
+) -> RenderJob:
     """A job with every field set to something other than its default."""
     spec = RenderSpec(
         presenter_id="vg_pres_abc",
-        script="Grüße aus Köln — 你好",
+        script=script,
         voice_id="vg_voic_1",
         presenter_name="Ada",
         presenter_thumbnail_url="http://127.0.0.1/thumb.png",
@@ -238,7 +248,7 @@ PRAGMA user_version = 1;
 
 
 def test_fresh_database_gets_the_current_schema(store: JobStore) -> None:
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
 
 
 def test_migrates_a_version_1_database(tmp_path: Path) -> None:
@@ -254,8 +264,9 @@ def test_migrates_a_version_1_database(tmp_path: Path) -> None:
     db.close()
 
     with JobStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         assert store.load_all() == [old]
+        assert store.find_by_fingerprint(old.spec.fingerprint()) == old  # backfilled by migration 3
         newer = old.advance(JobState.QUEUED)
         store.save(newer)  # the migrated table takes writes
         assert store.get(old.job_id) == newer
@@ -283,7 +294,9 @@ def test_migration_backfills_updated_at_from_json(tmp_path: Path) -> None:
     db.close()
 
 
-def test_newer_schema_is_used_as_is(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_newer_schema_is_opened_read_only_and_never_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "jobs.sqlite3"
     job = full_job()
     with JobStore(path) as store:
@@ -292,11 +305,23 @@ def test_newer_schema_is_used_as_is(tmp_path: Path, caplog: pytest.LogCaptureFix
         db.execute("ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
         db.execute("PRAGMA user_version = 7")
     db.close()
+    before = path.read_bytes()
     with caplog.at_level(logging.WARNING), JobStore(path) as store:
-        assert store.load_all() == [job]
-        store.save(job.advance(JobState.QUEUED))
+        assert store.read_only is True
+        assert store.recovery_notice is not None and "newer version" in store.recovery_notice
+        assert store.load_all() == [job]  # still readable
+        with pytest.raises(StoreReadOnly) as refused:
+            store.save(job.advance(JobState.QUEUED))
+        assert isinstance(refused.value, LocalFileError) and kind_of(refused.value) == "local_file"
+        with pytest.raises(StoreReadOnly):
+            store.save_many([full_job()])
+        with pytest.raises(StoreReadOnly):
+            store.delete(job.job_id)
+        assert store.claim(job.job_id, "me:1:x", 30) is False  # nobody may drive a job it cannot save
         assert store.schema_version == 7  # never downgraded
     assert "newer than this app" in caplog.text
+    assert path.read_bytes() == before  # not one byte written, not even a checkpoint
+    assert not (tmp_path / "jobs.sqlite3.corrupt").exists()
 
 
 def test_a_failed_migration_leaves_the_old_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -312,12 +337,205 @@ def test_a_failed_migration_leaves_the_old_version(tmp_path: Path, monkeypatch: 
         raise sqlite3.OperationalError("simulated crash mid-migration")
 
     monkeypatch.setattr(store_module, "MIGRATIONS", (store_module.MIGRATIONS[0], broken))
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(LocalFileError, match="simulated crash"):  # a clear error, never a traceback
         JobStore(path)
     monkeypatch.undo()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         assert "updated_at" not in {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
     db.close()
-    with JobStore(path) as store:  # and the real migration still runs afterwards
-        assert store.schema_version == 2
+    with JobStore(path) as store:  # and the real migrations still run afterwards
+        assert store.schema_version == 3
+
+
+# ------------------------------------------------------------------------------------ fingerprints
+def test_find_by_fingerprint_returns_the_newest_matching_job(store: JobStore) -> None:
+    spec = RenderSpec(presenter_id="vg_pres_abc", script="Same words", voice_id="vg_voic_1")
+    older = RenderJob(spec=spec, created_at=10.0)
+    newer = RenderJob(spec=spec, created_at=20.0)
+    other = RenderJob(spec=RenderSpec(presenter_id="vg_pres_abc", script="Other words"), created_at=30.0)
+    store.save_many([older, newer, other])
+    assert store.find_by_fingerprint(spec.fingerprint()) == newer
+    store.delete(newer.job_id)  # a removed job is not found again
+    assert store.find_by_fingerprint(spec.fingerprint()) == older
+    assert store.find_by_fingerprint("0" * 64) is None
+
+
+def test_save_many_writes_every_job_in_one_transaction(store: JobStore, tmp_path: Path) -> None:
+    jobs = [RenderJob(spec=RenderSpec(presenter_id="vg_pres_abc", script=f"Job {i}")) for i in range(50)]
+    store.save_many(jobs, owner="gui:1:a")
+    with JobStore(tmp_path / "jobs.sqlite3") as other:
+        assert {j.job_id for j in other.load_all()} == {j.job_id for j in jobs}
+        assert {lease.owner for lease in other.leases().values()} == {"gui:1:a"}
+        assert other.claim(jobs[0].job_id, "cli:2:b", 30) is False
+
+
+# ------------------------------------------------------------------------------------------ leases
+def test_claim_renew_release_between_two_stores(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    with JobStore(path) as a, JobStore(path) as b:
+        job = full_job()
+        a.save(job)
+        assert a.claim(job.job_id, "host:1:a", 30) is True
+        assert a.claim(job.job_id, "host:1:a", 30) is True  # claiming again is renewing
+        assert b.claim(job.job_id, "host:2:b", 30) is False  # another live owner holds it
+        lease = b.lease(job.job_id)
+        assert lease is not None and lease.owner == "host:1:a"
+        assert b.renew(job.job_id, "host:2:b", 30) is False
+        assert a.renew(job.job_id, "host:1:a", 30) is True
+        b.release(job.job_id, "host:2:b")  # not b's to release: nothing happens
+        assert a.lease(job.job_id) is not None
+        a.release(job.job_id, "host:1:a")
+        assert b.claim(job.job_id, "host:2:b", 30) is True
+        assert a.renew_many([job.job_id], "host:1:a", 30) == {job.job_id}  # a knows it lost it
+
+
+def test_an_expired_lease_can_be_taken_over(store: JobStore) -> None:
+    job = full_job()
+    store.save(job)
+    assert store.claim(job.job_id, "host:1:a", -1.0) is True  # already expired
+    assert store.claim(job.job_id, "host:2:b", 30) is True
+    assert store.renew(job.job_id, "host:1:a", 30) is False
+
+
+def test_a_dead_owner_on_this_host_loses_its_lease_at_once(store: JobStore) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no live process
+    dead = f"{socket.gethostname()}:{child.pid}:deadbeef"
+    job = full_job()
+    store.save(job)
+    assert store.claim(job.job_id, dead, 3600) is True
+    assert store.claim(job.job_id, "elsewhere:1:x", 30) is True  # long before the hour is up
+
+
+def test_save_with_an_owner_refuses_a_job_leased_to_someone_else(store: JobStore) -> None:
+    from videogen_studio.pipeline.store import LeaseLost
+
+    job = full_job()
+    store.save(job)
+    assert store.claim(job.job_id, "host:1:a", 30)
+    with pytest.raises(LeaseLost):
+        store.save(job.advance(JobState.QUEUED), owner="host:2:b", durable=True)
+    assert store.get(job.job_id) == job  # nothing written
+    store.save(job.advance(JobState.QUEUED), owner="host:1:a")  # the holder writes and renews
+    assert store.get(job.job_id).state is JobState.QUEUED  # type: ignore[union-attr]
+
+
+_CLAIMER = """
+import sys
+from pathlib import Path
+from videogen_studio.pipeline.store import JobStore
+store = JobStore(Path(sys.argv[1]))
+sys.stdin.readline()  # all processes start claiming together
+print("won" if store.claim("job-1", sys.argv[2], 60) else "lost", flush=True)
+store.close()
+"""
+
+
+def test_of_many_processes_claiming_at_once_exactly_one_wins(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "jobs.sqlite3"
+    JobStore(path).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CLAIMER, str(path), f"host:{i}:p{i}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert sorted(results) == ["lost"] * 5 + ["won"]
+
+
+# ----------------------------------------------------------------------------------- damaged files
+def _assert_moved_aside(store: JobStore, tmp_path: Path, original: bytes) -> None:
+    assert store.recovery_notice is not None
+    moved = [
+        p for p in tmp_path.iterdir() if p.name.startswith("jobs.sqlite3.corrupt-") and "-wal" not in p.name
+    ]
+    assert len(moved) == 1 and moved[0].name.split("-")[0] and str(moved[0]) in store.recovery_notice
+    assert moved[0].read_bytes() == original  # the damaged file is kept, byte for byte, for inspection
+    assert store.load_all() == [] and store.read_only is False
+    job = full_job()
+    store.save(job)  # the fresh store works
+    assert store.get(job.job_id) == job
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a database at all\n" * 200,
+        b"SQLite format 3\x00" + bytes(range(256)) * 40,  # the right magic, garbage after it
+        bytes(4096),
+    ],
+    ids=["text", "magic-then-garbage", "zeros"],
+)
+def test_a_garbage_database_is_moved_aside_and_an_empty_store_starts(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    path.write_bytes(content)
+    with JobStore(path) as store:
+        _assert_moved_aside(store, tmp_path, content)
+
+
+def test_a_truncated_database_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    with JobStore(path) as store:
+        store.save_many([full_job(created_at=float(i), script="x" * 3000) for i in range(40)])
+    whole = path.read_bytes()
+    assert len(whole) > 8 * 4096
+    path.write_bytes(whole[: len(whole) // 2])  # a copy cut short, as after a full disk or a bad sync
+    with JobStore(path) as store:
+        _assert_moved_aside(store, tmp_path, whole[: len(whole) // 2])
+
+
+def test_a_full_disk_on_save_is_a_clear_local_file_error(store: JobStore) -> None:
+    store.save(full_job())
+    # SQLite's own "database or disk is full" (SQLITE_FULL), as a full disk gives it, without filling one.
+    page_count = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {page_count}")
+    big = full_job(created_at=2.0, script="y" * 200_000)
+    with pytest.raises(LocalFileError) as caught:
+        store.save(big)
+    assert kind_of(caught.value) == "disk_full"
+    assert "full" in caught.value.message and "Traceback" not in caught.value.message
+    assert store.get(big.job_id) is None
+    assert len(store.load_all()) == 1  # the earlier job is intact
+
+
+def test_a_read_only_database_on_save_is_a_clear_local_file_error(store: JobStore) -> None:
+    store._db.execute("PRAGMA query_only = ON")  # SQLite's "attempt to write a readonly database"
+    with pytest.raises(LocalFileError) as caught:
+        store.save(full_job())
+    assert kind_of(caught.value) == "local_file"
+    assert "cannot be written" in caught.value.message
+
+
+def test_error_texts_are_redacted_before_they_are_stored(store: JobStore, tmp_path: Path) -> None:
+    from videogen_studio.api.redact import register_secret
+
+    secret = "vg_sk_live_4f9a8b7c6d5e"
+    register_secret(secret)
+    job = full_job(
+        error_message=f"Server said: bad key {secret}",
+        error_hint="Header was Authorization: Bearer abc.def.ghi",
+        notice=f"echo {secret}",
+    )
+    store.save(job)
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("jobs.sqlite3"))
+    assert secret.encode() not in raw and b"abc.def.ghi" not in raw
+    with JobStore(tmp_path / "jobs.sqlite3") as again:
+        stored = again.get(job.job_id)
+        assert stored is not None and "bad key" in (stored.error_message or "")

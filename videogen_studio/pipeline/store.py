@@ -1,8 +1,9 @@
 """SQLite job store: the queue's source of truth across restarts.
 
-One row per job. A few columns are real (and indexed) so the store can sort and filter without parsing;
-the whole job, spec included, is kept as JSON in `data`, so adding a field to RenderJob needs no migration:
-old rows simply lack the key and `job_from_dict` fills in the default.
+One row per job, plus one row per lease (which process drives which job; see lease.py). A few columns
+are real (and indexed) so the store can sort and filter without parsing; the whole job, spec included, is
+kept as JSON in `data`, so adding a field to RenderJob needs no migration: old rows simply lack the key and
+`job_from_dict` fills in the default.
 
 WAL with synchronous=NORMAL makes an ordinary save a single append to the WAL without an fsync (tens of
 microseconds), which is what we want for progress and state updates. The few saves that guard money (the
@@ -13,15 +14,22 @@ power cut cannot roll them back and make the app submit the same render twice.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..api.errors import LocalFileError
+from ..api.redact import redact
+from .failures import set_kind
 from .jobs import JobState, RenderJob, RenderSpec
+from .lease import DEFAULT_TTL_S, Lease, owner_is_dead
+
 
 log = logging.getLogger(__name__)
 
@@ -185,54 +193,216 @@ def _migrate_2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX jobs_state ON jobs (state)")
 
 
+def _migrate_3(db: sqlite3.Connection) -> None:
+    """Leases (who drives which job) and each job's spec fingerprint (to find the same job after a crash)."""
+    db.execute(
+        """CREATE TABLE leases (
+               job_id     TEXT PRIMARY KEY,
+               owner      TEXT NOT NULL,
+               expires_at REAL NOT NULL
+           )"""
+    )
+    db.execute("ALTER TABLE jobs ADD COLUMN fingerprint TEXT")
+    db.execute("CREATE INDEX jobs_fingerprint ON jobs (fingerprint, created_at)")
+    rows = db.execute("SELECT job_id, data FROM jobs").fetchall()
+    for job_id, data in rows:
+        job = _parse_row(job_id, data)
+        if job is not None:
+            db.execute("UPDATE jobs SET fingerprint = ? WHERE job_id = ?", (job.spec.fingerprint(), job_id))
+
+
 #: MIGRATIONS[i] upgrades a database from user_version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: Sequence[Callable[[sqlite3.Connection], None]] = (_migrate_1, _migrate_2)
+MIGRATIONS: Sequence[Callable[[sqlite3.Connection], None]] = (_migrate_1, _migrate_2, _migrate_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class StoreReadOnly(LocalFileError):
+    """The job database is open read-only (written by a newer version): nothing can be saved."""
+
+    hint = "Update the app, or start it with another data folder."
+
+
+class LeaseLost(RuntimeError):
+    """Another process holds this job's lease: this process must stop driving it and save nothing."""
+
+    def __init__(self, job_id: str, holder: str) -> None:
+        super().__init__(f"job {job_id} is driven by {holder}")
+        self.job_id = job_id
+        self.holder = holder
+
+
+#: SQLite result codes (primary) we turn into a clear local-file error instead of a traceback.
+_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_IOERR = 8, 14, 13, 10
+_SQLITE_CORRUPT, _SQLITE_NOTADB, _SQLITE_PERM, _SQLITE_BUSY = 11, 26, 3, 5
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and _primary_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _local_error(exc: sqlite3.Error, path: Path, action: str) -> LocalFileError:
+    """A clear LocalFileError (kind disk_full or local_file) for an SQLite failure to read or write."""
+    code = _primary_code(exc)
+    if code == _SQLITE_FULL:
+        error = LocalFileError(f"Could not {action}: the disk holding {path.parent} is full.")
+        kind = "disk_full"
+    elif code in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN):
+        error = LocalFileError(
+            f"Could not {action}: {path.parent} cannot be written (read-only folder or no permission)."
+        )
+        kind = "local_file"
+    elif code == _SQLITE_BUSY:
+        error = LocalFileError(f"Could not {action}: another program keeps the job database {path} busy.")
+        kind = "local_file"
+    else:
+        error = LocalFileError(f"Could not {action} ({path}): {exc}")
+        kind = "local_file"
+    set_kind(error, kind)
+    return error
+
+
+def _error_texts_redacted(job: RenderJob) -> RenderJob:
+    """The job with every text that may quote a server or an exception scrubbed of secrets."""
+    changes: dict[str, str] = {}
+    for name in ("error_message", "error_hint", "notice"):
+        text = getattr(job, name)
+        if text:
+            clean = redact(text)
+            if clean != text:
+                changes[name] = clean
+    return dataclasses.replace(job, **changes) if changes else job  # type: ignore[arg-type]
+
+
 class JobStore:
-    """Persistent jobs. Safe to call from any thread (one connection behind a lock); calls are short."""
+    """Persistent jobs and their leases. Safe to call from any thread (one connection behind a lock).
+
+    Opening never fails on a damaged file: a corrupt database is moved aside and an empty one starts
+    (`recovery_notice` names the moved file); a database from a newer version of the app is opened
+    read-only (`read_only`, `recovery_notice`) and never written. A save that cannot be written (full
+    disk, read-only folder) raises `LocalFileError` with kind `disk_full` or `local_file`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves so a migration is one transaction.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        #: Set when the database could not be used as found; a sentence for the user, naming any moved file.
+        self.recovery_notice: str | None = None
+        #: True for a database written by a newer app version: readable, never written.
+        self.read_only = False
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        except BaseException:
-            self._db.close()
-            raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            error = LocalFileError(
+                f"Could not create the data folder {self.path.parent}: {exc.strerror or exc}"
+            )
+            set_kind(error, "disk_full" if exc.errno == errno.ENOSPC else "local_file")
+            raise error from exc
+        self._db = self._open()
 
     # ------------------------------------------------------------------------------------------ schema
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._open_checked()
+        except sqlite3.Error as exc:
+            if not _is_corruption(exc):
+                raise _local_error(exc, self.path, "open the job database") from exc
+            aside = self._move_aside()
+            log.warning("Job database %s is damaged (%s); moved it to %s", self.path, exc, aside)
+            self.recovery_notice = (
+                f"The job database was damaged and has been moved aside to {aside}; "
+                "the render queue starts empty."
+            )
+            try:
+                return self._open_checked()
+            except sqlite3.Error as again:
+                raise _local_error(again, self.path, "create a new job database") from again
+
+    def _open_checked(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves so a migration is one transaction.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])  # garbage fails here
+            check = [str(row[0]) for row in db.execute("PRAGMA quick_check").fetchall()]
+            if check != ["ok"]:  # a truncated file reads its header fine; its pages do not
+                raise sqlite3.DatabaseError(f"quick_check: {'; '.join(check[:3])}")
+            if version > SCHEMA_VERSION:
+                db.close()
+                return self._open_read_only(version)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if isinstance(exc, sqlite3.OperationalError) or _primary_code(exc) is not None:
+                raise
+            # Our own quick_check verdict carries no SQLite code: mark it as corruption.
+            corrupt = sqlite3.DatabaseError(str(exc))
+            corrupt.sqlite_errorcode = _SQLITE_CORRUPT
+            raise corrupt from exc
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_read_only(self, version: int) -> sqlite3.Connection:
+        """A newer app's database: read it, never write it (not even a migration or a checkpoint)."""
+        log.warning(
+            "Job database %s has schema version %d, newer than this app's %d; opened read-only.",
+            self.path,
+            version,
+            SCHEMA_VERSION,
+        )
+        self.read_only = True
+        self.recovery_notice = (
+            f"The job database {self.path} was written by a newer version of the app; it is shown read-only "
+            "and nothing new can be saved until you update."
+        )
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+        db.execute("PRAGMA query_only=ON")  # belt and braces: this connection refuses every write
+        return db
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 2
+        while aside.exists():
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            self.path.replace(aside)
+            for suffix in ("-wal", "-shm"):  # a WAL written against the damaged file must not replay
+                extra = self.path.with_name(self.path.name + suffix)
+                if extra.exists():
+                    extra.replace(aside.with_name(aside.name + suffix))
+        except OSError as exc:
+            error = LocalFileError(
+                f"The job database {self.path} is damaged and could not be moved aside: {exc.strerror or exc}"
+            )
+            set_kind(error, "local_file")
+            raise error from exc
+        return aside
+
     @property
     def schema_version(self) -> int:
         with self._lock:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _migrate(self) -> None:
-        current = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if current > SCHEMA_VERSION:
-            # Written by a newer app. Newer versions only add columns and indexes, and every field lives in
-            # the JSON, so reading and writing the core columns still works; we just never touch the version.
-            log.warning(
-                "Job database %s has schema version %d, newer than this app's %d; using it as is.",
-                self.path,
-                current,
-                SCHEMA_VERSION,
-            )
-            return
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        current = int(db.execute("PRAGMA user_version").fetchone()[0])
         for version in range(current, SCHEMA_VERSION):
-            self._db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
-                MIGRATIONS[version](self._db)
-                self._db.execute(f"PRAGMA user_version = {version + 1}")
-                self._db.execute("COMMIT")
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+                db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
             if version:
                 log.info("Migrated job database %s to schema version %d", self.path, version + 1)
@@ -243,23 +413,105 @@ class JobStore:
             return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
 
     # ------------------------------------------------------------------------------------------- rows
-    def save(self, job: RenderJob, *, durable: bool = False) -> None:
-        """Insert or replace the job. `durable=True` also fsyncs the WAL (use before/after paid requests)."""
-        data = json.dumps(job_to_dict(job), separators=(",", ":"), ensure_ascii=False)
+    def save(
+        self,
+        job: RenderJob,
+        *,
+        durable: bool = False,
+        owner: str | None = None,
+        lease_ttl_s: float = DEFAULT_TTL_S,
+    ) -> None:
+        """Insert or replace the job. `durable=True` also fsyncs the WAL (use before/after paid requests).
+
+        With `owner`, the write happens only while `owner` may drive the job (it holds the lease, or nobody
+        live does) and renews that lease in the same transaction; otherwise `LeaseLost` is raised and
+        nothing is written. Error texts are redacted before they reach the disk.
+        """
+        self._write_jobs([job], durable=durable, owner=owner, lease_ttl_s=lease_ttl_s, check_lease=True)
+
+    def save_many(
+        self, jobs: Sequence[RenderJob], *, owner: str | None = None, lease_ttl_s: float = DEFAULT_TTL_S
+    ) -> None:
+        """Insert or replace many jobs in ONE transaction (a burst of submissions costs one commit).
+
+        With `owner`, each job's lease is taken for `owner` too (meant for new jobs nobody else knows).
+        """
+        if jobs:
+            self._write_jobs(
+                list(jobs), durable=False, owner=owner, lease_ttl_s=lease_ttl_s, check_lease=False
+            )
+
+    def _write_jobs(
+        self,
+        jobs: list[RenderJob],
+        *,
+        durable: bool,
+        owner: str | None,
+        lease_ttl_s: float,
+        check_lease: bool,
+    ) -> None:
+        if self.read_only:
+            raise self._read_only_error()
+        rows = []
+        for job in jobs:
+            job = _error_texts_redacted(job)
+            data = json.dumps(job_to_dict(job), separators=(",", ":"), ensure_ascii=False)
+            rows.append(
+                (job.job_id, job.state.value, job.created_at, job.updated_at, data, job.spec.fingerprint())
+            )
         with self._lock:
-            if durable:
-                # PRAGMA synchronous cannot change inside a transaction; the upsert below is its own one.
-                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                self._db.execute(
-                    "INSERT INTO jobs (job_id, state, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT(job_id) DO UPDATE SET state = excluded.state,"
-                    " updated_at = excluded.updated_at, data = excluded.data",
-                    (job.job_id, job.state.value, job.created_at, job.updated_at, data),
-                )
-            finally:
                 if durable:
-                    self._db.execute("PRAGMA synchronous=NORMAL")
+                    # PRAGMA synchronous cannot change inside a transaction, so set it around ours.
+                    self._db.execute("PRAGMA synchronous=FULL")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        now = time.time()
+                        if owner is not None and check_lease:
+                            for row in rows:
+                                holder = self._live_holder(row[0], now)
+                                if holder is not None and holder != owner:
+                                    raise LeaseLost(row[0], holder)
+                        self._db.executemany(
+                            "INSERT INTO jobs (job_id, state, created_at, updated_at, data, fingerprint)"
+                            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id)"
+                            " DO UPDATE SET state = excluded.state,"
+                            " updated_at = excluded.updated_at, data = excluded.data,"
+                            " fingerprint = excluded.fingerprint",
+                            rows,
+                        )
+                        if owner is not None:
+                            self._db.executemany(
+                                "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
+                                " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
+                                " expires_at = excluded.expires_at",
+                                [(row[0], owner, now + lease_ttl_s) for row in rows],
+                            )
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        raise
+                finally:
+                    if durable:
+                        self._db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise _local_error(exc, self.path, "save the render queue") from exc
+
+    def _live_holder(self, job_id: str, now: float) -> str | None:
+        """The owner of an unexpired lease on `job_id` (call with the lock held)."""
+        row = self._db.execute("SELECT owner, expires_at FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None or float(row[1]) <= now:
+            return None
+        return str(row[0])
+
+    def _read_only_error(self) -> StoreReadOnly:
+        error = StoreReadOnly(
+            f"The job database {self.path} belongs to a newer version of the app; nothing can be saved."
+        )
+        set_kind(error, "local_file")
+        return error
 
     def get(self, job_id: str) -> RenderJob | None:
         with self._lock:
@@ -279,17 +531,137 @@ class JobStore:
                 jobs.append(job)
         return jobs
 
-    def delete(self, job_id: str) -> None:
+    def find_by_fingerprint(self, fingerprint: str) -> RenderJob | None:
+        """The newest job (still in the store) whose spec has this fingerprint, or None."""
         with self._lock:
-            self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+            rows = self._db.execute(
+                "SELECT job_id, data FROM jobs WHERE fingerprint = ? ORDER BY created_at DESC, job_id DESC",
+                (fingerprint,),
+            ).fetchall()
+        for job_id, data in rows:
+            job = _parse_row(job_id, data)
+            if job is not None and job.spec.fingerprint() == fingerprint:
+                return job
+        return None
+
+    def delete(self, job_id: str) -> None:
+        if self.read_only:
+            raise self._read_only_error()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+                self._db.execute("DELETE FROM leases WHERE job_id = ?", (job_id,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise _local_error(exc, self.path, "remove the render") from exc
+
+    # ----------------------------------------------------------------------------------------- leases
+    def claim(self, job_id: str, owner: str, ttl_s: float = DEFAULT_TTL_S) -> bool:
+        """Take the lease on `job_id` for `owner` for `ttl_s` seconds; False when another live owner has it.
+
+        Atomic in SQL (one upsert whose update is conditional), so of two processes claiming at once exactly
+        one wins. A lease that expired, or whose holder is a dead process on this host, may be taken over.
+        """
+        if self.read_only:
+            return False  # nobody may drive a job whose every step could not be saved
+        now = time.time()
+        with self._lock:
+            row = self._db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+            dead = str(row[0]) if row is not None and row[0] != owner and owner_is_dead(str(row[0])) else None
+            try:
+                cursor = self._db.execute(
+                    "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
+                    " expires_at = excluded.expires_at"
+                    " WHERE leases.owner = excluded.owner OR leases.expires_at <= ? OR leases.owner IS ?",
+                    (job_id, owner, now + ttl_s, now, dead),
+                )
+            except sqlite3.Error as exc:
+                raise _local_error(exc, self.path, "claim the render") from exc
+            return cursor.rowcount == 1
+
+    def renew(self, job_id: str, owner: str, ttl_s: float = DEFAULT_TTL_S) -> bool:
+        """Extend `owner`'s lease; False when `owner` no longer holds it (then stop driving the job)."""
+        if self.read_only:
+            return False
+        with self._lock:
+            try:
+                cursor = self._db.execute(
+                    "UPDATE leases SET expires_at = ? WHERE job_id = ? AND owner = ?",
+                    (time.time() + ttl_s, job_id, owner),
+                )
+            except sqlite3.Error as exc:
+                raise _local_error(exc, self.path, "renew the render's lease") from exc
+            return cursor.rowcount == 1
+
+    def renew_many(self, job_ids: Sequence[str], owner: str, ttl_s: float = DEFAULT_TTL_S) -> set[str]:
+        """Renew several leases in one transaction; returns the ids `owner` no longer holds."""
+        if not job_ids or self.read_only:
+            return set(job_ids)
+        lost: set[str] = set()
+        until = time.time() + ttl_s
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for job_id in job_ids:
+                    cursor = self._db.execute(
+                        "UPDATE leases SET expires_at = ? WHERE job_id = ? AND owner = ?",
+                        (until, job_id, owner),
+                    )
+                    if cursor.rowcount != 1:
+                        lost.add(job_id)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise _local_error(exc, self.path, "renew the renders' leases") from exc
+        return lost
+
+    def release(self, job_id: str, owner: str) -> None:
+        """Give up `owner`'s lease on `job_id` (a no-op when someone else holds it)."""
+        if self.read_only:
+            return
+        with self._lock:
+            try:
+                self._db.execute("DELETE FROM leases WHERE job_id = ? AND owner = ?", (job_id, owner))
+            except sqlite3.Error as exc:
+                log.info("Could not release the lease on %s: %s", job_id, exc)
+
+    def release_all(self, owner: str) -> None:
+        """Give up every lease `owner` holds (a queue closing)."""
+        if self.read_only:
+            return
+        with self._lock:
+            try:
+                self._db.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+            except sqlite3.Error as exc:
+                log.info("Could not release the leases of %s: %s", owner, exc)
+
+    def lease(self, job_id: str) -> Lease | None:
+        """The lease on `job_id` as stored (possibly expired), or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT owner, expires_at FROM leases WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        return None if row is None else Lease(job_id, str(row[0]), float(row[1]))
+
+    def leases(self) -> dict[str, Lease]:
+        """Every stored lease by job id (possibly expired)."""
+        with self._lock:
+            rows = self._db.execute("SELECT job_id, owner, expires_at FROM leases").fetchall()
+        return {str(r[0]): Lease(str(r[0]), str(r[1]), float(r[2])) for r in rows}
 
     def close(self) -> None:
         with self._lock:
-            try:
-                # Fold the WAL back into the main file so a closed store is a single self-contained file.
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as exc:
-                log.debug("WAL checkpoint on close failed: %s", exc)
+            if not self.read_only:
+                try:
+                    # Fold the WAL back into the main file so a closed store is a single self-contained file.
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:
+                    log.debug("WAL checkpoint on close failed: %s", exc)
             self._db.close()
 
     def __enter__(self) -> JobStore:
