@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from videogen_studio.sandbox import SandboxConfig, SandboxServer
+from videogen_studio.sandbox.executions import Execution
+from videogen_studio.sandbox.files import Source, StoredFile
 from videogen_studio.sandbox.persist import SNAPSHOT_NAME
-from videogen_studio.sandbox.state import Execution, Source, StoredFile
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 WAIT_S = 60.0  # hang guard only

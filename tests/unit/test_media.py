@@ -121,7 +121,7 @@ def test_thumbnail_is_square_png_of_the_requested_size() -> None:
 
 @pytest.fixture
 def no_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(media, "ESPEAK_COMMAND", None)
+    monkeypatch.setattr(media.speech, "ESPEAK_COMMAND", None)
 
 
 def _assert_real_speech(path: Path, returned: float) -> None:
@@ -174,7 +174,7 @@ def test_espeak_speech_is_used_and_follows_text_and_speed(
         calls.append(list(cmd))
         return real_run(cmd, **kwargs)
 
-    monkeypatch.setattr(media.subprocess, "run", spy)
+    monkeypatch.setattr(media.speech.subprocess, "run", spy)
     (tmp_path / "a").mkdir()
     out = tmp_path / "a" / "speech.mp3"
     short = media.synthesize_speech("Hello there.", out, voice="en-us+f3", pitch=60)
@@ -195,7 +195,7 @@ def test_failing_tts_binary_falls_back_to_synthetic_voice(
     failing = shutil.which("false")
     if failing is None:
         pytest.skip("no `false` executable to stand in for a broken espeak-ng")
-    monkeypatch.setattr(media, "ESPEAK_COMMAND", failing)
+    monkeypatch.setattr(media.speech, "ESPEAK_COMMAND", failing)
     out = tmp_path / "speech.mp3"
     duration = media.synthesize_speech("Still speaks.", out)
     _assert_real_speech(out, duration)
@@ -323,12 +323,12 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         name: root / name
         for name in ("a.mp3", "v.mp4", "p.png", "j.jpg", "t.wav", "junk.bin", "notes.txt", "empty")
     }
-    saved = media.ESPEAK_COMMAND
-    media.ESPEAK_COMMAND = None  # fast and identical everywhere
+    saved = media.speech.ESPEAK_COMMAND
+    media.speech.ESPEAK_COMMAND = None  # fast and identical everywhere
     try:
         media.synthesize_speech("Probe me.", files["a.mp3"])
     finally:
-        media.ESPEAK_COMMAND = saved
+        media.speech.ESPEAK_COMMAND = saved
     portrait = media.render_portrait(9, "NEUTRAL", size=64)
     media.render_preview_clip(portrait, files["v.mp4"], seconds=1.0, size=64)
     files["p.png"].write_bytes(portrait)

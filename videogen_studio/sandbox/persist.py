@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from videogen_studio.fileio import atomic_write
+
 log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "sandbox-state.json"
@@ -117,16 +119,9 @@ class SnapshotStore:
         with self._write_lock:
             if generation <= self._written:
                 return True  # another thread already wrote a snapshot that includes this change
-            tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.tmp")
             try:
-                with tmp.open("wb") as fh:
-                    fh.write(document.encode())
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-                _fsync_dir(self.path.parent)
+                atomic_write(self.path, document, durable=True)
             except OSError:
-                tmp.unlink(missing_ok=True)
                 if not self._failing:  # once per failure streak, not once per request
                     log.warning("could not write sandbox snapshot %s", self.path, exc_info=True)
                 self._failing = True
@@ -136,17 +131,3 @@ class SnapshotStore:
             self._failing = False
             self._written = generation
             return True
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open directories, and does not need to."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from videogen_studio.sandbox.app import ApiApp
-from videogen_studio.sandbox.faults import FaultInjector, LoggedRequest, SandboxListener
+from videogen_studio.sandbox.config import Account, SandboxConfig
+from videogen_studio.sandbox.faults import FaultInjector
+from videogen_studio.sandbox.handler import LoggedRequest, SandboxListener
 from videogen_studio.sandbox.persist import SnapshotStore
-from videogen_studio.sandbox.state import Account, SandboxConfig, SandboxState
+from videogen_studio.sandbox.routes import ApiRoutes
+from videogen_studio.sandbox.state import SandboxState
 from videogen_studio.sandbox.storage import StorageOrigin, UrlSigner
 
 
@@ -88,7 +90,7 @@ class SandboxServer:
             (self.host, storage_port), StorageOrigin(self.state, self.faults, self._signer)
         )
         try:
-            api = SandboxListener((self.host, api_port), ApiApp(self.state, self.faults, self.config))
+            api = SandboxListener((self.host, api_port), ApiRoutes(self.state, self.faults, self.config))
         except OSError:
             storage.server_close()
             raise

@@ -20,14 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from videogen_studio.sandbox.faults import (
-    FaultInjector,
-    FaultRule,
-    FileBody,
-    LoggedRequest,
-    Request,
-    Response,
-)
+from videogen_studio.sandbox.faults import FaultInjector, FaultRule
+from videogen_studio.sandbox.handler import FileBody, LoggedRequest, Request, Response
 
 if TYPE_CHECKING:
     from videogen_studio.sandbox.state import SandboxState
