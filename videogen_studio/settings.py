@@ -5,17 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .api.models import WatermarkMode
+from .fileio import atomic_write
 from .paths import AppPaths
 
 log = logging.getLogger(__name__)
 
 SANDBOX = "sandbox"  # base_url value meaning "start the embedded offline server"
+THEMES = ("system", "light", "dark")
+MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 8
 
 
 @dataclass
@@ -23,9 +25,13 @@ class Settings:
     base_url: str = SANDBOX
     output_dir: str = ""
     concurrency: int = 2
-    default_watermark: str = "AUTO"
+    default_watermark: WatermarkMode = WatermarkMode.AUTO
     temporary_outputs: bool = False
     theme: str = "system"  # system | light | dark
+    #: The performer (presenter or actor) picked last, selected again at the next start.
+    last_performer_id: str = ""
+    #: The voice used when none is picked (the CLI's `render` without `--voice`, a new script).
+    default_voice_id: str = ""
 
     @property
     def uses_sandbox(self) -> bool:
@@ -61,10 +67,14 @@ def load_settings(paths: AppPaths) -> Settings:
     for key, value in raw.items():
         field = known.get(key)
         default = getattr(defaults, key, None)
-        if field is not None and isinstance(value, type(default)):
+        if key == "default_watermark":
+            values[key] = _watermark(value)
+        elif field is not None and type(value) is type(default):  # type(): a bool is not an int here
             values[key] = value
     settings = dataclasses.replace(defaults, **values)
-    settings.concurrency = max(1, min(8, settings.concurrency))
+    settings.concurrency = max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, settings.concurrency))
+    if settings.theme not in THEMES:
+        settings.theme = "system"
     if not settings.output_dir:
         settings.output_dir = str(paths.downloads)
     return settings
@@ -73,9 +83,15 @@ def load_settings(paths: AppPaths) -> Settings:
 def save_settings(paths: AppPaths, settings: Settings) -> None:
     path = settings_file(paths)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True)
+    data = dataclasses.asdict(settings)
+    data["default_watermark"] = str(settings.default_watermark)
     # Atomic: a crash while saving must not leave half a settings file behind.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True))
+
+
+def _watermark(value: object) -> WatermarkMode:
+    """A stored watermark mode; anything unknown (a hand edit, a newer version's mode) becomes AUTO."""
+    try:
+        return WatermarkMode(str(value).upper())
+    except ValueError:
+        return WatermarkMode.AUTO
