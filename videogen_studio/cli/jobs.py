@@ -1,0 +1,151 @@
+"""`jobs`, `resume ID`, `retry ID`, `cancel ID`: the saved renders of this data folder.
+
+IDs may be shortened to any unique prefix (as `jobs` shows them). `jobs` only reads; the others lock the
+data folder like `render`, so a GUI or another command is never driving the same job meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..pipeline.jobs import JobState, RenderJob
+from ..session import Session
+from .choices import preflight
+from .connect import EXIT_DECIDE, EXIT_FAILED, EXIT_USAGE, CliError, open_session
+from .console import Console
+from .follow import follow, is_uncertain, output_paths, report
+from .stop import StopController
+from .wording import PROG, error_line, hint_for, uncertain_advice
+
+SHORT_ID = 12
+
+
+def add_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    jobs = sub.add_parser("jobs", parents=[common], help="list saved renders (uncertain ones flagged)")
+    jobs.add_argument("--all", action="store_true", help="include finished renders older than a day")
+    jobs.set_defaults(handler=run_jobs)
+    resume = sub.add_parser("resume", parents=[common], help="continue a stopped render")
+    resume.add_argument("job", metavar="ID")
+    resume.set_defaults(handler=run_resume)
+    retry = sub.add_parser("retry", parents=[common], help="send a failed render again (paid steps kept)")
+    retry.add_argument("job", metavar="ID")
+    retry.add_argument(
+        "--confirm", action="store_true", help="also retry a render that may already have been sent"
+    )
+    retry.set_defaults(handler=run_retry)
+    cancel = sub.add_parser("cancel", parents=[common], help="cancel a render (on VideoGen too)")
+    cancel.add_argument("job", metavar="ID")
+    cancel.set_defaults(handler=run_cancel)
+
+
+def find_job(jobs: list[RenderJob], wanted: str) -> RenderJob:
+    exact = [j for j in jobs if j.job_id == wanted]
+    matches = exact or [j for j in jobs if j.job_id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    problem = f"no render {wanted!r}" if not matches else f"{wanted!r} matches {len(matches)} renders"
+    raise CliError(error_line(problem, f"see `{PROG} jobs` for the ids"), EXIT_USAGE)
+
+
+# -------------------------------------------------------------------------------------------- jobs
+async def run_jobs(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
+    async with open_session(args, console, drive=False) as session:
+        jobs = session.store.load_all()  # newest first; read only: another process may be driving them
+    day_ago = time.time() - 86400
+    recent = [j for j in jobs if not j.state.is_terminal or j.updated_at >= day_ago or is_uncertain(j)]
+    shown = jobs if args.all else recent
+    if not shown:
+        console.err("no renders saved here" + ("" if args.all else " in the last day (try --all)"))
+        return 0
+    for job in shown:
+        console.out(job_line(job))
+        advice = job_advice(job)
+        if advice:
+            console.out(f"    ! {advice}")
+    return 0
+
+
+def job_line(job: RenderJob) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(job.updated_at))
+    state = "UNCERTAIN" if is_uncertain(job) else job.state.value
+    script = " ".join(job.spec.script.split())
+    script = script if len(script) <= 40 else script[:39] + "…"
+    where = " ".join(output_paths(job))
+    return "\t".join((job.job_id[:SHORT_ID], state, when, job.spec.presenter_id, script, where)).rstrip()
+
+
+def job_advice(job: RenderJob) -> str:
+    short = job.job_id[:SHORT_ID]
+    if is_uncertain(job):
+        return uncertain_advice(short)
+    if job.state is JobState.FAILED:
+        message = " ".join((job.error_message or "failed").split()).rstrip(".")
+        hint = hint_for(job.error_kind, job.error_hint, job_id=short) or f"`{PROG} retry {short}`"
+        return f"{message}; {hint}"
+    if not job.state.is_terminal:
+        return f"not finished: `{PROG} resume {short}` continues it (nothing paid is paid again)"
+    return ""
+
+
+# -------------------------------------------------------------------------------------- resume/retry
+async def run_resume(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
+    async with open_session(args, console, drive=True) as session:
+        await session.queue.start()  # resumes every job in flight, this one included
+        job = find_job(session.queue.jobs(), args.job)
+        if job.state is JobState.DONE or is_uncertain(job):
+            return report(job, console)
+        if job.state in (JobState.FAILED, JobState.CANCELLED):
+            what = "failed" if job.state is JobState.FAILED else "was cancelled"
+            raise CliError(
+                error_line(f"render {job.job_id} {what}", f"`{PROG} retry {job.job_id}` sends it again"),
+                EXIT_FAILED,
+            )
+        console.err(f"continuing render {job.job_id} ({job.state.label.lower()})")
+        return await follow(session, job.job_id, console, stopper)
+
+
+async def run_retry(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
+    async with open_session(args, console, drive=True) as session:
+        await session.queue.start()
+        job = find_job(session.queue.jobs(), args.job)
+        if job.state not in (JobState.FAILED, JobState.CANCELLED):
+            return await _not_retryable(session, job, console, stopper)
+        if is_uncertain(job) and not args.confirm:
+            console.err(error_line(uncertain_advice(job.job_id)))
+            return EXIT_DECIDE
+        await preflight(session, job.spec)
+        try:
+            session.queue.retry(job.job_id, confirm_uncertain=args.confirm)
+        except ValueError as exc:
+            raise CliError(error_line(str(exc), f"see `{PROG} jobs`"), EXIT_FAILED) from None
+        console.err(f"retrying render {job.job_id} from its last paid step")
+        return await follow(session, job.job_id, console, stopper)
+
+
+async def _not_retryable(session: Session, job: RenderJob, console: Console, stopper: StopController) -> int:
+    if job.state is JobState.DONE:
+        console.err(f"render {job.job_id} is already done")
+        return report(job, console)
+    console.err(f"render {job.job_id} has not failed ({job.state.label.lower()}); continuing it")
+    return await follow(session, job.job_id, console, stopper)
+
+
+# --------------------------------------------------------------------------------------------- cancel
+async def run_cancel(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
+    async with open_session(args, console, drive=True) as session:
+        session.queue.pause()  # a cancel must not start any waiting render
+        await session.queue.start()
+        job = find_job(session.queue.jobs(), args.job)
+        if job.state.is_terminal:
+            console.err(f"render {job.job_id} is already {job.state.label.lower()}; nothing to cancel")
+            return 0
+        job = await session.queue.cancel(job.job_id)
+        if job.notice:
+            console.err(f"note: {job.notice}")
+        if job.state is JobState.DONE:  # it finished before the cancel reached VideoGen
+            return report(job, console)
+        console.err(f"render {job.job_id} cancelled")
+        return 0
