@@ -4,8 +4,14 @@ QMediaPlayer loads and decodes on its own threads, so nothing here blocks the UI
 arrives through its signals. Keys: Space play/pause, ←/→ seek 5 s, M mute, F11 or double-click fullscreen,
 Esc leaves fullscreen.
 
-Every command to QMediaPlayer/QAudioOutput goes through `invoke_queued` (see there for the deadlock it
-avoids), so commands take effect on the next event-loop turn and their results arrive as signals.
+Every command to QMediaPlayer/QAudioOutput goes through `invoke_queued` (ui/widgets/invoke.py; see there
+for the deadlock it avoids), so commands take effect on the next event-loop turn and their results arrive as
+signals.
+
+For H6: ``ClipPlayer(parent=None, *, volume=0.8)``; slots/methods ``load(path_or_url, autoplay=False)``,
+``clear()``, ``play()``, ``pause()``, ``toggle_playback()``, ``seek(ms)``, ``set_volume(0..1)``,
+``set_muted(bool)``, ``toggle_fullscreen()``; signals ``loaded()``, ``durationChanged(int ms)``,
+``errorOccurred(str)``. The large result player is `ui/results/view.py::ResultView`, which embeds one.
 """
 
 from __future__ import annotations
@@ -15,8 +21,6 @@ from pathlib import Path
 from PySide6.QtCore import (
     Q_ARG,
     QEvent,
-    QGenericArgument,
-    QMetaObject,
     QObject,
     QPointF,
     QRectF,
@@ -39,6 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .widgets.invoke import invoke_queued  # re-exported: older code imports it from here
+
 SEEK_STEP_MS = 5_000
 _PAGE_PLACEHOLDER, _PAGE_VIDEO, _PAGE_ERROR = 0, 1, 2
 
@@ -49,19 +55,6 @@ def format_time(ms: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def invoke_queued(target: QObject, method: str, *args: QGenericArgument) -> None:
-    """Run a C++ slot of `target` from the event loop rather than from Python.
-
-    Why: PySide holds the GIL while a Python call runs C++ code. QMediaPlayer.stop()/setSource() tear down the
-    FFmpeg worker threads, whose object destructors call back into Python-made wrappers (disconnectNotify)
-    and so wait for the GIL while holding a signal-slot mutex the main thread then waits for: a deadlock,
-    reproduced about once in 30 load/clear cycles of a clip with audio. Dispatched by the event loop, the
-    C++ slot runs without the GIL and the worker threads can finish.
-    """
-    if not QMetaObject.invokeMethod(target, method, Qt.ConnectionType.QueuedConnection, *args):
-        raise RuntimeError(f"{type(target).__name__} has no slot {method!r} for these arguments")
 
 
 def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
