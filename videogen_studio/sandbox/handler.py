@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import secrets
+import selectors
 import socket
 import struct
 import threading
@@ -132,7 +133,12 @@ class Origin(Protocol):
 
 
 class SandboxListener(ThreadingHTTPServer):
-    """ThreadingHTTPServer with daemon threads, tracked connections and no stderr tracebacks."""
+    """ThreadingHTTPServer with daemon threads, tracked connections and no stderr tracebacks.
+
+    `serve()` blocks in select() on the listening socket and a wake-up socketpair, never on a timeout:
+    an idle sandbox causes no periodic wakeups (socketserver's serve_forever polls every 0.5 s, and
+    shutdown() waits for that poll), and `stop_serving()` returns the loop at once.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
@@ -141,7 +147,30 @@ class SandboxListener(ThreadingHTTPServer):
         self.origin = origin
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._stopping = threading.Event()
         super().__init__(address, SandboxHandler)
+
+    def serve(self) -> None:
+        """Accept connections until `stop_serving()`; each one is handled on its own daemon thread."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():  # no timeout: sleeps until a client or stop arrives
+                    if key.fileobj is self._wake_r or self._stopping.is_set():
+                        return
+                    self._handle_request_noblock()
+
+    def stop_serving(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        for end in (self._wake_r, self._wake_w):
+            end.close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:

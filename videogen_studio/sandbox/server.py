@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
@@ -99,28 +98,20 @@ class SandboxServer:
         self.state.storage_url = self._storage_url
         self.state.start()
         for name, listener in (("api", api), ("storage", storage)):
-            thread = threading.Thread(
-                target=listener.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"sandbox-{name}",
-                daemon=True,
-            )
+            thread = threading.Thread(target=listener.serve, name=f"sandbox-{name}", daemon=True)
             thread.start()
             self._listeners.append(listener)
             self._threads.append(thread)
 
     def stop(self) -> None:
-        # shutdown() blocks until serve_forever notices (one poll interval): stop both listeners in parallel.
-        stoppers = [threading.Thread(target=listener.shutdown, daemon=True) for listener in self._listeners]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join(timeout=5)
+        # The accept loops wake at once through their socketpair (no poll interval to wait out).
+        for listener in self._listeners:
+            listener.stop_serving()
+        for thread in self._threads:
+            thread.join(timeout=5)
         for listener in self._listeners:
             listener.server_close()
             listener.close_connections()  # idle keep-alive connections would otherwise keep answering
-        for thread in self._threads:
-            thread.join(timeout=5)
         self._listeners.clear()
         self._threads.clear()
         self.state.stop()
@@ -143,8 +134,7 @@ def serve_forever(host: str, port: int, data_dir: Path, config: SandboxConfig | 
     print(f"VideoGen sandbox storage: {server.storage_url}", flush=True)
     print(f"API key:                  {server.api_key}", flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        threading.Event().wait()  # sleeps until Ctrl+C: no periodic wakeups
     except KeyboardInterrupt:
         pass
     finally:
