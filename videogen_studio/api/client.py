@@ -24,6 +24,7 @@ from .errors import (
     NetworkError,
     RateLimited,
     RequestTimeout,
+    ResponseTooLarge,
     SubmissionUncertain,
     VideoGenError,
     error_from_response,
@@ -43,9 +44,10 @@ from .models import (
     TtsVoice,
     UploadTicket,
 )
-from .redact import register_secret
+from .redact import redact, register_secret
 from .retry import RateLimiter, RetryPolicy, delay_from_headers, endpoint_group
-from .transfer import ProgressCallback, Transfer
+from .transfer import ProgressCallback, Transfer, read_capped
+from .transports import SchemeRouter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,20 +55,26 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.videogen.io"
 USER_AGENT = f"videogen-studio/{__version__}"
 
+#: Largest API answer read; more is refused (kind `too_large`) without reading further.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: Overall deadline of one API request: connect + send + the whole answer.
+REQUEST_DEADLINE_S = 30.0
+#: Status polls fail fast and are retried: a slow poll is worth less than a fresh one.
+POLL_DEADLINE_S = 10.0
+#: Pooled connections are dropped after this idle time, before typical servers (5 s and more) close them.
+KEEPALIVE_EXPIRY_S = 2.0
+
 # Errors raised before a single byte of the request left this machine: always safe to repeat.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Errors after the request may have reached the server: the outcome is unknown.
-_MAYBE_SENT = (
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class VideoGenClient:
-    """Async client for the VideoGen v1 API. Create one per account and share it app-wide."""
+    """Async client for the VideoGen v1 API. Create one per account and share it app-wide.
+
+    `deadline` bounds every request as a whole (connect, send, the whole answer), `poll_deadline` the
+    status polls; `timeout` bounds each single network operation inside them. Answers are read as a stream
+    and refused past `max_response_bytes`.
+    """
 
     def __init__(
         self,
@@ -79,6 +87,10 @@ class VideoGenClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        deadline: float = REQUEST_DEADLINE_S,
+        poll_deadline: float = POLL_DEADLINE_S,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        download_stall_s: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # A key with a line break would make httpx's own error text carry "Bearer <key>": refuse it here.
@@ -87,33 +99,54 @@ class VideoGenClient:
             register_secret(key)
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter()
+        self.deadline = deadline
+        self.poll_deadline = poll_deadline
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        step = httpx.Timeout(min(timeout, deadline), connect=min(10.0, deadline))
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        )
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"} | (
+            # No key at all: send no header and let the server answer `missing_api_key`.
+            {"Authorization": f"Bearer {key}"} if key else {}
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            # No key at all: send no header and let the server answer `missing_api_key`.
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
-            | ({"Authorization": f"Bearer {key}"} if key else {}),
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=limits,
-            transport=transport,
+            headers=headers,
+            timeout=step,
+            transport=transport or SchemeRouter(limits=limits),
             follow_redirects=False,  # a redirect would carry the Authorization header to another host
+        )
+        # Paid POSTs always open a fresh connection: a pooled one the server is about to close would turn
+        # an unsent request into an "uncertain" one.
+        self._paid_http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=step,
+            transport=transport or SchemeRouter(limits=httpx.Limits(max_keepalive_connections=0)),
+            follow_redirects=False,
         )
         # Signed URLs live on another origin: a separate client that never has the Authorization header.
         self.transfer = Transfer(
             httpx.AsyncClient(
                 headers={"User-Agent": USER_AGENT},
                 timeout=httpx.Timeout(timeout, connect=10.0),
-                limits=limits,
-                transport=transport,
+                transport=transport or SchemeRouter(limits=limits),
                 follow_redirects=True,
             ),
             retry=self.retry,
             sleep=sleep,
+            deadline=deadline,
+            max_fetch_bytes=max_response_bytes,
+            stall_s=download_stall_s,
         )
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._paid_http.aclose()
         await self.transfer.aclose()
 
     async def __aenter__(self) -> VideoGenClient:
@@ -186,7 +219,8 @@ class VideoGenClient:
         return models.parse_execution_id(data)
 
     async def get_execution(self, execution_id: str) -> ToolExecution:
-        return ToolExecution.from_json(await self._request("GET", f"/v1/tools/executions/{execution_id}"))
+        path = f"/v1/tools/executions/{execution_id}"
+        return ToolExecution.from_json(await self._request("GET", path, deadline=self.poll_deadline))
 
     async def cancel_execution(self, execution_id: str) -> None:
         # Cancelling twice is harmless, so this POST may be retried like a GET.
@@ -355,65 +389,120 @@ class VideoGenClient:
         params: dict[str, str] | None = None,
         json_body: Any = None,
         paid: bool = False,
+        deadline: float | None = None,
     ) -> Any:
+        """One API call with the retry rules of the brief.
+
+        Free requests (GETs, hydrate, cancel, upload slots, search) are repeated after any glitch: network
+        error, timeout, 5xx, 429, a malformed or oversized answer. Paid POSTs are repeated only after a 429
+        or when the request provably never left this machine; a failure after sending is
+        `SubmissionUncertain`, since VideoGen may have started (and charged) the execution.
+        """
         group = endpoint_group(method, path)
         attempt = 0
         rate_waits = 0
         while True:
             await self.limiter.acquire(group)
             try:
-                response = await self._http.request(method, path, params=params, json=json_body)
-            except _NOT_SENT as exc:
-                error: VideoGenError = NetworkError(f"Could not connect to {self._host()}: {_reason(exc)}")
-                if attempt + 1 >= self.retry.max_attempts:
-                    raise error from exc
-                await self._sleep(self.retry.backoff(attempt))
-                attempt += 1
-                continue
-            except _MAYBE_SENT as exc:
+                status, headers, body = await self._exchange(method, path, params, json_body, paid, deadline)
+            except _Unsent as unsent:
+                error: VideoGenError = unsent.error
+            except VideoGenError as exc:
                 if paid:
-                    raise SubmissionUncertain(
-                        f"Connection to {self._host()} lost while submitting: {_reason(exc)}"
-                    ) from exc
-                if attempt + 1 >= self.retry.max_attempts:
-                    raise NetworkError(f"Connection to {self._host()} lost: {_reason(exc)}") from exc
-                await self._sleep(self.retry.backoff(attempt))
-                attempt += 1
-                continue
-            except httpx.HTTPError as exc:  # anything else httpx can raise (e.g. invalid URL)
-                raise NetworkError(f"Request to {self._host()} failed: {_reason(exc)}") from exc
+                    raise
+                error = exc
+            else:
+                self.limiter.observe(group, headers)
+                request_id = headers.get("x-request-id")
+                if 200 <= status < 300:
+                    try:
+                        return _json(status, headers, body)
+                    except MalformedResponse as exc:
+                        if paid:  # a 2xx to a paid POST started an execution whose id we cannot read
+                            raise SubmissionUncertain(
+                                f"{self._host()} accepted the submission but its answer was unreadable.",
+                                status=status,
+                                request_id=request_id,
+                            ) from exc
+                        exc.request_id = request_id
+                        error = exc
+                else:
+                    server_delay = delay_from_headers(headers)
+                    api_error = error_from_response(
+                        status, _body(body), request_id=request_id, retry_after=server_delay
+                    )
+                    if isinstance(api_error, RateLimited):
+                        # A 429 is answered before anything starts, so even paid POSTs may be repeated.
+                        delay = server_delay if server_delay is not None else self.retry.backoff(rate_waits)
+                        rate_waits += 1
+                        if rate_waits > self.retry.max_rate_limit_waits:
+                            raise api_error
+                        self.limiter.block(group, delay)
+                        continue
+                    if paid or not api_error.transient:
+                        raise api_error
+                    error = api_error
+            # A glitch that is safe to repeat.
+            if attempt + 1 >= self.retry.max_attempts:
+                raise error
+            retry_after = getattr(error, "retry_after", None)
+            await self._sleep(retry_after if retry_after is not None else self.retry.backoff(attempt))
+            attempt += 1
 
-            self.limiter.observe(group, response.headers)
-            request_id = response.headers.get("x-request-id")
-            if 200 <= response.status_code < 300:
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        json_body: Any,
+        paid: bool,
+        deadline: float | None,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """Send once; the status, headers and the whole (capped) body within the overall deadline.
+
+        Raises `_Unsent` when the request provably never left this machine, `SubmissionUncertain` for a
+        paid POST that may have been sent, and `NetworkError` / `RequestTimeout` / `ResponseTooLarge`
+        otherwise. httpcore's trace extension tells whether the request headers started to go out.
+        """
+        events = _SendTrace()
+        http = self._paid_http if paid else self._http
+        request = http.build_request(
+            method, path, params=params, json=json_body, extensions={"trace": events}
+        )
+        limit = self.deadline if deadline is None else deadline
+        host = self._host()
+        try:
+            async with asyncio.timeout(limit):
+                response = await http.send(request, stream=True)
                 try:
-                    return _json(response)
-                except MalformedResponse as exc:
-                    exc.request_id = request_id
-                    # A paid POST that answered 2xx started an execution: never repeat it.
-                    if paid or attempt + 1 >= self.retry.max_attempts:
-                        raise
-                    await self._sleep(self.retry.backoff(attempt))
-                    attempt += 1
-                    continue
-
-            server_delay = delay_from_headers(response.headers)
-            error = error_from_response(
-                response.status_code, _body(response), request_id=request_id, retry_after=server_delay
-            )
-            if isinstance(error, RateLimited):
-                # A 429 is answered before anything starts, so even paid POSTs may be repeated.
-                delay = server_delay if server_delay is not None else self.retry.backoff(rate_waits)
-                rate_waits += 1
-                if rate_waits > self.retry.max_rate_limit_waits:
-                    raise error
-                self.limiter.block(group, delay)
-                continue
-            if error.transient and not paid and attempt + 1 < self.retry.max_attempts:
-                await self._sleep(server_delay if server_delay is not None else self.retry.backoff(attempt))
-                attempt += 1
-                continue
-            raise error
+                    body = await read_capped(response, self.max_response_bytes)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            if events.unsent:
+                raise _Unsent(RequestTimeout(f"Could not connect to {host} within {limit:g} s.")) from exc
+            if paid:
+                raise SubmissionUncertain(
+                    f"{host} did not answer the submission within {limit:g} s; it may have been received."
+                ) from exc
+            raise RequestTimeout(f"{host} did not answer within {limit:g} s.") from exc
+        except httpx.HTTPError as exc:
+            if isinstance(exc, _NOT_SENT) or events.unsent:
+                raise _Unsent(NetworkError(f"Could not connect to {host}: {_reason(exc)}")) from exc
+            if paid:
+                raise SubmissionUncertain(
+                    f"Connection to {host} lost while submitting: {_reason(exc)}"
+                ) from exc
+            if isinstance(exc, httpx.TimeoutException):
+                raise RequestTimeout(f"{host} stopped answering: {_reason(exc)}") from exc
+            raise NetworkError(f"Connection to {host} lost: {_reason(exc)}") from exc
+        except ResponseTooLarge as exc:
+            if paid and 200 <= response.status_code < 300:
+                raise SubmissionUncertain(
+                    f"{host} accepted the submission but its answer was too large to read."
+                ) from exc
+            raise
+        return response.status_code, response.headers, body
 
     def _host(self) -> str:
         return httpx.URL(self.base_url).host or self.base_url
@@ -428,27 +517,60 @@ async def _collect[T](pages: AsyncIterator[Page[T]], limit: int | None = None) -
     return items
 
 
-def _json(response: httpx.Response) -> Any:
+class _Unsent(Exception):
+    """Internal: the request never left this machine (safe to repeat, even a paid POST)."""
+
+    def __init__(self, error: VideoGenError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _SendTrace:
+    """httpcore trace hook: did the request's headers start to go out on a connection?"""
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.sending = False
+
+    async def __call__(self, name: str, info: dict[str, Any]) -> None:
+        self.traced = True
+        if name.endswith("send_request_headers.started"):
+            self.sending = True
+
+    @property
+    def unsent(self) -> bool:
+        # Without any trace event (a custom transport), nothing is known: assume it may have been sent.
+        return self.traced and not self.sending
+
+
+def _json(status: int, headers: httpx.Headers, body: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        kind = response.headers.get("content-type", "unknown content")
+        kind = headers.get("content-type", "unknown content")
         raise MalformedResponse(
-            f"The server answered HTTP {response.status_code} with {kind} instead of JSON.",
-            status=response.status_code,
+            f"The server answered HTTP {status} with {kind} instead of JSON.", status=status
         ) from exc
 
 
-def _body(response: httpx.Response) -> Any:
+def _body(body: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text
+        return body.decode("utf-8", "replace")
 
 
 def _reason(exc: BaseException) -> str:
-    # httpx messages never contain request headers, so the API key cannot leak through them.
-    return str(exc) or type(exc).__name__
+    # Keys are checked for legal characters before use, and messages pass through redact() anyway.
+    return redact(str(exc)) or type(exc).__name__
 
 
-__all__ = ["DEFAULT_BASE_URL", "ApiError", "SubmissionUncertain", "VideoGenClient"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_RESPONSE_BYTES",
+    "POLL_DEADLINE_S",
+    "REQUEST_DEADLINE_S",
+    "ApiError",
+    "SubmissionUncertain",
+    "VideoGenClient",
+]

@@ -148,9 +148,13 @@ class MalformedResponse(VideoGenError):
 
 
 class ResponseTooLarge(MalformedResponse):
-    """The answer exceeded the size cap; reading stopped there."""
+    """The answer exceeded the size cap; reading stopped there (`received` bytes were buffered)."""
 
     kind = ErrorKind.TOO_LARGE
+
+    def __init__(self, message: str, *, received: int = 0, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.received = received
 
 
 class LocalFileError(VideoGenError):

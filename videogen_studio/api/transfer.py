@@ -1,22 +1,40 @@
 """Streaming transfers to and from signed storage URLs.
 
 Downloads stream to `<dest>.part`, resume with `Range` after a dropped connection, check the size against
-`fileBytes`, fsync and then atomically rename, so a half-written file never looks finished. Signed URLs are on
-another origin and carry their own signature: this client never has an Authorization header.
+`fileBytes`, fsync and then atomically rename, so a half-written file never looks finished. File writes and
+the final fsync run in a worker thread (the event loop never waits for the disk), at most one chunk ahead of
+the network. A download that stops making progress (`stall_s` without 64 KiB) is cut and resumed.
+
+Storage requests are free: every glitch (reset, timeout, stall, 5xx, 429, an oversized answer) is retried.
+Signed URLs are on another origin and carry their own signature: this client never has an Authorization
+header.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 
-from .errors import LocalFileError, MalformedResponse, NetworkError, SignedUrlRejected, error_from_response
-from .retry import RetryPolicy
+from .errors import (
+    ApiError,
+    LocalFileError,
+    MalformedResponse,
+    NetworkError,
+    RequestTimeout,
+    ResponseTooLarge,
+    SignedUrlRejected,
+    VideoGenError,
+    error_from_response,
+)
+from .redact import redact
+from .retry import RetryPolicy, delay_from_headers
 
 #: progress(bytes_done, bytes_total_or_None)
 ProgressCallback = Callable[[int, int | None], None]
@@ -24,11 +42,28 @@ ProgressCallback = Callable[[int, int | None], None]
 SourceProvider = Callable[[], Awaitable[tuple[str, int | None]]]
 
 CHUNK = 256 * 1024
+#: Bytes that must arrive within `stall_s` for a download to count as moving (a 1-byte drip does not).
+MIN_PROGRESS_BYTES = 64 * 1024
 _STREAM_ERRORS = (httpx.TransportError,)
 
 
 def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
+
+
+async def read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The whole body, refusing (before reading further) anything past `cap` bytes."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > cap:
+        raise ResponseTooLarge(
+            f"The answer announces {int(length)} bytes, more than the {cap}-byte limit.", received=0
+        )
+    buffer = bytearray()
+    async for chunk in response.aiter_bytes():
+        buffer += chunk
+        if len(buffer) > cap:
+            raise ResponseTooLarge(f"The answer exceeds the {cap}-byte limit.", received=len(buffer))
+    return bytes(buffer)
 
 
 class Transfer:
@@ -38,36 +73,54 @@ class Transfer:
         *,
         retry: RetryPolicy,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        deadline: float = 30.0,
+        max_fetch_bytes: int = 16 * 1024 * 1024,
+        stall_s: float = 30.0,
+        download_http: httpx.AsyncClient | None = None,
     ) -> None:
         assert "authorization" not in http.headers, "signed URLs must never receive the API key"
         self._http = http
+        #: Downloads may use a client of their own (large reads); it must not have the key either.
+        self._download_http = download_http or http
+        assert "authorization" not in self._download_http.headers
         self._retry = retry
         self._sleep = sleep
+        self.deadline = deadline
+        self.max_fetch_bytes = max_fetch_bytes
+        self.stall_s = stall_s
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._download_http is not self._http:
+            await self._download_http.aclose()
 
-    async def fetch(self, url: str, *, max_bytes: int) -> bytes:
-        """Small GET into memory (thumbnails, portraits), with the same retry on transport errors."""
-        for attempt in range(self._retry.max_attempts):
+    async def fetch(self, url: str, *, max_bytes: int | None = None) -> bytes:
+        """Small GET into memory (thumbnails, portraits): capped, within the deadline, retried on glitches."""
+        cap = self.max_fetch_bytes if max_bytes is None else max_bytes
+        host = httpx.URL(url).host
+        attempt = 0
+        while True:
             try:
-                response = await self._http.get(url)
+                async with asyncio.timeout(self.deadline):
+                    async with self._http.stream("GET", url) as response:
+                        if response.status_code == 200:
+                            return await read_capped(response, cap)
+                        body = await read_capped(response, 64 * 1024)
+                        error: VideoGenError = error_from_response(
+                            response.status_code,
+                            body.decode("utf-8", "replace"),
+                            retry_after=delay_from_headers(response.headers),
+                        )
+            except TimeoutError:
+                error = RequestTimeout(f"{host} did not answer within {self.deadline:g} s.")
             except _STREAM_ERRORS as exc:
-                if attempt + 1 >= self._retry.max_attempts:
-                    raise NetworkError(
-                        f"Could not fetch {httpx.URL(url).host}: {exc or type(exc).__name__}"
-                    ) from exc
-                await self._sleep(self._retry.backoff(attempt))
-                continue
-            if response.status_code >= 500 and attempt + 1 < self._retry.max_attempts:
-                await self._sleep(self._retry.backoff(attempt))
-                continue
-            if response.status_code != 200:
-                raise error_from_response(response.status_code, response.text)
-            if len(response.content) > max_bytes:
-                raise MalformedResponse(f"{url} is larger than {max_bytes} bytes")
-            return response.content
-        raise NetworkError("unreachable")  # pragma: no cover - the loop always returns or raises
+                error = NetworkError(f"Could not fetch from {host}: {_reason(exc)}")
+            except ResponseTooLarge as exc:
+                error = exc
+            if not error.transient or attempt + 1 >= self._retry.max_attempts:
+                raise error
+            await self._sleep(_delay(error, self._retry, attempt))
+            attempt += 1
 
     async def download(
         self, source: SourceProvider, dest: Path, *, progress: ProgressCallback | None = None
@@ -96,11 +149,14 @@ class Transfer:
                     raise
                 url, expected = await source()  # the signed URL expired: hydrate again
                 continue
-            except (NetworkError, MalformedResponse):
-                failures += 1
+            except (NetworkError, MalformedResponse, ApiError) as exc:
+                if isinstance(exc, ApiError) and not exc.transient:
+                    raise
+                moved = part.exists() and part.stat().st_size > offset
+                failures = 1 if moved else failures + 1  # a drop after progress starts a fresh count
                 if failures >= self._retry.max_attempts:
                     raise
-                await self._sleep(self._retry.backoff(failures - 1))
+                await self._sleep(_delay(exc, self._retry, failures - 1))
                 continue
             if done:
                 break
@@ -124,43 +180,65 @@ class Transfer:
         progress: ProgressCallback | None,
     ) -> bool:
         """One GET attempt. Returns True when the body ended normally."""
+        loop = asyncio.get_running_loop()
         try:
-            async with self._http.stream("GET", url, headers=headers) as response:
+            async with contextlib.AsyncExitStack() as stack:
+                async with asyncio.timeout(self.deadline):  # connect + send + headers
+                    response = await stack.enter_async_context(
+                        self._download_http.stream("GET", url, headers=headers)
+                    )
+                    if response.status_code not in (200, 206):
+                        body = await read_capped(response, 64 * 1024)
                 if response.status_code == 416:
                     # Our partial already covers the whole file (or the server disagrees): start over.
                     part.unlink(missing_ok=True)
                     return False
                 if response.status_code in (401, 403):
-                    await response.aread()
                     raise SignedUrlRejected(
                         "The signed download link was refused (expired).", status=response.status_code
                     )
                 if response.status_code not in (200, 206):
-                    await response.aread()
-                    raise error_from_response(response.status_code, response.text)
+                    raise error_from_response(
+                        response.status_code,
+                        body.decode("utf-8", "replace"),
+                        retry_after=delay_from_headers(response.headers),
+                    )
                 if response.status_code == 200 and offset:
                     offset = 0  # server ignored the Range header: rewrite from the start
                 total = expected
                 if total is None:
                     length = response.headers.get("content-length")
                     total = offset + int(length) if length and length.isdigit() else None
-                mode = "ab" if offset else "wb"
+                writer = await _ChunkWriter.open(part, "ab" if offset else "wb")
                 written = offset
+                checkpoint, checkpoint_at = written, loop.time()
                 try:
-                    with open(part, mode) as fh:
-                        # No chunk_size: httpx would buffer up to it, and a drop would lose what it held.
-                        async for chunk in response.aiter_bytes():
-                            fh.write(chunk)
-                            written += len(chunk)
-                            if progress is not None:
-                                progress(written, total)
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                except OSError as exc:
-                    raise _local_error(exc, part) from exc
+                    chunks = response.aiter_raw().__aiter__()  # storage bytes as sent: no decoding
+                    while True:
+                        # Stall watchdog: MIN_PROGRESS_BYTES must arrive every stall_s, however dripped.
+                        remaining = checkpoint_at + self.stall_s - loop.time()
+                        try:
+                            async with asyncio.timeout(max(0.0, remaining)):
+                                chunk = await anext(chunks, b"")
+                        except TimeoutError as exc:
+                            stalled = f"under {MIN_PROGRESS_BYTES} bytes in {self.stall_s:g} s"
+                            raise RequestTimeout(f"The download stalled ({stalled}).") from exc
+                        if not chunk:
+                            break
+                        await writer.write(chunk)
+                        written += len(chunk)
+                        if written - checkpoint >= MIN_PROGRESS_BYTES:
+                            checkpoint, checkpoint_at = written, loop.time()
+                        if progress is not None:
+                            progress(written, total)
+                    await writer.finish()  # flush + fsync, in the worker thread
+                finally:
+                    await writer.close()
                 return True
+        except TimeoutError as exc:
+            raise RequestTimeout(f"{httpx.URL(url).host} did not answer within {self.deadline:g} s.") from exc
         except _STREAM_ERRORS as exc:
-            raise NetworkError(f"Download interrupted: {exc or type(exc).__name__}") from exc
+            raise NetworkError(f"Download interrupted: {_reason(exc)}") from exc
 
     async def upload(self, url: str, path: Path) -> None:
         """PUT a local file to a presigned upload URL, streamed from disk."""
@@ -168,7 +246,7 @@ class Transfer:
 
         async def chunks() -> AsyncIterator[bytes]:
             with open(path, "rb") as fh:
-                while block := fh.read(CHUNK):
+                while block := await asyncio.to_thread(fh.read, CHUNK):
                     yield block
 
         for attempt in range(self._retry.max_attempts):
@@ -176,7 +254,7 @@ class Transfer:
                 response = await self._http.put(url, content=chunks(), headers={"Content-Length": str(size)})
             except _STREAM_ERRORS as exc:
                 if attempt + 1 >= self._retry.max_attempts:
-                    raise NetworkError(f"Upload interrupted: {exc or type(exc).__name__}") from exc
+                    raise NetworkError(f"Upload interrupted: {_reason(exc)}") from exc
                 await self._sleep(self._retry.backoff(attempt))
                 continue
             if 200 <= response.status_code < 300:
@@ -187,9 +265,78 @@ class Transfer:
             raise error_from_response(response.status_code, response.text)
 
 
+class _ChunkWriter:
+    """Writes chunks in a worker thread, one write in flight while the next chunk arrives."""
+
+    def __init__(self, fh: IO[bytes], where: Path) -> None:
+        self._fh = fh
+        self._where = where
+        self._pending: asyncio.Future[Any] | None = None
+
+    @classmethod
+    async def open(cls, path: Path, mode: str) -> _ChunkWriter:
+        try:
+            fh = await asyncio.to_thread(open, path, mode)
+        except OSError as exc:
+            raise _local_error(exc, path) from exc
+        return cls(fh, path)
+
+    async def _settle(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                await pending
+            except OSError as exc:
+                raise _local_error(exc, self._where) from exc
+
+    async def write(self, chunk: bytes) -> None:
+        await self._settle()
+        self._pending = asyncio.ensure_future(asyncio.to_thread(self._fh.write, chunk))
+
+    async def finish(self) -> None:
+        await self._settle()
+        try:
+            await asyncio.to_thread(_flush_and_sync, self._fh)
+        except OSError as exc:
+            raise _local_error(exc, self._where) from exc
+
+    async def close(self) -> None:
+        with contextlib.suppress(BaseException):
+            await self._settle()  # never close the file under a write still running in the thread
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(self._fh.close)
+
+
+def _flush_and_sync(fh: IO[bytes]) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _delay(error: VideoGenError, retry: RetryPolicy, attempt: int) -> float:
+    server = getattr(error, "retry_after", None)
+    return server if isinstance(server, (int, float)) and server > 0 else retry.backoff(attempt)
+
+
+def _reason(exc: BaseException) -> str:
+    return redact(str(exc)) or type(exc).__name__
+
+
 def _local_error(exc: OSError, where: Path) -> LocalFileError:
     if exc.errno == errno.ENOSPC:
-        return LocalFileError(f"The disk is full while writing {where.name}; the partial download is kept.")
+        return LocalFileError(
+            f"The disk is full while writing {where.name}; the partial download is kept.", kind="disk_full"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return LocalFileError(f"No permission to write to {where}.")
     return LocalFileError(f"Could not write {where.name}: {exc.strerror or exc}")
+
+
+__all__ = [
+    "CHUNK",
+    "MIN_PROGRESS_BYTES",
+    "ProgressCallback",
+    "SourceProvider",
+    "Transfer",
+    "part_path",
+    "read_capped",
+]
