@@ -88,8 +88,29 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
         ) from None
     except OSError as exc:
         raise CliError(_os_error_line(exc), EXIT_FAILED) from None
+    except Exception as exc:  # a bug: the details go to the log file, the terminal gets one line
+        raise CliError(_bug_line(exc), EXIT_FAILED) from None
     finally:
         stopper.uninstall()
+
+
+def _bug_line(exc: Exception) -> str:
+    """Write the traceback (redacted) to the CLI's log file and name it in one line."""
+    import traceback
+
+    from ..fileio import atomic_write
+    from ..paths import app_paths
+    from .wording import redact
+
+    where = ""
+    try:
+        log = app_paths().logs / "cli-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(log, redact("".join(traceback.format_exception(exc))).encode("utf-8"))
+        where = f" (details in {log})"
+    except OSError:
+        pass
+    return error_line(f"unexpected {type(exc).__name__}: {exc}", f"this is a bug; please report it{where}")
 
 
 def _os_error_line(exc: OSError) -> str:

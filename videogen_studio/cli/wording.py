@@ -16,8 +16,7 @@ PROG = "videogen-studio"
 #: pipeline.failures; unknown kinds fall back to the error's own neutral hint.
 HINTS: dict[str, str] = {
     "auth": f"set a valid key in VIDEOGEN_API_KEY (from app.videogen.io/developers) and run {PROG} again",
-    "invalid_key_format": "the key has characters no key has (a line break, a space?); copy it again "
-    "from app.videogen.io/developers into VIDEOGEN_API_KEY",
+    "invalid_key_format": "copy the key again from app.videogen.io/developers into VIDEOGEN_API_KEY",
     "permission": "this API key has no access to that; use a key of the account that owns it",
     "insufficient_credits": "add credits at app.videogen.io, then rerun the same command "
     "(the steps already paid are not paid again)",
