@@ -383,7 +383,7 @@ async def test_connection_drop_while_submitting_is_uncertain_and_never_resent(
 @pytest.mark.parametrize(
     ("fault", "says"),
     [
-        (FaultRule(kind="garbage", path=AVATAR, method="POST"), "could not be read"),
+        (FaultRule(kind="garbage", path=AVATAR, method="POST"), "unreadable"),
         (FaultRule(kind="status", status=502, path=AVATAR, method="POST"), "Bad gateway"),
     ],
     ids=["unreadable-2xx", "5xx"],

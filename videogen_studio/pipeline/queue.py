@@ -3,13 +3,28 @@
 It owns the in-memory mirror of the job store, runs at most `concurrency` jobs at once (one asyncio task
 per running job, each driving a JobRunner), spaces every job's polling under one shared request budget, and
 publishes plain `JobEvent`s. Everything happens on the event loop thread; there is no Qt here.
+
+One owner per job: the queue has an `owner` id and drives a job only while it holds that job's lease in the
+store (`JobStore.claim`). It claims every unfinished job it adopts (submitted here, or found unleased on
+start), renews its leases while they matter and releases them when a job ends or the queue closes. A job
+leased by another live process (a CLI run beside the GUI) is shown but never touched:
+`holder_of(job_id)` names that owner, and the queue adopts the job once the other owner lets it go or dies.
+
+Events (`subscribe(listener)` gets one `JobEvent` per change, on the event loop thread):
+- "added": a job appeared (submitted, or loaded on start). A burst from `submit_many()` emits one "added"
+  per job with no store write between them; `batch_remaining` counts the "added" events of the same burst
+  still to come (0 on the last one), so a view can defer its layout work until the burst is complete.
+- "changed": state, progress, ids, notice, `awaiting_approval`, or who holds the job changed.
+- "removed": the job was removed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +34,7 @@ from typing import Literal
 from ..api.client import VideoGenClient
 from ..api.transfer import part_path
 from .jobs import JobState, RenderJob, RenderSpec
+from .lease import DEFAULT_TTL_S, new_owner_id, owner_is_dead
 from .runner import JobRunner, PollPacer, recover
 from .store import JobStore
 
@@ -33,10 +49,29 @@ UNCERTAIN_RETRY_REFUSED = (
 )
 
 
+HELD_ELSEWHERE = (
+    "Another window or command-line run on this data folder is working on this render; "
+    "it can be changed here once that one finishes or closes."
+)
+
+EventKind = Literal["added", "changed", "removed"]
+
+
+class JobHeldElsewhere(ValueError):
+    """The job is leased by another live process; this queue must not act on it."""
+
+    def __init__(self, job_id: str, holder: str) -> None:
+        super().__init__(HELD_ELSEWHERE)
+        self.job_id = job_id
+        self.holder = holder
+
+
 @dataclass(frozen=True)
 class JobEvent:
-    kind: Literal["added", "changed", "removed"]
+    kind: EventKind
     job: RenderJob
+    #: For "added" events of one `submit_many()` burst: how many more of the burst follow this one.
+    batch_remaining: int = 0
 
 
 Listener = Callable[[JobEvent], None]
@@ -63,11 +98,16 @@ class RenderQueue:
         concurrency: int = 2,
         poll_interval: float = 1.5,
         max_poll_interval: float = 15.0,
+        owner: str | None = None,
+        lease_ttl_s: float = DEFAULT_TTL_S,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.client = client
         self.store = store
+        #: This queue's lease owner id ("<host>:<pid>:<random>"): the name other processes see.
+        self.owner = owner or new_owner_id()
+        self.lease_ttl_s = lease_ttl_s
         self.output_dir = Path(output_dir)
         self._concurrency = concurrency
         self.pacer = PollPacer(client, interval=poll_interval, max_interval=max_poll_interval)
@@ -77,6 +117,10 @@ class RenderQueue:
         self._runners: dict[str, JobRunner] = {}
         self._tasks: dict[str, asyncio.Task[RenderJob]] = {}
         self._listeners: list[Listener] = []
+        #: Unfinished jobs whose lease this queue holds, and unfinished jobs another live owner holds.
+        self._held: set[str] = set()
+        self._foreign: dict[str, str] = {}
+        self._keeper: asyncio.Task[None] | None = None
         self._paused = False
         self._started = False
         self._closing = False
@@ -92,27 +136,31 @@ class RenderQueue:
         for job in reversed(loaded):  # oldest first, so the waiting line keeps submission order
             if job.job_id in self._jobs:
                 continue  # submitted before start(): the in-memory copy is the newer one
-            recovered = recover(job)
-            if recovered is not job:
-                self.store.save(recovered)
-                log.info("Job %s after restart: %s -> %s", job.job_id, job.state, recovered.state)
-            self._jobs[job.job_id] = recovered
-            if recovered.state is JobState.QUEUED:
-                self._waiting.append(job.job_id)
-            self._emit("added", recovered)
+            adopted = self._adopt(job)
+            self._jobs[job.job_id] = adopted
+            self._emit("added", adopted)
         self._started = True
+        self._ensure_keeper()
         # VideoGen is already working on in-flight jobs; polling them costs little and delaying them only
         # delays their results, so they resume at once even beyond the concurrency limit.
         for job in sorted(self._jobs.values(), key=lambda j: j.created_at):
-            if job.state in _IN_FLIGHT and job.job_id not in self._tasks:
+            if job.state in _IN_FLIGHT and job.job_id not in self._tasks and job.job_id not in self._foreign:
                 self._launch(job)
         self._dispatch()
 
     async def aclose(self) -> None:
-        """Stop all work. Unfinished jobs stay persisted where they are and resume on the next start()."""
+        """Stop all work. Unfinished jobs stay persisted where they are and resume on the next start().
+
+        Every lease is released, so another process may take the unfinished jobs over at once.
+        """
         self._closing = True
         self._started = False
         self.client.limiter.remove_wait_listener(self._on_rate_limit_wait)
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         tasks = list(self._tasks.values())
         for runner in list(self._runners.values()):
             runner.request_stop("shutdown")
@@ -124,23 +172,44 @@ class RenderQueue:
                 await asyncio.wait(pending)
         self._runners.clear()
         self._tasks.clear()
+        try:
+            self.store.release_all(self.owner)
+        except Exception:  # a broken store must not stop the shutdown; the leases then simply expire
+            log.exception("Could not release the render queue's leases")
+        self._held.clear()
 
     # -------------------------------------------------------------------------------------- jobs
     def submit(self, spec: RenderSpec) -> RenderJob:
-        """Persist a new QUEUED job and schedule it."""
-        job = RenderJob(spec=spec)
-        self.store.save(job)
-        self._jobs[job.job_id] = job
-        self._waiting.append(job.job_id)
-        self._emit("added", job)
+        """Persist a new QUEUED job (leased to this queue) and schedule it."""
+        return self.submit_many([spec])[0]
+
+    def submit_many(self, specs: list[RenderSpec] | tuple[RenderSpec, ...]) -> list[RenderJob]:
+        """Persist many new QUEUED jobs in ONE store transaction and schedule them, in order.
+
+        One "added" event per job follows the single write (see `JobEvent.batch_remaining`).
+        """
+        base = time.time()
+        # Distinct, increasing creation times keep the burst's order stable in every newest-first listing.
+        jobs = [
+            RenderJob(spec=spec, created_at=base + i * 1e-6, updated_at=base) for i, spec in enumerate(specs)
+        ]
+        self.store.save_many(jobs, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
+        for job in jobs:
+            self._jobs[job.job_id] = job
+            self._held.add(job.job_id)
+            self._waiting.append(job.job_id)
+        for remaining, job in zip(range(len(jobs) - 1, -1, -1), jobs, strict=True):
+            self._emit("added", job, batch_remaining=remaining)
         self._dispatch()
-        return job
+        self._ensure_keeper()
+        return jobs
 
     async def cancel(self, job_id: str) -> RenderJob:
         """Cancel a job: a running execution is cancelled on the server; a waiting job just locally."""
         job = self._require(job_id)
         if job.state.is_terminal:
             return job
+        self._refuse_if_foreign(job_id)
         runner, task = self._runners.get(job_id), self._tasks.get(job_id)
         if runner is not None and task is not None:
             runner.request_stop("cancel")
@@ -153,6 +222,7 @@ class RenderQueue:
         runner = self._make_runner(job)
         job = await runner.finish_cancel()
         self._discard_waiting(job_id)
+        self._release(job_id)
         return job
 
     def retry(self, job_id: str, *, confirm_uncertain: bool = False) -> RenderJob:
@@ -164,6 +234,7 @@ class RenderQueue:
             )
         if job.uncertain and not confirm_uncertain:
             raise ValueError(UNCERTAIN_RETRY_REFUSED)
+        self._claim_or_refuse(job_id)
         job = job.advance(
             JobState.QUEUED,
             uncertain=False,
@@ -171,7 +242,9 @@ class RenderQueue:
             error_hint=None,
             error_code=None,
         )
-        self.store.save(job)
+        self.store.save(job, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
+        self._held.add(job_id)
+        self._ensure_keeper()
         self._jobs[job_id] = job
         self._emit("changed", job)
         if job_id not in self._waiting:
@@ -186,6 +259,8 @@ class RenderQueue:
             raise ValueError("Only finished, failed or cancelled renders can be removed; cancel it first.")
         self.store.delete(job_id)
         del self._jobs[job_id]
+        self._held.discard(job_id)
+        self._foreign.pop(job_id, None)
         self._discard_waiting(job_id)
         if job.output_path and job.state is not JobState.DONE:
             # A half-downloaded file is of no use once its job is gone.
@@ -201,6 +276,14 @@ class RenderQueue:
 
     def get(self, job_id: str) -> RenderJob | None:
         return self._jobs.get(job_id)
+
+    def holder_of(self, job_id: str) -> str | None:
+        """The owner id of another live process driving this job, or None when it is not held elsewhere."""
+        return self._foreign.get(job_id)
+
+    def held_elsewhere(self) -> dict[str, str]:
+        """Unfinished jobs another live process drives: job id -> that process's owner id."""
+        return dict(self._foreign)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(event)` on every change (on the event loop thread). Returns an unsubscribe."""
@@ -279,22 +362,33 @@ class RenderQueue:
             on_change=self._on_runner_change,
             pacer=self.pacer,
             stats=self.stats,
+            owner=self.owner,
+            lease_ttl_s=self.lease_ttl_s,
         )
 
     def _launch(self, job: RenderJob) -> None:
+        if not self._claim(job.job_id):
+            return  # another process took it meanwhile: it is shown as held elsewhere, never driven here
         runner = self._make_runner(job)
         task = asyncio.get_running_loop().create_task(runner.run(), name=f"render-{job.job_id[:8]}")
         self._runners[job.job_id] = runner
         self._tasks[job.job_id] = task
-        task.add_done_callback(lambda t, job_id=job.job_id: self._on_task_done(job_id, t))
+        task.add_done_callback(functools.partial(self._on_task_done, job.job_id))
 
     def _on_task_done(self, job_id: str, task: asyncio.Task[RenderJob]) -> None:
+        runner = None
         if self._tasks.get(job_id) is task:
             del self._tasks[job_id]
-            self._runners.pop(job_id, None)
+            runner = self._runners.pop(job_id, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
             # JobRunner.run catches everything; this is a last line of defence.
             log.error("Render task for %s crashed", job_id, exc_info=exc)
+        if runner is not None and runner.lease_lost is not None and not self._closing:
+            self._became_foreign(job_id, runner.lease_lost)
+        else:
+            job = self._jobs.get(job_id)
+            if job is not None and job.state.is_terminal and job_id not in self._tasks and not self._closing:
+                self._release(job_id)
         self._dispatch()
 
     def _on_runner_change(self, job: RenderJob) -> None:
@@ -306,8 +400,8 @@ class RenderQueue:
         self._jobs[job.job_id] = job
         self._emit("changed", job)
 
-    def _emit(self, kind: Literal["added", "changed", "removed"], job: RenderJob) -> None:
-        event = JobEvent(kind, job)
+    def _emit(self, kind: EventKind, job: RenderJob, *, batch_remaining: int = 0) -> None:
+        event = JobEvent(kind, job, batch_remaining)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -317,3 +411,125 @@ class RenderQueue:
     def _on_rate_limit_wait(self, group: str, seconds: float) -> None:
         self.stats[f"rate_limit_waits_{group}"] += 1
         self.stats[f"rate_limit_wait_ms_{group}"] += round(seconds * 1000)
+
+    # -------------------------------------------------------------------------------------- leases
+    def _adopt(self, job: RenderJob) -> RenderJob:
+        """A job loaded from the store: claim it if unfinished, apply the restart rules only if ours."""
+        if job.state.is_terminal:
+            return job
+        if not self._claim(job.job_id):
+            return job  # held by another live owner: shown as it is, never recovered or driven here
+        recovered = recover(job)
+        if recovered is not job:
+            self.store.save(recovered, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
+            log.info("Job %s after restart: %s -> %s", job.job_id, job.state, recovered.state)
+        if recovered.state is JobState.QUEUED and job.job_id not in self._waiting:
+            self._waiting.append(job.job_id)
+        if recovered.state.is_terminal:  # e.g. found mid-submit: uncertain, nothing left to drive
+            self._release(job.job_id)
+        return recovered
+
+    def _claim(self, job_id: str) -> bool:
+        """Take (or keep) the lease on an unfinished job; on failure record who holds it."""
+        if job_id in self._held and job_id not in self._foreign:
+            return True
+        if self.store.claim(job_id, self.owner, self.lease_ttl_s):
+            self._held.add(job_id)
+            self._foreign.pop(job_id, None)
+            return True
+        lease = self.store.lease(job_id)
+        self._foreign[job_id] = lease.owner if lease is not None else "unknown"
+        self._held.discard(job_id)
+        self._ensure_keeper()
+        return False
+
+    def _claim_or_refuse(self, job_id: str) -> None:
+        if not self._claim(job_id):
+            raise JobHeldElsewhere(job_id, self._foreign.get(job_id, "unknown"))
+
+    def _refuse_if_foreign(self, job_id: str) -> None:
+        holder = self._foreign.get(job_id)
+        if holder is not None:
+            raise JobHeldElsewhere(job_id, holder)
+
+    def _release(self, job_id: str) -> None:
+        if job_id in self._held:
+            self._held.discard(job_id)
+            self.store.release(job_id, self.owner)
+
+    def _became_foreign(self, job_id: str, holder: str) -> None:
+        """Our lease was taken over (we were stalled past its expiry): show the job as held elsewhere."""
+        log.warning("Render %s is now driven by %s; this queue stopped driving it", job_id, holder)
+        self._held.discard(job_id)
+        self._foreign[job_id] = holder
+        self._discard_waiting(job_id)
+        stored = self.store.get(job_id)
+        if stored is not None:
+            self._jobs[job_id] = stored
+            self._emit("changed", stored)
+        self._ensure_keeper()
+
+    def _ensure_keeper(self) -> None:
+        """Run the lease keeper while there is anything to renew or watch; none when idle (no wakeups)."""
+        if self._keeper is not None and not self._keeper.done():
+            return
+        if not self._started or self._closing or not (self._held or self._foreign):
+            return
+        self._keeper = asyncio.get_running_loop().create_task(self._keep_leases(), name="render-leases")
+
+    async def _keep_leases(self) -> None:
+        """Renew our leases every third of their lifetime; watch jobs held elsewhere and adopt freed ones."""
+        while not self._closing and (self._held or self._foreign):
+            await asyncio.sleep(self.lease_ttl_s / 3)
+            try:
+                self._tick_leases()
+            except Exception:  # a store that failed once: try again next tick, keep the queue alive
+                log.exception("Lease upkeep failed")
+
+    def _tick_leases(self) -> None:
+        if self._closing:
+            return
+        held = sorted(self._held)
+        for job_id in self.store.renew_many(held, self.owner, self.lease_ttl_s) if held else set():
+            lease = self.store.lease(job_id)
+            if lease is not None and lease.owner != self.owner and not lease.expired(time.time()):
+                runner = self._runners.get(job_id)
+                if runner is not None:
+                    runner.request_stop("shutdown")  # its next save raises LeaseLost anyway
+                self._became_foreign(job_id, lease.owner)
+            elif not self._claim(job_id):  # our lease vanished: take it again if nobody else did
+                self._became_foreign(job_id, self._foreign.get(job_id, "unknown"))
+        for job_id in list(self._foreign):
+            self._watch_foreign(job_id)
+        self._dispatch()
+
+    def _watch_foreign(self, job_id: str) -> None:
+        """Refresh a job another process drives; adopt it once that owner let it go, expired or died."""
+        stored = self.store.get(job_id)
+        if stored is None:  # removed over there
+            self._foreign.pop(job_id, None)
+            job = self._jobs.pop(job_id, None)
+            if job is not None:
+                self._emit("removed", job)
+            return
+        if stored != self._jobs.get(job_id):
+            self._jobs[job_id] = stored
+            self._emit("changed", stored)
+        if stored.state.is_terminal:
+            self._foreign.pop(job_id, None)
+            return
+        lease = self.store.lease(job_id)
+        if lease is None or lease.expired(time.time()) or owner_is_dead(lease.owner):
+            if job_id in self._tasks:
+                return  # our old runner for it is still unwinding; try next tick
+            self._foreign.pop(job_id, None)
+            adopted = self._adopt(stored)
+            if job_id in self._foreign:
+                return  # someone else was faster
+            self._jobs[job_id] = adopted
+            self._emit("changed", adopted)
+            if adopted.state in _IN_FLIGHT:
+                self._launch(adopted)
+        elif lease.owner != self._foreign.get(job_id):
+            self._foreign[job_id] = lease.owner
+            self._emit("changed", stored)

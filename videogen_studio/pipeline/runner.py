@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..api import models
 from ..api.client import SubmissionUncertain, VideoGenClient
@@ -38,8 +38,10 @@ from ..api.errors import (
 )
 from ..api.models import AvatarRequest, PronunciationReplacement, ToolExecution, TtsRequest
 from ..api.transfer import part_path
+from .failures import FailureKind, kind_of
 from .jobs import JobState, RenderJob
-from .store import JobStore
+from .lease import DEFAULT_TTL_S
+from .store import JobStore, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,13 @@ def recover(job: RenderJob) -> RenderJob:
 
 def _uncertain(job: RenderJob, message: str, code: str | None = None) -> RenderJob:
     return job.advance(
-        JobState.FAILED, uncertain=True, error_message=message, error_hint=UNCERTAIN_HINT, error_code=code
+        JobState.FAILED,
+        uncertain=True,
+        error_message=message,
+        error_hint=UNCERTAIN_HINT,
+        error_code=code,
+        error_kind=FailureKind.UNCERTAIN.value,
+        awaiting_approval=False,
     )
 
 
@@ -183,6 +191,8 @@ class JobRunner:
         on_change: Callable[[RenderJob], None] | None = None,
         pacer: PollPacer | None = None,
         stats: Counter[str] | None = None,
+        owner: str | None = None,
+        lease_ttl_s: float = DEFAULT_TTL_S,
     ) -> None:
         self.client = client
         self.job = job
@@ -196,6 +206,11 @@ class JobRunner:
         self._in_submit = False
         self._just_submitted = False
         self._last_published = -1.0
+        #: Every save is made as this lease owner: it fails (LeaseLost) once another process drives the job.
+        self.owner = owner
+        self.lease_ttl_s = lease_ttl_s
+        #: The owner that took this job over, when that happened: the run stopped without another write.
+        self.lease_lost: str | None = None
 
     # ------------------------------------------------------------------------------------ public
     async def run(self) -> RenderJob:
@@ -204,20 +219,29 @@ class JobRunner:
         A stop for shutdown propagates CancelledError and leaves the job persisted where it was, to resume
         on the next start; a stop for cancel ends with the job CANCELLED (server-side cancel included).
         """
-        self._task = asyncio.current_task()  # type: ignore[assignment]
+        self._task = asyncio.current_task()
         try:
-            await self._drive()
-        except asyncio.CancelledError:
-            if self._stop != "cancel":
+            try:
+                await self._drive()
+            except asyncio.CancelledError:
+                if self._stop != "cancel":
+                    raise
+                if self._task is not None and self._task.cancelling():
+                    self._task.uncancel()  # we handle this cancellation ourselves and finish normally
+                await self.finish_cancel()
+            except VideoGenError as exc:
+                self._fail(exc)
+            except LeaseLost:
                 raise
-            if self._task is not None and self._task.cancelling():
-                self._task.uncancel()  # we handle this cancellation ourselves and finish normally
-            await self.finish_cancel()
-        except VideoGenError as exc:
-            self._fail(exc)
-        except Exception as exc:  # a bug or a broken store must fail this job, never the queue
-            log.exception("Render job %s failed unexpectedly", self.job.job_id)
-            self._fail_plain(f"Unexpected error: {exc or type(exc).__name__}", "Press Retry to try again.")
+            except Exception as exc:  # a bug or a broken store must fail this job, never the queue
+                log.exception("Render job %s failed unexpectedly", self.job.job_id)
+                self._fail_plain(
+                    f"Unexpected error: {exc or type(exc).__name__}", "Retry may help.", FailureKind.INTERNAL
+                )
+        except LeaseLost as lost:
+            # Another process drives this job now: stop without a single write more (it has the truth).
+            log.warning("Stopped driving render %s: %s", self.job.job_id, lost)
+            self.lease_lost = lost.holder
         return self.job
 
     def request_stop(self, reason: StopReason) -> None:
@@ -328,13 +352,9 @@ class JobRunner:
                     changes = {"avatar_execution_id": execution_id}
                     running = JobState.AVATAR_RUNNING
             except SubmissionUncertain as exc:
-                self._save(
-                    _uncertain(
-                        self.job,
-                        f"The connection dropped while sending this render; {UNCERTAIN_TAIL}",
-                        exc.code,
-                    )
-                )
+                # The client says precisely what happened (connection lost, unreadable or oversized answer).
+                cause = exc.message.rstrip(". ") or "The connection dropped while sending this render"
+                self._save(_uncertain(self.job, f"{cause}; {UNCERTAIN_TAIL}", exc.code))
                 return
             except MalformedResponse as exc:
                 # A 2xx whose body we could not read: the render started, we just never learned its id.
@@ -480,7 +500,7 @@ class JobRunner:
         self.job = job
         self._last_published = job.stage_progress
         if self._store is not None:
-            self._store.save(job, durable=durable)
+            self._store.save(job, durable=durable, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
         self._publish(job)
 
     def _publish(self, job: RenderJob) -> None:
@@ -500,15 +520,24 @@ class JobRunner:
         if total:
             self._progress(done / total)
 
-    def _fail(self, exc: VideoGenError, **changes: object) -> None:
-        self._end_failed(error_message=exc.message, error_hint=exc.hint, error_code=exc.code, **changes)
+    def _fail(self, exc: VideoGenError, **changes: Any) -> None:
+        self._end_failed(
+            error_message=exc.message,
+            error_hint=exc.hint,
+            error_code=exc.code,
+            error_kind=kind_of(exc),
+            **changes,
+        )
 
-    def _fail_plain(self, message: str, hint: str) -> None:
-        self._end_failed(error_message=message, error_hint=hint, error_code=None)
+    def _fail_plain(self, message: str, hint: str, kind: str | None = None, **changes: Any) -> None:
+        self._end_failed(error_message=message, error_hint=hint, error_code=None, error_kind=kind, **changes)
 
-    def _end_failed(self, **changes: object) -> None:
+    def _end_failed(self, **changes: Any) -> None:
+        changes.setdefault("awaiting_approval", False)
         try:
             self._save(self.job.advance(JobState.FAILED, **changes))
+        except LeaseLost:
+            raise
         except Exception:  # the store itself may be what broke; keep the in-memory job truthful
             log.exception("Could not save the failure of job %s", self.job.job_id)
             self.job = dataclasses.replace(
