@@ -334,3 +334,39 @@ async def test_full_disk_keeps_the_partial_and_says_so(
     assert (tmp_path / "c.mp3.part").exists() and not (tmp_path / "c.mp3").exists()
     monkeypatch.undo()
     assert (await client.download_file(file_id, tmp_path / "c.mp3")).exists()
+
+
+# ------------------------------------------------------------------------------------------------ free requests
+async def test_one_glitch_on_a_poll_hydrate_or_the_storage_origin_is_retried(
+    sandbox: SandboxServer, client: VideoGenClient, tmp_path: Path
+) -> None:
+    execution_id = await client.text_to_speech(TtsRequest("Hello"))
+    sandbox.faults.add(FaultRule(kind="garbage", path=r"^/v1/tools/executions/"))
+    sandbox.faults.add(FaultRule(kind="status", status=500, path=r"^/v1/tools/executions/"))
+    done = await client.wait_for_execution(execution_id, interval=0.05)
+    assert done.status == "succeeded"
+    file_id = done.results[0].file_id
+    sandbox.faults.add(FaultRule(kind="garbage", path=r"/hydrate$"))
+    sandbox.faults.add(FaultRule(kind="status", status=500, origin="storage", path="^/f/"))
+    out = await client.download_file(file_id, tmp_path / "s.mp3")
+    assert out.stat().st_size > 0
+    assert posts(sandbox, "/v1/tools/text-to-speech") == 1
+
+
+async def test_public_fetch_survives_a_storage_500_and_refuses_oversized_answers(
+    sandbox: SandboxServer, client: VideoGenClient
+) -> None:
+    presenter = (await client.list_presenters())[0]
+    sandbox.faults.add(FaultRule(kind="status", status=500, origin="storage"))
+    assert (await client.fetch_public(presenter.thumbnail_url)).startswith(b"\x89PNG")
+    with pytest.raises(errors.ResponseTooLarge):
+        await client.fetch_public(presenter.thumbnail_url, max_bytes=100)
+
+
+async def test_http_base_url_builds_no_tls_context(sandbox: SandboxServer) -> None:
+    from videogen_studio.api.transports import SchemeRouter
+
+    async with VideoGenClient(sandbox.base_url, sandbox.api_key, retry=fast_retry()) as c:
+        assert await c.list_voices()
+        routers = [c._http._transport, c.transfer._http._transport]  # the pools this client built
+        assert all(isinstance(r, SchemeRouter) and not r.tls_loaded for r in routers)

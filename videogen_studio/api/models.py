@@ -559,3 +559,43 @@ class FileSearchResult:
 def parse_search_results(data: Any) -> list[FileSearchResult]:
     d = _obj(data, "files search response")
     return [FileSearchResult.from_json(r) for r in _list(d, "results", "files search response")]
+
+
+__all__ = [
+    "AWAITING_APPROVAL",
+    "CANCELLED",
+    "FAILED",
+    "GENDERS",
+    "MAX_PAGE_SIZE",
+    "PENDING",
+    "RUNNING",
+    "SUCCEEDED",
+    "TERMINAL_STATUSES",
+    "WATERMARK_MODES",
+    "Account",
+    "ActorConfig",
+    "ApiErrorBody",
+    "AvatarPresenter",
+    "AvatarQuality",
+    "AvatarRequest",
+    "Entity",
+    "EntityReference",
+    "FileSearchResult",
+    "FileSource",
+    "Page",
+    "PronunciationReplacement",
+    "StorageFile",
+    "ToolExecution",
+    "ToolResult",
+    "TtsRequest",
+    "TtsVoice",
+    "UploadTicket",
+    "WatermarkMode",
+    "parse_execution_id",
+    "parse_files",
+    "parse_page",
+    "parse_presenters",
+    "parse_search_results",
+    "parse_upload_ticket",
+    "parse_voices",
+]

@@ -19,7 +19,8 @@ MIN_SECRET_LENGTH = 6
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _HEADER_VALUES = re.compile(
-    r"(?i)\b(bearer)\s+[^\s'\",;]+|\b(authorization|x-api-key)(\s*[:=]\s*)[^\r\n'\",]+"
+    r"(?i)\b(bearer)\s+[^\s'\",;]+"  # a bearer token anywhere
+    r"|\b(authorization|x-api-key)(['\"]?\s*[:=]\s*['\"]?)[^\r\n'\",]+"  # a header line or a dict entry
 )
 
 

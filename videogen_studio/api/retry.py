@@ -162,3 +162,14 @@ class RateLimiter:
         window = max(1.0, state.reset_at - self._clock())
         remaining = max(1, state.remaining)
         return window * max(1, pollers) / remaining
+
+
+__all__ = [
+    "MAX_DELAY_S",
+    "GroupState",
+    "RateLimiter",
+    "RetryPolicy",
+    "WaitListener",
+    "delay_from_headers",
+    "endpoint_group",
+]
