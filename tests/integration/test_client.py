@@ -336,7 +336,7 @@ async def test_full_disk_keeps_the_partial_and_says_so(
     assert (await client.download_file(file_id, tmp_path / "c.mp3")).exists()
 
 
-# ------------------------------------------------------------------------------------------------ free requests
+# -------------------------------------------------------------------------------------------- free requests
 async def test_one_glitch_on_a_poll_hydrate_or_the_storage_origin_is_retried(
     sandbox: SandboxServer, client: VideoGenClient, tmp_path: Path
 ) -> None:
