@@ -1,25 +1,33 @@
-"""One working session with one VideoGen account: client, job store and render queue.
+"""One working session with one VideoGen account: client, capabilities, catalog, job store and render queue.
 
-Shared by the GUI and the command line so both drive the same code. In offline mode it also owns the embedded
-sandbox server (a real HTTP server on loopback), which lives exactly as long as the session.
+Shared by the GUI and the command line so both drive the same code. Opening it probes once what the service
+offers (presenters or actors, pagination, `/v1/me`), so everything above follows the capabilities instead of
+guessing. In offline mode it also owns the embedded sandbox server (a real HTTP server on loopback), which
+lives exactly as long as the session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .api.capabilities import Capabilities
 from .api.client import VideoGenClient
 from .paths import AppPaths
-from .pipeline.queue import RenderQueue
+from .pipeline.account_features import AccountFeatures
+from .pipeline.capability_cache import CapabilityCache, account_key
+from .pipeline.catalog import Catalog
+from .pipeline.queue import JobEvent, RenderQueue
 from .pipeline.store import JobStore
 from .settings import Settings
 
 if TYPE_CHECKING:  # the sandbox pulls in numpy/PyAV/Pillow: import it only when offline mode starts
-    from .sandbox import SandboxServer
+    from .pipeline.voice_preview import VoicePreviewService
+    from .sandbox import SandboxConfig, SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,17 @@ class Session:
     base_url: str
     offline: bool
     sandbox: SandboxServer | None = None
+    #: What this service offers, probed once when the session opened.
+    capabilities: Capabilities | None = None
+    #: Performers (presenters or actors) and voices, cached per account.
+    catalog: Catalog | None = None
+    #: What the service taught us about this account (e.g. watermark NONE refused).
+    features: AccountFeatures = field(default_factory=AccountFeatures)
+    #: One-way name of (service, key): per-account cache files.
+    account: str = ""
+    paths: AppPaths | None = None
+    _voice_preview: VoicePreviewService | None = field(default=None, repr=False)
+    _unsubscribe: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -41,10 +60,16 @@ class Session:
         paths: AppPaths,
         api_key: str | None,
         *,
-        sandbox_config: object | None = None,
+        sandbox_config: SandboxConfig | None = None,
         start_queue: bool = True,
+        queue_owner: str | None = None,
     ) -> Session:
-        """Connect to the configured service (starting the embedded sandbox when offline)."""
+        """Connect to the configured service (starting the embedded sandbox when offline).
+
+        Probes the service's capabilities (errors such as a refused key propagate, nothing is left open) and
+        builds the catalog; the catalog's first request is left to the caller (`catalog.pages()`), which
+        can paint `catalog.cached()` meanwhile.
+        """
         paths.ensure()
         sandbox = None
         if settings.uses_sandbox:
@@ -59,23 +84,78 @@ class Session:
                 raise ValueError("An API key is needed to use the VideoGen API.")
             base_url = settings.base_url
             db = paths.job_db
-        client = VideoGenClient(base_url, api_key)
-        store = JobStore(db)
-        queue = RenderQueue(
+        account = _account(settings, api_key)
+        client: VideoGenClient | None = None
+        store: JobStore | None = None
+        try:
+            client = VideoGenClient(base_url, api_key or "")
+            capabilities = await CapabilityCache(paths.cache).probe(client, account)
+            catalog = Catalog(client, capabilities, cache_file=paths.cache / f"catalog-{account}.json")
+            store = JobStore(db)
+            queue = RenderQueue(
+                client,
+                store,
+                output_dir=Path(settings.output_dir or paths.downloads),
+                concurrency=settings.concurrency,
+                owner=queue_owner,
+            )
+        except BaseException:
+            await _close_quietly(client, store, sandbox)
+            raise
+        session = cls(
             client,
             store,
-            output_dir=Path(settings.output_dir or paths.downloads),
-            concurrency=settings.concurrency,
+            queue,
+            base_url,
+            offline=sandbox is not None,
+            sandbox=sandbox,
+            capabilities=capabilities,
+            catalog=catalog,
+            features=AccountFeatures.for_account(paths.data, account),
+            account=account,
+            paths=paths,
         )
-        session = cls(client, store, queue, base_url, offline=sandbox is not None, sandbox=sandbox)
+        # Learn from every finished job (e.g. watermark NONE refused) so preflight knows next time.
+        session._unsubscribe.append(queue.subscribe(session._on_job_event))
         if start_queue:
             await queue.start()
         return session
+
+    @staticmethod
+    def cached_catalog(
+        settings: Settings, paths: AppPaths, api_key: str | None
+    ) -> tuple[Capabilities | None, Catalog | None]:
+        """Fast start: last run's capabilities and catalog for this account, without any request.
+
+        The catalog returned has no client yet: use only `cached()` / `cached_voices()` / `find_cached()`.
+        """
+        account = _account(settings, api_key)
+        capabilities = CapabilityCache(paths.cache).load(account)
+        if capabilities is None:
+            return None, None
+        catalog = Catalog(None, capabilities, cache_file=paths.cache / f"catalog-{account}.json")
+        return capabilities, catalog
+
+    @property
+    def voice_preview(self) -> VoicePreviewService:
+        """Voice samples and script previews, cached per (voice, text) in the cache folder."""
+        if self._voice_preview is None:
+            from .pipeline.voice_preview import VoicePreviewService
+
+            folder = (self.paths.cache if self.paths is not None else Path(".")) / "voice-previews"
+            self._voice_preview = VoicePreviewService(self.client, folder)
+        return self._voice_preview
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.job.state.is_terminal:
+            self.features.learn_from_job(event.job)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         try:
             await self.queue.aclose()
             await self.client.aclose()
@@ -85,13 +165,34 @@ class Session:
                 self.sandbox.stop()
 
 
-def _start_sandbox(paths: AppPaths, config: object | None) -> SandboxServer:
+def _account(settings: Settings, api_key: str | None) -> str:
+    # The embedded sandbox gets a new port every run: name it by what it is, not where it listens.
+    if settings.uses_sandbox:
+        return account_key("offline-sandbox", "offline-sandbox")
+    return account_key(settings.base_url, api_key or "")
+
+
+async def _close_quietly(
+    client: VideoGenClient | None, store: JobStore | None, sandbox: SandboxServer | None
+) -> None:
+    """Undo a half-opened session (the probe failed: a refused key, no network)."""
+    try:
+        if client is not None:
+            await client.aclose()
+    finally:
+        if store is not None:
+            store.close()
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def _start_sandbox(paths: AppPaths, config: SandboxConfig | None) -> SandboxServer:
     from .sandbox import SandboxConfig, SandboxServer  # heavy media deps only when needed
 
     server = SandboxServer(
         data_dir=paths.data / "sandbox",
         assets_dir=paths.cache / "sandbox-assets",
-        config=config if config is not None else SandboxConfig.demo(),  # type: ignore[arg-type]
+        config=config if config is not None else SandboxConfig.demo(),
     )
     server.start()
     return server

@@ -1,0 +1,150 @@
+"""Voice previews and samples: text-to-speech into a temporary output, downloaded to the cache folder.
+
+One pipeline for the editor's "Preview" button, the voice list's sample buttons and the CLI. Each clip is
+cached by what was asked for (voice, text, speed, language, pronunciation), so playing the same sample again
+costs nothing; two clicks while the first request runs share it instead of paying twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from ..api.client import VideoGenClient
+from ..api.errors import VideoGenError
+from ..api.models import TtsRequest, TtsVoice
+from .jobs import RenderSpec
+from .requests import build_tts_request
+
+log = logging.getLogger(__name__)
+
+#: What a voice sample says, by ISO-639-1 language; English for the rest (and for multilingual voices).
+SAMPLE_TEXTS: dict[str, str] = {
+    "en": "Hello! This is how I sound. I can read your script in a clear and friendly voice.",
+    "es": "¡Hola! Así suena mi voz. Puedo leer tu guion de forma clara y cercana.",
+    "fr": "Bonjour ! Voici ma voix. Je peux lire votre texte de façon claire et naturelle.",
+    "de": "Hallo! So klingt meine Stimme. Ich lese Ihr Skript klar und freundlich vor.",
+    "it": "Ciao! Questa è la mia voce. Posso leggere il tuo testo in modo chiaro e cordiale.",
+    "pt": "Olá! Esta é a minha voz. Posso ler o seu roteiro de forma clara e simpática.",
+    "nl": "Hallo! Zo klinkt mijn stem. Ik lees je script duidelijk en vriendelijk voor.",
+    "ja": "こんにちは。これが私の声です。台本をはっきりと読み上げます。",
+    "zh": "你好！这是我的声音。我可以清晰友好地朗读你的脚本。",
+}
+PREVIEW_TIMEOUT_S = 300.0
+POLL_INTERVAL_S = 0.5
+
+
+class PreviewFailed(VideoGenError):
+    """The speech execution ended without audio (failed, cancelled, or no result)."""
+
+    kind = "execution_failed"
+    hint = "Try again, or try another voice."
+
+
+def sample_text(voice: TtsVoice) -> str:
+    return SAMPLE_TEXTS.get(voice.language, SAMPLE_TEXTS["en"])
+
+
+def cache_key(request: TtsRequest) -> str:
+    """Stable name of what a request would say and how (temporary or not does not change the sound)."""
+    body = request.to_json()
+    body.pop("isOutputTemporary", None)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+class VoicePreviewService:
+    """Makes and caches preview clips. One per session (`Session.voice_preview`)."""
+
+    def __init__(
+        self,
+        client: VideoGenClient,
+        folder: Path,
+        *,
+        timeout: float = PREVIEW_TIMEOUT_S,
+        poll_interval: float = POLL_INTERVAL_S,
+    ) -> None:
+        self.client = client
+        self.folder = Path(folder)
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self._running: dict[str, asyncio.Future[Path]] = {}
+        #: Paid text-to-speech requests sent by this service (tests and the soak count them).
+        self.requests_sent = 0
+
+    def path_for(self, request: TtsRequest) -> Path:
+        return self.folder / f"preview-{cache_key(request)}.mp3"
+
+    def cached(self, request: TtsRequest) -> Path | None:
+        """The clip for this request if it was made before (no request, no cost)."""
+        path = self.path_for(request)
+        return path if path.is_file() and path.stat().st_size > 0 else None
+
+    async def preview(self, request: TtsRequest) -> Path:
+        """The clip for `request`: from the cache, or synthesised once (sent as a temporary output)."""
+        hit = self.cached(request)
+        if hit is not None:
+            return hit
+        key = cache_key(request)
+        running = self._running.get(key)
+        if running is not None:  # a second click while the first one is being made: share it
+            return await asyncio.shield(running)
+        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            path = await self._synthesise(request)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            raise
+        else:
+            future.set_result(path)
+            return path
+        finally:
+            self._running.pop(key, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # mark retrieved: nobody else may be waiting
+
+    async def preview_spec(self, spec: RenderSpec) -> Path:
+        """How the render of `spec` will sound: its first sentences with its voice and options."""
+        return await self.preview(build_tts_request(spec, preview=True))
+
+    async def sample(self, voice: TtsVoice, text: str | None = None) -> Path:
+        """A short sample of `voice` (a sentence in its language unless `text` is given)."""
+        return await self.preview(self.sample_request(voice, text))
+
+    @staticmethod
+    def sample_request(voice: TtsVoice, text: str | None = None) -> TtsRequest:
+        return TtsRequest(
+            tts_text=text or sample_text(voice), voice_id=voice.voice_id, is_output_temporary=True
+        )
+
+    def clear(self) -> None:
+        """Forget every cached clip (e.g. from a "Clear cache" action)."""
+        for path in self.folder.glob("preview-*.mp3"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    async def _synthesise(self, request: TtsRequest) -> Path:
+        if not request.is_output_temporary:  # a preview is throwaway audio, never kept or indexed
+            request = dataclasses.replace(request, is_output_temporary=True)
+        self.requests_sent += 1
+        execution_id = await self.client.text_to_speech(request)
+        execution = await self.client.wait_for_execution(
+            execution_id, interval=self.poll_interval, timeout=self.timeout
+        )
+        if not execution.succeeded or not execution.results:
+            if execution.error is not None:
+                raise PreviewFailed(execution.error.message, code=execution.error.code)
+            raise PreviewFailed(f"The voice preview ended as {execution.status} without audio.")
+        target = self.path_for(request)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        await self.client.download_file(execution.results[0].file_id, target)
+        return target
