@@ -8,79 +8,56 @@ before the first paid step; a problem is one line and nothing is paid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..api.models import TtsVoice
+from ..pipeline.catalog import Catalog, Performer
 from ..pipeline.jobs import RenderSpec
 from ..session import Session
 from .connect import EXIT_USAGE, CliError
 from .wording import PROG, error_line
 
 
-@dataclass(frozen=True)
-class Chosen:
-    performer_id: str
-    form: str  # "presenter" | "actor"
-    name: str
-    gender: str
+def _catalog(session: Session) -> Catalog:
+    if session.catalog is None:  # pragma: no cover - Session.open always builds one
+        raise CliError(error_line("no catalog for this service", "run the command again"), EXIT_USAGE)
+    return session.catalog
 
 
-async def find_performer(session: Session, performer_id: str, form: str) -> Chosen:
+async def find_performer(session: Session, performer_id: str, form: str) -> Performer:
     """The presenter or ACTOR entity with this id, looked up across all pages, or a one-line refusal."""
-    catalog = getattr(session, "catalog", None)
-    if catalog is not None and hasattr(catalog, "find"):
-        found = await catalog.find(performer_id)
-        if found is not None and getattr(found, "form", form) == form:
-            return Chosen(found.performer_id, found.form, found.name, found.gender or "")
-    elif form == "actor":
-        for entity in await session.client.list_entities(entity_type="ACTOR"):
-            if entity.entity_id == performer_id:
-                return Chosen(entity.entity_id, "actor", entity.name, "")
-    else:
-        for presenter in await session.client.list_presenters():
-            if presenter.avatar_presenter_id == performer_id:
-                return Chosen(performer_id, "presenter", performer_id, presenter.displayable_gender)
-    listing = "actors" if form == "actor" else "presenters"
-    raise CliError(
-        error_line(f"unknown {form} {performer_id!r} on this service", f"see `{PROG} {listing}`"), EXIT_USAGE
-    )
+    catalog = _catalog(session)
+    listing = "actors" if catalog.form == "actor" else "presenters"
+    if catalog.form != form:
+        option = f"--{catalog.form}"
+        hint = f"use {option} ID (see `{PROG} {listing}`)"
+        raise CliError(error_line(f"this service renders {listing}", hint), EXIT_USAGE)
+    found = await catalog.find(performer_id)
+    if found is None:
+        problem = f"unknown {form} {performer_id!r} on this service"
+        raise CliError(error_line(problem, f"see `{PROG} {listing}`"), EXIT_USAGE)
+    return found
 
 
-async def choose_voice(session: Session, performer: Chosen, voice_id: str | None) -> tuple[TtsVoice, bool]:
+async def choose_voice(
+    session: Session, performer: Performer, voice_id: str | None, language: str | None
+) -> tuple[TtsVoice, bool]:
     """(voice, picked_for_you). A given id must exist and accept direct text-to-speech."""
-    voices = await session.client.list_voices(include_deprecated=True)
+    catalog = _catalog(session)
+    voices = await catalog.voices()
     if voice_id is not None:
         voice = next((v for v in voices if v.voice_id == voice_id), None)
         if voice is None or not voice.supports_direct_tool_execution:
             problem = "unknown voice" if voice is None else "this voice cannot be used for text-to-speech:"
             raise CliError(error_line(f"{problem} {voice_id!r}", f"see `{PROG} voices`"), EXIT_USAGE)
         return voice, False
-    picked = _default_voice(session, performer, voices)
+    # The same choice the GUI makes, and deterministic: the rerun after a crash asks for the same render.
+    picked = Catalog.default_voice_for(performer, voices, language=language)
     if picked is None:
         raise CliError(
             error_line("this service offers no voice for text-to-speech", f"see `{PROG} voices`"), EXIT_USAGE
         )
     return picked, True
-
-
-def _default_voice(session: Session, performer: Chosen, voices: list[TtsVoice]) -> TtsVoice | None:
-    catalog = getattr(session, "catalog", None)
-    if catalog is not None and hasattr(catalog, "default_voice_for"):
-        found = catalog.find_cached(performer.performer_id) if hasattr(catalog, "find_cached") else None
-        picked = catalog.default_voice_for(found or performer, voices)
-        if picked is not None:
-            return picked
-    usable = [v for v in voices if v.supports_direct_tool_execution and not v.is_deprecated]
-    gender = performer.gender.lower()
-    fitting = [v for v in usable if gender and v.display_gender.lower() == gender]
-    pool = fitting or usable
-
-    # Deterministic: the same performer gets the same voice on every run (the rerun must match).
-    def rank(v: TtsVoice) -> tuple[bool, str, str]:
-        return (not v.language_code.startswith("en"), v.display_name, v.voice_id)
-
-    return min(pool, key=rank, default=None)
 
 
 async def preflight(session: Session, spec: RenderSpec) -> None:

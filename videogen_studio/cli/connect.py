@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 from ..api.errors import VideoGenError
 from ..credentials import ENV_VAR, SecretStore
 from ..paths import AppPaths, app_paths
+from ..pipeline.folder_lock import DataFolderLock, LockHolder
 from ..settings import Settings, load_settings
 from .console import Console
 from .wording import PROG, describe_error, error_line
@@ -66,15 +67,10 @@ def load_key(settings: Settings, paths: AppPaths) -> str | None:
 
 
 @contextlib.contextmanager
-def folder_lock(paths: AppPaths) -> Any:
+def folder_lock(paths: AppPaths) -> Iterator[DataFolderLock]:
     """Hold the data folder for this command, or refuse in one line when a GUI or another run holds it."""
-    try:
-        from ..pipeline.folder_lock import DataFolderLock
-    except ImportError:  # pragma: no cover - the lock lands with the domain services; leases still guard
-        yield None
-        return
     paths.data.mkdir(parents=True, exist_ok=True)
-    lock = DataFolderLock(paths.data)
+    lock = DataFolderLock(paths.data, "cli")
     if not lock.acquire():
         raise CliError(busy_line(lock.holder()), EXIT_BUSY)
     try:
@@ -83,19 +79,14 @@ def folder_lock(paths: AppPaths) -> Any:
         lock.release()
 
 
-def busy_line(holder: Any) -> str:
-    pid = getattr(holder, "pid", None)
-    who = "the VideoGen Studio app" if _is_gui(holder) else f"another {PROG} command"
-    where = f" (process {pid})" if pid else ""
+def busy_line(holder: LockHolder | None) -> str:
+    gui = holder is not None and holder.kind == "gui"
+    who = "the VideoGen Studio app" if gui else f"another {PROG} command"
+    where = f" (process {holder.pid})" if holder is not None and holder.pid else ""
     return error_line(
         f"{who}{where} is already working with this data folder",
-        "let it finish, or close it, then run this command again",
+        "let it finish (or close it), then run this command again",
     )
-
-
-def _is_gui(holder: Any) -> bool:
-    kind = str(getattr(holder, "kind", "") or getattr(holder, "role", "") or "").lower()
-    return kind == "gui" or bool(getattr(holder, "socket_name", None) and kind != "cli")
 
 
 @contextlib.asynccontextmanager

@@ -53,16 +53,11 @@ async def _missing_endpoint(exc: VideoGenError, what: str, instead: str) -> None
 
 async def run_presenters(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
     async with open_session(args, console, drive=False) as session:
-        caps = getattr(session, "capabilities", None)
-        if caps is not None and getattr(caps, "avatar_source", "presenters") == "actors":
+        caps = session.capabilities
+        if session.catalog is None or (caps is not None and caps.avatar_source == "actors"):
             raise _unsupported("presenter list (it renders actors)", f"see `{PROG} actors`")
-        try:
-            presenters = await session.client.list_presenters()
-        except VideoGenError as exc:
-            await _missing_endpoint(exc, "presenter list (it renders actors)", f"see `{PROG} actors`")
-            raise
-        for p in presenters:
-            console.out(f"{p.avatar_presenter_id}\t{p.displayable_gender}\t{p.thumbnail_url}")
+        for p in await session.catalog.performers():  # every page, named as the GUI names them
+            console.out(f"{p.performer_id}\t{p.gender}\t{p.name}\t{p.thumbnail_url}")
     return 0
 
 

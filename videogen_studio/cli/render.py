@@ -76,15 +76,15 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
         raise CliError(error_line("--quality applies to actors only", "use it with --actor, or leave it out"))
     async with open_session(args, console, drive=True) as session:
         performer = await find_performer(session, args.actor or args.presenter, form)
-        voice, picked = await choose_voice(session, performer, args.voice)
+        voice, picked = await choose_voice(session, performer, args.voice, args.language)
         if picked:
             console.err(
                 f"voice: {voice.display_name} ({voice.voice_id}, {voice.language_code}), chosen to fit "
-                f"{performer.name}; pass --voice ID to choose another (`{PROG} voices`)"
+                f"{performer.label}; pass --voice ID to choose another (`{PROG} voices`)"
             )
         spec = RenderSpec(
             presenter_id=performer.performer_id,
-            presenter_name=performer.name if performer.name != performer.performer_id else "",
+            presenter_name=performer.name,
             avatar_form=form,
             avatar_quality=args.quality,
             script=script,
