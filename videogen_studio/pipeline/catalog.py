@@ -49,23 +49,26 @@ class Performer:
     preview_video_url: str = ""
     thumbnail_file_id: str = ""  # actors: the default reference image, to hydrate again when expired
     voice_name: str = ""  # actors with a voice of their own: its display name
+    #: False for an actor without an avatar presenter: the service refuses to render it.
+    renderable: bool = True
 
     @property
     def label(self) -> str:
         """ "Maya · 3F2A": the name plus the id's short tag, so two of the same name can be told apart."""
         return display_label(self.name, self.performer_id)
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: Any) -> Performer | None:
         if not isinstance(data, dict):
             return None
-        known = {f: data.get(f) for f in cls.__dataclass_fields__}
-        if not all(isinstance(v, str) for v in known.values()) or not known["performer_id"]:
+        texts = {f: data.get(f, "") for f in cls.__dataclass_fields__ if f != "renderable"}
+        if not all(isinstance(v, str) for v in texts.values()) or not texts["performer_id"]:
             return None
-        return cls(**known)  # type: ignore[arg-type]
+        renderable = data.get("renderable", True)
+        return cls(**texts, renderable=renderable if isinstance(renderable, bool) else True)
 
 
 @dataclass
@@ -364,6 +367,8 @@ def _from_actor(e: Entity, image_url: str, thumbnail_url: str) -> Performer:
         thumbnail_url=thumbnail_url,
         thumbnail_file_id=e.default_reference_file_id or "",
         voice_name=(config.voice_display_name or "") if config is not None and config.has_voice else "",
+        # No actorConfig at all: nothing says it cannot render, so let the service decide.
+        renderable=config.has_avatar_presenter if config is not None else True,
     )
 
 

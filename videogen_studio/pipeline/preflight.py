@@ -46,6 +46,7 @@ class ProblemKind(StrEnum):
     RESULTS_OUT_OF_RANGE = "results_out_of_range"
     PERFORMER_MISSING = "performer_missing"
     PERFORMER_UNKNOWN = "performer_unknown"
+    PERFORMER_NOT_RENDERABLE = "performer_not_renderable"
     FORM_UNKNOWN = "form_unknown"
     FORM_UNSUPPORTED = "form_unsupported"
     VOICE_MISSING = "voice_missing"
@@ -127,15 +128,25 @@ async def check_service(spec: RenderSpec, catalog: Catalog) -> list[Problem]:
                 "avatar_form",
             )
         )
-    elif spec.presenter_id and await catalog.find(spec.presenter_id) is None:
+    elif spec.presenter_id:
         noun = "actor" if catalog.form == ACTOR_FORM else "presenter"
-        problems.append(
-            Problem(
-                ProblemKind.PERFORMER_UNKNOWN,
-                f"There is no {noun} {spec.presenter_id!r} on this service.",
-                "presenter_id",
+        performer = await catalog.find(spec.presenter_id)
+        if performer is None:
+            problems.append(
+                Problem(
+                    ProblemKind.PERFORMER_UNKNOWN,
+                    f"There is no {noun} {spec.presenter_id!r} on this service.",
+                    "presenter_id",
+                )
             )
-        )
+        elif not performer.renderable:
+            problems.append(
+                Problem(
+                    ProblemKind.PERFORMER_NOT_RENDERABLE,
+                    f"The {noun} {performer.name!r} has no avatar look; the service cannot render it.",
+                    "presenter_id",
+                )
+            )
     if not spec.audio_path and spec.voice_id:
         voice = await catalog.find_voice(spec.voice_id)
         if voice is None:
