@@ -7,7 +7,9 @@ from pathlib import Path
 from videogen_studio.api.capabilities import Capabilities
 from videogen_studio.pipeline.capability_cache import CapabilityCache, account_key
 
-CAPS = Capabilities("actors", paginated=True, has_me=True, has_history=True, has_file_search=True, generation="C")
+CAPS = Capabilities(
+    "actors", paginated=True, has_me=True, has_history=True, has_file_search=True, generation="C"
+)
 
 
 def test_round_trip_per_account(tmp_path: Path) -> None:
