@@ -138,7 +138,9 @@ class Figures:
 
 # ----------------------------------------------------------------------------------------- the soak
 class Soak:
-    def __init__(self, work: Path, repo: Path, seed: int, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, work: Path, repo: Path, seed: int, log: Callable[[str], None], assets: Path | None = None
+    ) -> None:
         from videogen_studio.sandbox import Account, SandboxConfig, SandboxServer
 
         self.work = work
@@ -152,10 +154,17 @@ class Soak:
             tts_running_s=0.4,
             avatar_running_s=1.0,
         )
-        self.server = SandboxServer(work / "sandbox", assets_dir=work / "assets", config=config)
+        work.mkdir(parents=True, exist_ok=True)
+        self.server = SandboxServer(work / "sandbox", assets_dir=assets or work / "assets", config=config)
         self.home = work / "home"
         self.streams: list[Path] = []
         self.figures = Figures()
+        #: Per job: (process name, exit code) of every process run for it, in order.
+        self.runs: dict[int, list[tuple[str, int]]] = {}
+        self.tokens: dict[int, str] = {}  # per job: the unique token in its script
+        #: Seconds to wait after the avatar POST before a kill "during the avatar" (seeded when None).
+        self.avatar_kill_delay: float | None = None
+        self._started = False
 
     # -- sandbox ---------------------------------------------------------------------------------
     def executions(self) -> dict[str, Any]:
@@ -215,13 +224,19 @@ class Soak:
                 stdin=subprocess.DEVNULL,
             )
 
-    def wait(self, proc: subprocess.Popen[bytes]) -> int:
+    def wait(self, proc: subprocess.Popen[bytes], index: int | None = None, name: str = "") -> int:
         try:
-            return proc.wait(timeout=PROCESS_TIMEOUT_S)
+            code = proc.wait(timeout=PROCESS_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.figures.hangs += 1
             proc.kill()
-            return proc.wait()
+            code = proc.wait()
+        if index is not None:
+            self.runs.setdefault(index, []).append((name, code))
+        return code
+
+    def stream(self, name: str, which: str = "err") -> str:
+        return (self.work / "streams" / f"{name}.{which}").read_text(errors="replace")
 
     def wait_until(self, proc: subprocess.Popen[bytes], ready: Callable[[], bool], limit: float = 30) -> bool:
         deadline = time.monotonic() + limit
@@ -234,6 +249,7 @@ class Soak:
     # -- one job -----------------------------------------------------------------------------------
     def run_job(self, index: int, mishap: str, presenter: str, voice: str) -> str:
         token = f"soak-token-{self.rng.getrandbits(32):08x}"
+        self.tokens[index] = token
         script = self.work / "scripts" / f"job{index:03d}.txt"
         script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text(f"Soak job {index}, {token}. A short line for the presenter to say.\n")
@@ -245,7 +261,8 @@ class Soak:
         attempt = 1
         while code != 0 and code != 4 and attempt < MAX_ATTEMPTS:
             self.server.faults.clear()
-            code = self.wait(self.start(argv, f"job{index:03d}-run{attempt}"))
+            name = f"job{index:03d}-run{attempt}"
+            code = self.wait(self.start(argv, name), index, name)
             attempt += 1
         self.server.faults.clear()
         delivered = out.exists() and any(p.suffix == ".mp4" and p.stat().st_size > 0 for p in out.iterdir())
@@ -271,16 +288,14 @@ class Soak:
         proc = self.start(argv, name)
         if mishap == "rival":
             if self.wait_until(proc, lambda: bool(self._token_executions(token, "TEXT_TO_SPEECH"))):
-                rival = self.start(argv, f"job{index:03d}-rival")
-                self.wait(rival)
-            return self.wait(proc)
+                rival = f"job{index:03d}-rival"
+                self.wait(self.start(argv, rival), index, rival)
+            return self.wait(proc, index, name)
         trigger = self._trigger(proc, mishap, token)
-        if trigger is None:
-            return self.wait(proc)
         sig = signal.SIGTERM if mishap == "sigterm" else signal.SIGKILL
         if trigger and proc.poll() is None:
             proc.send_signal(sig)
-        return self.wait(proc)
+        return self.wait(proc, index, name)
 
     def _trigger(self, proc: subprocess.Popen[bytes], mishap: str, token: str) -> bool | None:
         """Wait for the mishap's moment; True = strike now, None = this mishap strikes no process."""
@@ -288,7 +303,8 @@ class Soak:
             return self.wait_until(proc, lambda: bool(self._token_executions(token, "TEXT_TO_SPEECH")))
         if mishap in ("kill_during_avatar", "sigterm"):
             hit = self.wait_until(proc, lambda: bool(self._token_executions(token, "GENERATE_AVATAR")))
-            time.sleep(self.rng.uniform(0.0, 0.8))
+            delay = self.avatar_kill_delay
+            time.sleep(self.rng.uniform(0.0, 0.8) if delay is None else delay)
             return hit
         if mishap == "kill_during_download":
 
@@ -306,17 +322,36 @@ class Soak:
 
     def broken_key_run(self, presenter: str, voice: str) -> int:
         script = self.work / "scripts" / "broken-key.txt"
+        script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text("A render with a key that has a line break in it.\n")
         argv = ["render", "--base-url", self.server.base_url, "--presenter", presenter, "--voice", voice]
         argv += ["--script", str(script), "--out", str(self.work / "out" / "broken-key")]
-        return self.wait(self.start(argv, "broken-key", key=self.key + "\nX-Injected: 1"))
+        return self.wait(self.start(argv, "broken-key", key=self.broken_key), -1, "broken-key")
+
+    @property
+    def broken_key(self) -> str:
+        return self.key + "\nX-Injected: 1"
+
+    def inputs(self) -> tuple[str, str]:
+        """Start the sandbox (if needed) and pick a presenter and a voice for every job."""
+        if not self._started:
+            self.server.start()
+            self._started = True
+        return self.pick_inputs()
+
+    def close(self) -> None:
+        if self._started:
+            self.server.stop()
+            self._started = False
+
+    def paid(self) -> dict[str, tuple[int, int]]:
+        return paid_per_token(self.executions())
 
     # -- all -------------------------------------------------------------------------------------------
     def run(self, jobs: int, budget_s: float) -> Figures:
         started = time.monotonic()
-        self.server.start()
         try:
-            presenter, voice = self.pick_inputs()
+            presenter, voice = self.inputs()
             mishaps = [MISHAPS[i % len(MISHAPS)] for i in range(jobs)]
             self.rng.shuffle(mishaps)
             for index, mishap in enumerate(mishaps):
@@ -328,9 +363,9 @@ class Soak:
                 setattr(self.figures, outcome, getattr(self.figures, outcome) + 1)
             self.figures.broken_key_exit = self.broken_key_run(presenter, voice)
             time.sleep(0.5)  # executions started by killed processes finish on the server meanwhile
-            paid = paid_per_token(self.executions())
+            paid = self.paid()
         finally:
-            self.server.stop()
+            self.close()
         self.figures.max_speech_per_job = max((s for s, _a in paid.values()), default=0)
         self.figures.max_avatars_per_job = max((a for _s, a in paid.values()), default=0)
         self.figures.jobs_paid_twice = sum(1 for _s, a in paid.values() if a > 1)

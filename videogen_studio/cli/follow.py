@@ -12,7 +12,7 @@ from typing import Any
 from ..pipeline.jobs import JobState, RenderJob
 from ..pipeline.queue import JobEvent
 from ..session import Session
-from .connect import EXIT_DECIDE, EXIT_FAILED
+from .connect import EXIT_BUSY, EXIT_DECIDE, EXIT_FAILED
 from .console import Console
 from .progress import Progress
 from .stop import StopController
@@ -32,6 +32,11 @@ def output_paths(job: RenderJob) -> tuple[str, ...]:
 
 async def follow(session: Session, job_id: str, console: Console, stopper: StopController) -> int:
     queue = session.queue
+    holder = queue.holder_of(job_id)
+    if holder is not None:  # another live process drives it (the folder lock normally prevents this)
+        problem = f"render {job_id} is being rendered by another process ({holder})"
+        console.err(error_line(problem, "let it finish"))
+        return EXIT_BUSY
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[RenderJob] = loop.create_future()
     progress = Progress(console)
