@@ -14,7 +14,7 @@ from videogen_studio.pipeline.catalog import Catalog, Performer
 from videogen_studio.pipeline.naming import FIRST_NAMES
 from videogen_studio.sandbox import SandboxConfig, SandboxServer
 
-PRESENTERS = 60  # more than one page at the spec's default limit of 50
+PRESENTERS = 30  # several pages at 12 a page
 VOICES = 64
 
 
@@ -38,7 +38,7 @@ async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
 
 
 async def open_catalog(client: VideoGenClient, cache: Path | None = None) -> Catalog:
-    return Catalog(client, await probe_capabilities(client), cache_file=cache, page_size=25)
+    return Catalog(client, await probe_capabilities(client), cache_file=cache, page_size=12)
 
 
 async def test_pages_cover_the_whole_listing(client: VideoGenClient, generation: str, tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ async def test_pages_cover_the_whole_listing(client: VideoGenClient, generation:
         assert len(pages) == 1  # no pagination: one page holds everything
     else:
         assert catalog.capabilities.paginated
-        assert len(pages) >= 2  # 25 a page
+        assert len(pages) >= 3  # 12 a page
     assert catalog.form == ("actor" if generation == "C" else "presenter")
     assert {p.form for p in everyone} == {catalog.form}
     assert await catalog.performers() == everyone  # the walk is remembered for this connection
@@ -81,7 +81,14 @@ async def test_find_walks_every_page_and_names_alike(client: VideoGenClient) -> 
     last = full[-1]
     fresh = await open_catalog(client)
     found = await fresh.find(last.performer_id)
-    assert found == last  # same name as in the full walk, though found by a walk of its own
+    assert found is not None
+    # Same name as in the full walk, though found by a walk of its own (signed URLs differ per hydration).
+    assert (found.performer_id, found.name, found.form, found.thumbnail_file_id) == (
+        last.performer_id,
+        last.name,
+        last.form,
+        last.thumbnail_file_id,
+    )
     assert await fresh.find("vg_pres_does_not_exist") is None
 
 
