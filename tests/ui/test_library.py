@@ -5,6 +5,7 @@ archive and share against the loopback sandbox."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import stat
@@ -55,9 +56,15 @@ class Studio:
 
     async def render(self, title: str, script: str = "A line for the library.") -> RenderJob:
         presenter = (await self.client.list_presenters())[0]
+        voices = await self.client.list_voices()
+        voice = next(v for v in voices if v.supports_direct_tool_execution)
         job = self.queue.submit(
             RenderSpec(
-                presenter_id=presenter.avatar_presenter_id, script=script, title=title, presenter_name="Ada"
+                presenter_id=presenter.avatar_presenter_id,
+                script=script,
+                title=title,
+                presenter_name="Ada",
+                voice_id=voice.voice_id,
             )
         )
         await _until(lambda: (j := self.queue.get(job.job_id)) is not None and j.state.is_terminal)
@@ -66,6 +73,7 @@ class Studio:
         return done
 
 
+@contextlib.asynccontextmanager
 async def _studio(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[Studio]:
     async with VideoGenClient(
         sandbox.base_url, sandbox.api_key, retry=RetryPolicy(base_delay_s=0.01)
@@ -84,7 +92,7 @@ async def _studio(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[Studi
 
 @pytest.fixture
 async def studio(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[Studio]:
-    async for s in _studio(sandbox, tmp_path):
+    async with _studio(sandbox, tmp_path) as s:
         yield s
 
 
@@ -147,7 +155,7 @@ async def test_generation_a_has_no_executions_list_files_only(
     tab = LibraryTab()
     qtbot.addWidget(tab)
     try:
-        async for studio in _studio(server, tmp_path):
+        async with _studio(server, tmp_path) as studio:
             job = await studio.render("Old service")
             capabilities = await probe_capabilities(studio.client)
             assert not capabilities.has_history
@@ -198,6 +206,10 @@ async def test_search_filters_local_text_and_asks_the_service(library: LibraryTa
 
     library.search("colleagues")  # matches a script, not a title
     assert titles(library) == ["Welcome aboard"]
+    # After a pause in typing, VideoGen's own file search is asked too (its matches stay listed).
+    await _until(lambda: "search" in library.status_label.text())
+    assert "VideoGen's search found" in library.status_label.text(), library.status_label.text()
+    assert "Welcome aboard" in titles(library)
     library.search("")
     assert len(titles(library)) == 2
     await _close(library)

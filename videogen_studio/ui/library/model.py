@@ -299,13 +299,24 @@ class LibraryFilter(QSortFilterProxyModel):
         self._matches: set[str] = set()
 
     def set_text(self, text: str) -> None:
-        self._words = text.casefold().split()
-        self._matches = set()
-        self.invalidateFilter()
+        self._refilter(lambda: self._set(text.casefold().split(), set()))
 
     def set_service_matches(self, keys: Iterable[str]) -> None:
-        self._matches = set(keys)
-        self.invalidateFilter()
+        self._refilter(lambda: self._set(self._words, set(keys)))
+
+    def _set(self, words: list[str], matches: set[str]) -> None:
+        self._words, self._matches = words, matches
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        # Qt 6.10 replaced invalidateFilter() with a begin/end pair around the change.
+        begin = getattr(self, "beginFilterChange", None)
+        if begin is None:
+            change()
+            self.invalidateFilter()
+            return
+        begin()
+        change()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         if not self._words:
