@@ -8,11 +8,11 @@ before the first paid step; a problem is one line and nothing is paid.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..api.models import TtsVoice
 from ..pipeline.catalog import Catalog, Performer
 from ..pipeline.jobs import RenderSpec
+from ..pipeline.preflight import Problem
+from ..pipeline.preflight import preflight as check
 from ..session import Session
 from .connect import EXIT_USAGE, CliError
 from .wording import PROG, error_line
@@ -62,57 +62,40 @@ async def choose_voice(
 
 async def preflight(session: Session, spec: RenderSpec) -> None:
     """Refuse, before anything is paid, what the service would refuse later (one line, exit 2)."""
-    try:
-        from ..pipeline.preflight import preflight as check
-    except ImportError:  # pragma: no cover - until pipeline/preflight.py lands: the output folder at least
-        _check_output_folder(spec.output_dir)
-        return
     problems = await check(
         spec,
         client=session.client,
-        capabilities=getattr(session, "capabilities", None),
-        catalog=getattr(session, "catalog", None),
-        features=getattr(session, "features", None),
+        capabilities=session.capabilities,
+        catalog=session.catalog,
+        features=session.features,
     )
     if problems:
         raise CliError(problem_line(problems[0]), EXIT_USAGE)
 
 
-def problem_line(problem: Any) -> str:
-    from .wording import hint_for
-
-    kind = str(getattr(problem, "kind", "") or "")
-    message = str(getattr(problem, "message", problem))
-    hint = PREFLIGHT_HINTS.get(kind) or hint_for(kind, getattr(problem, "hint", "") or "")
-    return error_line(message, hint)
+def problem_line(problem: Problem) -> str:
+    return error_line(problem.message, PREFLIGHT_HINTS.get(problem.kind, "check the options (see --help)"))
 
 
-#: Preflight problem kinds -> what to type instead (kinds from pipeline/preflight.py).
+#: What to type instead, per preflight problem kind (pipeline/preflight.py ProblemKind values).
 PREFLIGHT_HINTS = {
-    "output_folder": "give --out a folder you can write to",
-    "output_not_writable": "give --out a folder you can write to",
     "output_is_file": "give --out a folder, not a file",
-    "watermark": "use --watermark AUTO or VIDEO_GEN, or buy the Production API add-on",
-    "watermark_not_allowed": "use --watermark AUTO or VIDEO_GEN, or buy the Production API add-on",
-    "add_on_required": "use --watermark AUTO or VIDEO_GEN, or buy the Production API add-on",
-    "performer_unknown": f"see `{PROG} presenters` (or `{PROG} actors`)",
-    "form_unsupported": f"this service renders the other form; see `{PROG} presenters` and `{PROG} actors`",
-    "voice_unknown": f"see `{PROG} voices`",
-    "voice_no_direct_tts": f"pick another voice from `{PROG} voices`",
+    "output_not_writable": "give --out a folder you can write to",
     "script_empty": "write something for the presenter to say",
     "script_too_long": "shorten the script or split it into several renders",
-    "speed_out_of_range": "give --speed a number from 0.5 to 2",
+    "script_invalid_characters": "remove control characters or broken text from the script",
+    "speed_not_a_number": "give --speed a number from 0.5 to 2, e.g. 1.1",
+    "speed_out_of_range": "give --speed a number from 0.5 to 2, e.g. 1.1",
+    "watermark_unknown": "use --watermark AUTO, VIDEO_GEN or NONE",
+    "watermark_not_allowed": "use --watermark AUTO or VIDEO_GEN, or buy the Production API add-on",
+    "quality_unknown": "use --quality LOW, STANDARD, HIGH or MAX",
+    "results_out_of_range": "give --num-results a number from 1 to 100",
+    "performer_missing": "give --presenter ID or --actor ID",
+    "performer_unknown": f"see `{PROG} presenters` (or `{PROG} actors`)",
+    "performer_not_renderable": f"choose another one from `{PROG} presenters` (or `{PROG} actors`)",
+    "form_unknown": "use --presenter or --actor",
+    "form_unsupported": f"this service renders the other form; see `{PROG} presenters` and `{PROG} actors`",
+    "voice_missing": f"give --voice ID (see `{PROG} voices`)",
+    "voice_unknown": f"see `{PROG} voices`",
+    "voice_no_direct_tts": f"pick another voice from `{PROG} voices`",
 }
-
-
-def _check_output_folder(folder: str) -> None:
-    import os
-    from pathlib import Path
-
-    path = Path(folder)
-    probe = path
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        problem = f"cannot write to the output folder {folder}"
-        raise CliError(error_line(problem, "give --out a folder you can write to"))

@@ -68,20 +68,12 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
     speed = check_speed(args.speed)
     replacements = parse_replacements(args.replace)
     out = check_out_folder(args.out)
-    if not 1 <= args.num_results <= 10:
-        problem = f"--num-results {args.num_results} is out of range"
-        raise CliError(error_line(problem, "give a number from 1 to 10"))
     form = "actor" if args.actor else "presenter"
     if args.quality and form != "actor":
         raise CliError(error_line("--quality applies to actors only", "use it with --actor, or leave it out"))
     async with open_session(args, console, drive=True) as session:
         performer = await find_performer(session, args.actor or args.presenter, form)
         voice, picked = await choose_voice(session, performer, args.voice, args.language)
-        if picked:
-            console.err(
-                f"voice: {voice.display_name} ({voice.voice_id}, {voice.language_code}), chosen to fit "
-                f"{performer.label}; pass --voice ID to choose another (`{PROG} voices`)"
-            )
         spec = RenderSpec(
             presenter_id=performer.performer_id,
             presenter_name=performer.name,
@@ -107,6 +99,11 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
                 return code
             return await follow(session, job.job_id, console, stopper)
         await preflight(session, spec)
+        if picked:
+            console.err(
+                f"voice: {voice.display_name} ({voice.voice_id}, {voice.language_code}), chosen to fit "
+                f"{performer.label}; pass --voice ID to choose another (`{PROG} voices`)"
+            )
         job = session.queue.submit(spec)
         console.err(f"render {job.job_id} started")
         return await follow(session, job.job_id, console, stopper)
