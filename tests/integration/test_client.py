@@ -28,8 +28,17 @@ async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
         yield c
 
 
+async def direct_voice(client: VideoGenClient) -> str:
+    """A voice text-to-speech accepts directly (generation B requires `voiceId`)."""
+    return next(v.voice_id for v in await client.list_voices() if v.supports_direct_tool_execution)
+
+
+def says(text: str, voice_id: str) -> TtsRequest:
+    return TtsRequest(text, voice_id=voice_id)
+
+
 async def speech_file(client: VideoGenClient, text: str = "Hello from the sandbox.") -> str:
-    execution_id = await client.text_to_speech(TtsRequest(text))
+    execution_id = await client.text_to_speech(says(text, await direct_voice(client)))
     done = await client.wait_for_execution(execution_id, interval=0.05)
     assert done.status == "succeeded", done.error
     return done.results[0].file_id
@@ -68,7 +77,7 @@ async def test_tts_then_avatar_then_download(
             voice_speed=1.1,
         )
     )
-    assert tts_id.startswith("vg_exec_")
+    assert tts_id  # an opaque id (vg_exec_… on generation A, vg_tool_… on B): never parsed
     seen: list[str] = []
     speech = await client.wait_for_execution(tts_id, interval=0.05, on_update=lambda e: seen.append(e.status))
     assert speech.status == "succeeded" and seen[-1] == "succeeded"
@@ -100,7 +109,9 @@ async def test_tts_then_avatar_then_download(
 
 
 async def test_cancel_execution(client: VideoGenClient, sandbox_config: object) -> None:
-    execution_id = await client.text_to_speech(TtsRequest("A sentence that will never be spoken. " * 5))
+    execution_id = await client.text_to_speech(
+        says("A sentence that will never be spoken. " * 5, await direct_voice(client))
+    )
     await client.cancel_execution(execution_id)
     execution = await client.get_execution(execution_id)
     assert execution.status == "cancelled"
@@ -158,7 +169,7 @@ async def test_bad_scripts_are_rejected_with_a_clear_message(
     client: VideoGenClient, text: str, match: str
 ) -> None:
     with pytest.raises(errors.InvalidParameters, match=match) as info:
-        await client.text_to_speech(TtsRequest(text))
+        await client.text_to_speech(says(text, await direct_voice(client)))
     assert info.value.status == 400
 
 
@@ -210,14 +221,14 @@ async def test_no_credits(sandbox: SandboxServer) -> None:
     sandbox.add_account("vg_key_broke", Account(credits=0))
     async with VideoGenClient(sandbox.base_url, "vg_key_broke", retry=fast_retry()) as broke:
         with pytest.raises(errors.InsufficientCredits) as info:
-            await broke.text_to_speech(TtsRequest("Hello"))
+            await broke.text_to_speech(says("Hello", await direct_voice(broke)))
     assert info.value.status == 402 and info.value.code == "insufficient_credits"
     assert not any(m == "POST" and "/v1/tools/" in p for m, p, h, o in sandbox.request_log[:-1] if o == "api")
 
 
 # ------------------------------------------------------------------------------------------------ retries
 async def test_429_storm_on_polling_is_waited_out(sandbox: SandboxServer, client: VideoGenClient) -> None:
-    execution_id = await client.text_to_speech(TtsRequest("Hello"))
+    execution_id = await client.text_to_speech(says("Hello", await direct_voice(client)))
     waits: list[tuple[str, float]] = []
     client.limiter.add_wait_listener(lambda group, seconds: waits.append((group, seconds)))
     sandbox.faults.add(
@@ -233,8 +244,8 @@ async def test_429_on_a_paid_post_is_repeated_once_accepted(
     sandbox: SandboxServer, client: VideoGenClient
 ) -> None:
     sandbox.faults.add(FaultRule(kind="status", status=429, retry_after=1, path="^/v1/tools/text-to-speech$"))
-    execution_id = await client.text_to_speech(TtsRequest("Hello"))
-    assert execution_id.startswith("vg_exec_")
+    execution_id = await client.text_to_speech(says("Hello", await direct_voice(client)))
+    assert execution_id
     assert posts(sandbox, "/v1/tools/text-to-speech") == 2  # the rejected one + the accepted one
     assert len([e for e in sandbox.state.executions.values()]) == 1
 
@@ -255,7 +266,7 @@ async def test_connection_reset_on_a_paid_post_is_uncertain(
 ) -> None:
     sandbox.faults.add(FaultRule(kind="reset", path="^/v1/tools/text-to-speech$"))
     with pytest.raises(SubmissionUncertain) as info:
-        await client.text_to_speech(TtsRequest("Hello"))
+        await client.text_to_speech(says("Hello", await direct_voice(client)))
     assert info.value.kind == "submission_uncertain"
     assert posts(sandbox, "/v1/tools/text-to-speech") == 1
 
@@ -340,7 +351,7 @@ async def test_full_disk_keeps_the_partial_and_says_so(
 async def test_one_glitch_on_a_poll_hydrate_or_the_storage_origin_is_retried(
     sandbox: SandboxServer, client: VideoGenClient, tmp_path: Path
 ) -> None:
-    execution_id = await client.text_to_speech(TtsRequest("Hello"))
+    execution_id = await client.text_to_speech(says("Hello", await direct_voice(client)))
     sandbox.faults.add(FaultRule(kind="garbage", path=r"^/v1/tools/executions/"))
     sandbox.faults.add(FaultRule(kind="status", status=500, path=r"^/v1/tools/executions/"))
     done = await client.wait_for_execution(execution_id, interval=0.05)

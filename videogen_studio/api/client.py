@@ -47,7 +47,7 @@ from .models import (
 from .redact import redact, register_secret
 from .retry import RateLimiter, RetryPolicy, delay_from_headers, endpoint_group
 from .transfer import ProgressCallback, Transfer, read_capped
-from .transports import SchemeRouter
+from .transports import LargeReadTransport, SchemeRouter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -142,6 +142,13 @@ class VideoGenClient:
             deadline=deadline,
             max_fetch_bytes=max_response_bytes,
             stall_s=download_stall_s,
+            # Large downloads read 1 MiB at a time through a transport of our own (see transports.py).
+            download_http=httpx.AsyncClient(
+                headers={"User-Agent": USER_AGENT},
+                timeout=httpx.Timeout(timeout, connect=10.0),
+                transport=transport or LargeReadTransport(),
+                follow_redirects=True,
+            ),
         )
 
     async def aclose(self) -> None:
