@@ -76,11 +76,14 @@ async def test_presenters_get_pool_names_and_actors_their_own(
             assert len(set(names)) == min(len(names), len(pool))
 
 
-async def test_find_walks_every_page_and_names_alike(client: VideoGenClient) -> None:
+async def test_find_walks_every_page_and_names_alike(client: VideoGenClient, sandbox: SandboxServer) -> None:
     full = await (await open_catalog(client)).performers()
     last = full[-1]
     fresh = await open_catalog(client)
+    files_before = sum(1 for r in sandbox.request_log if r.path.startswith("/v1/files"))
     found = await fresh.find(last.performer_id)
+    # An id check needs no pictures: no actor image is hydrated on the way.
+    assert sum(1 for r in sandbox.request_log if r.path.startswith("/v1/files")) == files_before
     assert found is not None
     # Same name as in the full walk, though found by a walk of its own (signed URLs differ per hydration).
     assert (found.performer_id, found.name, found.form, found.thumbnail_file_id) == (
@@ -104,6 +107,9 @@ async def test_cached_answers_without_a_connection(client: VideoGenClient, tmp_p
     assert offline.find_cached(performers[3].performer_id) == performers[3]
     with pytest.raises(RuntimeError):
         await offline.performers()
+    # Cached actor pictures are signed URLs that expire: the catalog gets fresh ones on demand.
+    image, thumb = await catalog.fresh_image_urls(performers[0])
+    assert image.startswith("http") and thumb.startswith("http")
 
 
 async def test_voices_walk_every_page_and_default_voice_fits(client: VideoGenClient) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from ..api.capabilities import Capabilities
 from ..api.client import VideoGenClient
 from ..api.errors import VideoGenError
-from ..api.models import AvatarPresenter, Entity, TtsVoice
+from ..api.models import AvatarPresenter, Entity, StorageFile, TtsVoice
 from ..fileio import atomic_write
 from .naming import PerformerNamer, display_label
 from .requests import ACTOR_FORM, PRESENTER_FORM
@@ -117,22 +117,26 @@ class Catalog:
         return ACTOR_FORM if self.capabilities.avatar_source == "actors" else PRESENTER_FORM
 
     # --------------------------------------------------------------------------------------- performers
-    async def pages(self) -> AsyncGenerator[list[Performer], None]:
+    async def pages(self, *, thumbnails: bool = True) -> AsyncGenerator[list[Performer], None]:
         """Every performer from the service, one page at a time (named, thumbnails ready), in list order.
 
         A complete walk replaces what `performers()` and `find()` answer and refreshes the disk cache.
+        `thumbnails=False` skips hydrating actor images (id checks need no pictures); such a walk is not
+        remembered as the listing.
         """
+        hydrate = thumbnails and self.hydrate_thumbnails
         namer = PerformerNamer()
         seen: list[Performer] = []
         source = self._presenter_pages() if self.form == PRESENTER_FORM else self._actor_pages()
         async with contextlib.aclosing(source) as pages:
             async for raw in pages:
-                page = await self._performers_of(raw, namer)
+                page = await self._performers_of(raw, namer, hydrate=hydrate)
                 seen.extend(page)
                 yield page
-        self._live.performers = _unique(seen)
-        self._live.complete = True
-        self._save_cache()
+        if hydrate or not self.hydrate_thumbnails or self.form == PRESENTER_FORM:
+            self._live.performers = _unique(seen)
+            self._live.complete = True
+            self._save_cache()
 
     async def performers(self, *, refresh: bool = False) -> list[Performer]:
         """Every performer (all pages); walked once per connection unless `refresh`."""
@@ -163,7 +167,7 @@ class Catalog:
         """
         if self._live.complete:
             return next((p for p in self._live.performers if p.performer_id == performer_id), None)
-        async with contextlib.aclosing(self.pages()) as pages:
+        async with contextlib.aclosing(self.pages(thumbnails=False)) as pages:
             async for page in pages:
                 for performer in page:
                     if performer.performer_id == performer_id:
@@ -238,13 +242,15 @@ class Catalog:
         usable = [v for v in voices if v.supports_direct_tool_execution]
         if not usable:
             return None
-        gender = performer.gender if performer is not None else ""
+        # Any object with `gender` (and optionally `voice_name`) will do, e.g. the CLI's own record.
+        gender = str(getattr(performer, "gender", "") or "")
+        own_voice = str(getattr(performer, "voice_name", "") or "")
         if preferred_voice_id:
             preferred = next((v for v in usable if v.voice_id == preferred_voice_id), None)
             if preferred is not None and _gender_fits(gender, preferred.display_gender):
                 return preferred
-        if performer is not None and performer.voice_name:
-            own = [v for v in usable if v.display_name.casefold() == performer.voice_name.casefold()]
+        if own_voice:
+            own = [v for v in usable if v.display_name.casefold() == own_voice.casefold()]
             if own:
                 return min(own, key=lambda v: (v.is_deprecated, v.voice_id))
         wanted = (language or "en").split("-")[0].lower()
@@ -271,11 +277,12 @@ class Catalog:
             yield page.items
 
     async def _performers_of(
-        self, items: Sequence[AvatarPresenter | Entity], namer: PerformerNamer
+        self, items: Sequence[AvatarPresenter | Entity], namer: PerformerNamer, *, hydrate: bool
     ) -> list[Performer]:
         presenters = [i for i in items if isinstance(i, AvatarPresenter)]
         names = namer.name_all((p.avatar_presenter_id, p.displayable_gender) for p in presenters)
-        thumbs = await self._hydrate([i for i in items if isinstance(i, Entity)])
+        actors = [i for i in items if isinstance(i, Entity)]
+        thumbs = await self._hydrate(actors) if hydrate else {}
         result: list[Performer] = []
         for item in items:
             if isinstance(item, AvatarPresenter):
@@ -284,10 +291,16 @@ class Catalog:
                 result.append(_from_actor(item, *thumbs.get(item.entity_id, ("", ""))))
         return result
 
+    async def fresh_image_urls(self, performer: Performer) -> tuple[str, str]:
+        """(image url, thumbnail url) usable now: an actor's signed URLs expire, so they are hydrated again
+        (from the cache or a long session); presenters' public URLs are returned as they are."""
+        if not performer.thumbnail_file_id:
+            return performer.image_url, performer.thumbnail_url
+        file = await self.client.get_hydrated_file(performer.thumbnail_file_id)
+        return _image_urls(file)
+
     async def _hydrate(self, actors: list[Entity]) -> dict[str, tuple[str, str]]:
         """(image url, thumbnail url) of each actor's default reference image; "" where unavailable."""
-        if not self.hydrate_thumbnails:
-            return {}
         gate = asyncio.Semaphore(HYDRATE_CONCURRENCY)
 
         async def one(actor: Entity) -> tuple[str, tuple[str, str]]:
@@ -300,9 +313,7 @@ class Catalog:
                 except VideoGenError as exc:  # a card without a picture beats no card
                     log.info("no thumbnail for actor %s: %s", actor.entity_id, exc.kind)
                     return actor.entity_id, ("", "")
-            image = file.download_source.url if file.download_source and file.download_source.url else ""
-            thumb = file.thumbnail_source.url if file.thumbnail_source and file.thumbnail_source.url else ""
-            return actor.entity_id, (image or thumb, thumb or image)
+            return actor.entity_id, _image_urls(file)
 
         return dict(await asyncio.gather(*(one(a) for a in actors)))
 
@@ -370,6 +381,12 @@ def _from_actor(e: Entity, image_url: str, thumbnail_url: str) -> Performer:
         # No actorConfig at all: nothing says it cannot render, so let the service decide.
         renderable=config.has_avatar_presenter if config is not None else True,
     )
+
+
+def _image_urls(file: StorageFile) -> tuple[str, str]:
+    image = file.download_source.url if file.download_source and file.download_source.url else ""
+    thumb = file.thumbnail_source.url if file.thumbnail_source and file.thumbnail_source.url else ""
+    return image or thumb, thumb or image
 
 
 def _voice_json(v: TtsVoice) -> dict[str, Any]:
