@@ -36,6 +36,15 @@ class AppPaths:
     def thumbnails(self) -> Path:
         return self.cache / "thumbnails"
 
+    @property
+    def voice_previews(self) -> Path:
+        """Voice samples and script previews (pipeline.voice_preview), kept to be played again for free."""
+        return self.cache / "voice-previews"
+
+    def catalog_cache(self, account: str) -> Path:
+        """The last catalog of one account (`pipeline.capability_cache.account_key`), for a fast start."""
+        return self.cache / f"catalog-{account}.json"
+
 
 def app_paths() -> AppPaths:
     override = os.environ.get("VIDEOGEN_STUDIO_HOME")

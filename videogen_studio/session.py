@@ -90,7 +90,7 @@ class Session:
         try:
             client = VideoGenClient(base_url, api_key or "")
             capabilities = await CapabilityCache(paths.cache).probe(client, account)
-            catalog = Catalog(client, capabilities, cache_file=paths.cache / f"catalog-{account}.json")
+            catalog = Catalog(client, capabilities, cache_file=paths.catalog_cache(account))
             store = JobStore(db)
             queue = RenderQueue(
                 client,
@@ -133,7 +133,7 @@ class Session:
         capabilities = CapabilityCache(paths.cache).load(account)
         if capabilities is None:
             return None, None
-        catalog = Catalog(None, capabilities, cache_file=paths.cache / f"catalog-{account}.json")
+        catalog = Catalog(None, capabilities, cache_file=paths.catalog_cache(account))
         return capabilities, catalog
 
     @property
@@ -142,7 +142,12 @@ class Session:
         if self._voice_preview is None:
             from .pipeline.voice_preview import VoicePreviewService
 
-            folder = (self.paths.cache if self.paths is not None else Path(".")) / "voice-previews"
+            if self.paths is None:  # a session built by hand (tests): previews in a fresh temporary folder
+                import tempfile
+
+                folder = Path(tempfile.mkdtemp(prefix="videogen-previews-"))
+            else:
+                folder = self.paths.voice_previews
             self._voice_preview = VoicePreviewService(self.client, folder)
         return self._voice_preview
 
