@@ -44,7 +44,8 @@ async def offline_studio(qapp: object) -> AsyncIterator[Studio]:
     ready = asyncio.Event()
     studio.controller.ready.connect(ready.set)
     studio.window.show()
-    studio.controller.spawn(studio.controller.start())
+    await studio.controller.start()
+    assert studio.controller.session is not None, studio.window.banner.text()
     await asyncio.wait_for(ready.wait(), 60)
     yield studio
     if studio.controller.session is not None:
@@ -74,12 +75,14 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     assert w.editor.script() == SCRIPT
     assert w.editor.validation_message() is None
 
-    # Preview the voice: real TTS through the sandbox, played by the embedded player.
+    # Preview the voice: real TTS through the sandbox (the pipeline's voice-preview service), heard through
+    # the audio-only preview player, so the Result page keeps showing clips.
     durations: list[int] = []
-    w.player.durationChanged.connect(durations.append)
+    controller.audio_preview.durationChanged.connect(durations.append)
     w.editor.request_preview()
     await until(lambda: durations and durations[-1] > 0, what="the voice preview to load")
-    assert "preview-" in w.player.source().toLocalFile()
+    assert "voice-previews" in controller.audio_preview.source().toLocalFile()
+    assert not w.player.has_clip()
 
     # Click Render (the Ctrl+Return shortcut is covered by the editor's own tests; shortcuts depend on
     # window activation, which offscreen runs grant unreliably when other windows exist).
@@ -93,12 +96,10 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     assert job.output_path and Path(job.output_path).exists()
     assert w.queue_panel.model.job_at(0).state == JobState.DONE  # type: ignore[union-attr]
 
-    # Play it from the queue: the player reports the clip's real duration.
-    durations.clear()
-    w.queue_panel.select_job(job.job_id)
-    w.queue_panel.playRequested.emit(Path(job.output_path))
-    await until(lambda: durations and durations[-1] > 0, what="the clip to load")
-    assert abs(durations[-1] / 1000 - probe_seconds(Path(job.output_path))) < 0.2
+    # The finished clip opened by itself on the Result page, large; the player reports its real duration.
+    await until(lambda: w.current_page() == "result", what="the result page to open")
+    await until(lambda: w.player.duration() > 0, what="the clip to load")
+    assert abs(w.player.duration() / 1000 - probe_seconds(Path(job.output_path))) < 0.2
     assert w.player.source().toLocalFile() == job.output_path
     # One paid submission per step, no more.
     log = controller.session.sandbox.request_log  # type: ignore[union-attr]

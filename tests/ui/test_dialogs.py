@@ -305,8 +305,10 @@ def test_check_key_failure_shows_the_user_message(qtbot: QtBot, qloop: qasync.QE
 
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.check_result_label.property("ok") is False)
-    assert dialog.check_result_label.text() == error.user_message()
-    assert "app.videogen.io/developers" in dialog.check_result_label.text()  # the hint: what to do
+    text = dialog.check_result_label.text()
+    assert text.startswith("The API key is missing or invalid.")
+    assert "app.videogen.io/developers" in text  # the hint: what to do
+    assert "Account" not in text  # the dialog is open: no "Open Account…" (issue 9, defect 10)
     assert dialog.check_button.isEnabled()
     assert all(SECRET not in text for text in _visible_texts(dialog))
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -33,10 +34,14 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from videogen_studio.api.errors import VideoGenError
+from videogen_studio.api.keys import check_api_key
 from videogen_studio.credentials import ENV_VAR, SERVICE, USERNAME
-from videogen_studio.ui.script_editor import error_color
+from videogen_studio.ui.widgets.colors import error_color, success_color
+from videogen_studio.ui.wording import describe_key_error
 
-Validator = Callable[[str, str], Awaitable[None]]
+#: ``async validate(base_url, key)``: returns a sentence about the account (or None) when the key works,
+#: raises (ideally a VideoGenError) when it does not.
+Validator = Callable[[str, str], Awaitable[str | None]]
 Mode = Literal["sandbox", "api"]
 
 DEVELOPERS_URL = "https://app.videogen.io/developers"
@@ -45,7 +50,6 @@ NO_KEYRING_MESSAGE = (
     "'Store the key in a local file (less secure)'"
 )
 STORE_IN_FILE_TEXT = "Store the key in a local file (less secure)"
-SUCCESS_COLOR = {"light": "#2e7d32", "dark": "#81c784"}
 
 
 def probe_keyring() -> bool:
@@ -59,8 +63,9 @@ def probe_keyring() -> bool:
 
 class AccountDialog(QDialog):
     """Constructor:
-    validate: ``async validate(base_url, key)`` that returns when the key works and raises (ideally a
-        VideoGenError) when it does not.
+    validate: ``async validate(base_url, key)`` that returns when the key works — optionally a sentence
+        about the account (email, key nickname, team) — and raises (ideally a VideoGenError) when it does
+        not.
     parent: Qt parent.
     base_url: the API address the key is checked against.
     mode / api_key: the current choice, to pre-fill the dialog.
@@ -102,6 +107,8 @@ class AccountDialog(QDialog):
     def _build_ui(self, key_source: str | None) -> None:
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
+        # The dialog never gets smaller than its wrapped labels need (the keyring notice was clipped).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
 
         intro = QLabel(
             "Try everything offline with the built-in sandbox, or render real videos with your account."
@@ -240,16 +247,16 @@ class AccountDialog(QDialog):
         self._show_result("Checking the key with VideoGen…", ok=None)
         ok = False
         try:
-            await self._validate(self._base_url, key)
+            about = await self._validate(self._base_url, key)
         except asyncio.CancelledError:
             return  # the dialog closed; its widgets may be gone
         except VideoGenError as exc:
-            message = exc.user_message()
+            message = describe_key_error(exc)
         except Exception as exc:  # a bug or an unexpected library error: say so without echoing details
             message = f"The key could not be checked ({type(exc).__name__}). Try again in a moment."
         else:
             ok = True
-            message = "The key works."
+            message = about if isinstance(about, str) and about else "The key works."
         if self._closed:
             return
         self._check_task = None
@@ -284,20 +291,35 @@ class AccountDialog(QDialog):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
         self.show_key_action.setText("Hide" if shown else "Show")
 
+    def key_problem(self) -> str | None:
+        """Why the typed key cannot be a key (line break, space, control characters…), or None."""
+        if not self.key_edit.text().strip():
+            return None
+        try:
+            check_api_key(self.key_edit.text())
+        except VideoGenError as exc:
+            return describe_key_error(exc)
+        return None
+
     def _update(self, *_: object) -> None:
         api = self.api_radio.isChecked()
         self.api_box.setEnabled(api)
-        self.check_button.setEnabled(api and bool(self.api_key()) and not self._checking)
+        problem = self.key_problem() if api else None
+        usable = bool(self.api_key()) and problem is None
+        self.check_button.setEnabled(api and usable and not self._checking)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(not api or bool(self.api_key()))
-        ok.setToolTip("" if ok.isEnabled() else "Paste your API key, or choose the offline sandbox.")
+        ok.setEnabled(not api or usable)
+        if problem is not None:
+            ok.setToolTip(problem)
+            self._show_result(problem, ok=False)
+        else:
+            ok.setToolTip("" if ok.isEnabled() else "Paste your API key, or choose the offline sandbox.")
 
     def _show_result(self, text: str, *, ok: bool | None) -> None:
-        dark = self.palette().color(self.backgroundRole()).lightness() < 128
         if ok is None:
             style = ""
         elif ok:
-            style = f"color: {SUCCESS_COLOR['dark' if dark else 'light']};"
+            style = f"color: {success_color(self)};"
         else:
             style = f"color: {error_color(self)};"
         self.check_result_label.setStyleSheet(style)

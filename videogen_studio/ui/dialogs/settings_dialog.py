@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -30,8 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from videogen_studio.api.models import WatermarkMode
 from videogen_studio.settings import SANDBOX, Settings
-from videogen_studio.ui.script_editor import WATERMARK_TOOLTIPS, error_color, watermark_combo
+from videogen_studio.ui.widgets.colors import error_color
+from videogen_studio.ui.widgets.watermark import TOOLTIPS as WATERMARK_TOOLTIPS
+from videogen_studio.ui.widgets.watermark import watermark_combo
+
+THEMES = (("system", "Same as the system"), ("light", "Light"), ("dark", "Dark"))
 
 DEFAULT_API_URL = "https://api.videogen.io"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -132,7 +138,7 @@ class SettingsDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.download_edit, 1)
         folder_row.addWidget(self.browse_button)
-        folder_label = QLabel("&Download folder:")
+        folder_label = QLabel("&Output folder:")
         folder_label.setBuddy(self.download_edit)
         files_form.addRow(folder_label, folder_row)
         self.download_error_label = QLabel()
@@ -159,7 +165,7 @@ class SettingsDialog(QDialog):
         watermark_label = QLabel("&Watermark:")
         watermark_label.setBuddy(self.watermark_combo)
         defaults_form.addRow(watermark_label, self.watermark_combo)
-        self.temporary_check = QCheckBox("Temporary outputs")
+        self.temporary_check = QCheckBox("Temporary output (kept 24 h)")
         self.temporary_check.setAccessibleName("Temporary outputs by default")
         self.temporary_check.setToolTip(
             "VideoGen keeps temporary files for at least 24 hours and may archive them after. "
@@ -167,6 +173,17 @@ class SettingsDialog(QDialog):
         )
         defaults_form.addRow("", self.temporary_check)
         layout.addWidget(defaults)
+
+        appearance = QGroupBox("Appearance")
+        appearance_form = QFormLayout(appearance)
+        self.theme_combo = QComboBox()
+        self.theme_combo.setAccessibleName("Theme")
+        for value, text in THEMES:
+            self.theme_combo.addItem(text, value)
+        theme_label = QLabel("&Theme:")
+        theme_label.setBuddy(self.theme_combo)
+        appearance_form.addRow(theme_label, self.theme_combo)
+        layout.addWidget(appearance)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -193,6 +210,7 @@ class SettingsDialog(QDialog):
             max(0, self.watermark_combo.findData(settings.default_watermark))
         )
         self.temporary_check.setChecked(settings.temporary_outputs)
+        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
         self._update_watermark_tip()
 
     # ------------------------------------------------------------------ public API
@@ -203,8 +221,9 @@ class SettingsDialog(QDialog):
             base_url=SANDBOX if self.sandbox_radio.isChecked() else normalize_base_url(self.url_edit.text()),
             output_dir=self.download_edit.text().strip(),
             concurrency=self.concurrency_spin.value(),
-            default_watermark=str(self.watermark_combo.currentData()),
+            default_watermark=WatermarkMode(str(self.watermark_combo.currentData())),
             temporary_outputs=self.temporary_check.isChecked(),
+            theme=str(self.theme_combo.currentData()),
         )
 
     def problems(self) -> list[str]:
@@ -247,7 +266,7 @@ class SettingsDialog(QDialog):
 
     def _browse(self) -> None:
         start = self.download_edit.text().strip() or str(Path.home())
-        dialog = QFileDialog(self, "Choose the download folder", start)
+        dialog = QFileDialog(self, "Choose the output folder", start)
         dialog.setObjectName("downloadFolderDialog")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
