@@ -524,8 +524,14 @@ async def test_panel_mirrors_a_real_render_queue(qtbot: QtBot, live_queue: Rende
     )
     try:
         presenter = (await live_queue.client.list_presenters())[0]
+        voices = await live_queue.client.list_voices()
+        voice = next(v for v in voices if v.supports_direct_tool_execution)
         job = live_queue.submit(
-            RenderSpec(presenter_id=presenter.avatar_presenter_id, script="Hello from the queue panel test.")
+            RenderSpec(
+                presenter_id=presenter.avatar_presenter_id,
+                script="Hello from the queue panel test.",
+                voice_id=voice.voice_id,
+            )
         )
         assert panel.model.rowCount() == 1
         assert text(panel.model, 0, Column.STATE) == "Queued"

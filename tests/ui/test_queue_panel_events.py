@@ -177,8 +177,11 @@ def test_a_new_job_is_scrolled_into_view(qtbot: QtBot) -> None:
     assert row_in_sight(panel, oldest.job_id)
 
 
-def test_failure_details_keep_the_list_and_the_failed_row_in_sight(qtbot: QtBot) -> None:
-    panel = make_panel(qtbot, height=360)
+@pytest.mark.parametrize(("width", "height", "beside"), [(1300, 300, True), (700, 420, False)])
+def test_failure_details_keep_the_list_and_the_failed_row_in_sight(
+    qtbot: QtBot, width: int, height: int, beside: bool
+) -> None:
+    panel = make_panel(qtbot, width=width, height=height)
     jobs = jobs_at(30)
     failed = (
         jobs[0]
@@ -199,8 +202,14 @@ def test_failure_details_keep_the_list_and_the_failed_row_in_sight(qtbot: QtBot)
     qtbot.waitUntil(lambda: panel.detail_area.isVisible())
     QApplication.processEvents()
     rows_after = panel.table.viewport().height() // panel.table.rowHeight(0)
-    assert rows_after >= max(4, rows_before - 3), (rows_before, rows_after)
-    assert panel.detail_area.height() <= panel.height() // 3
+    details, table = panel.detail_area.geometry(), panel.stack.geometry()
+    if beside:  # a wide bottom panel: the details take a column, the list keeps every row
+        assert details.left() > table.right()
+        assert rows_after == rows_before, (rows_before, rows_after)
+    else:
+        assert details.top() > table.bottom()
+        assert rows_after >= max(4, rows_before - 3), (rows_before, rows_after)
+        assert panel.detail_area.height() <= panel.height() // 3
     qtbot.waitUntil(lambda: row_in_sight(panel, failed.job_id))
     # The hint comes from the GUI's wording for the kind, not the stored text.
     assert "Add credits" in panel.error_hint_label.text()

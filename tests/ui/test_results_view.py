@@ -110,11 +110,13 @@ async def test_a_finished_render_opens_by_itself_in_a_large_player(
     view.player.loaded.connect(lambda: loaded.append(None))
     try:
         presenter = (await live_queue.client.list_presenters())[0]
+        voices = await live_queue.client.list_voices()
+        voice = next(v for v in voices if v.supports_direct_tool_execution)
         job = live_queue.submit(
             RenderSpec(
                 presenter_id=presenter.avatar_presenter_id,
                 script="The result view opens on its own.",
-                voice_id=None,
+                voice_id=voice.voice_id,
                 title="Launch clip",
             )
         )
@@ -183,6 +185,8 @@ def test_detach_into_its_own_window_and_back(qtbot: QtBot, view: ResultView, san
     assert detached.args == [True]
     window = view.stage.window()
     assert window is not view.window() and window.isVisible()
+    assert view.stage.isVisible() and view.player.isVisible()  # the player is really in the window
+    assert view.stage.width() > 600
     assert view.pages.currentWidget() is view.away
     assert view.player.has_clip()
 
@@ -191,6 +195,7 @@ def test_detach_into_its_own_window_and_back(qtbot: QtBot, view: ResultView, san
     assert back.args == [False]
     assert view.stage.window() is view.window()
     assert view.pages.currentWidget() is view.stage
+    assert view.stage.isVisible() and view.player.isVisible()
     assert not view.detach_button.isChecked()
 
 

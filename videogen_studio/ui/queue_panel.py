@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
+    QBoxLayout,
     QFrame,
     QHeaderView,
     QLabel,
@@ -80,6 +81,10 @@ from .widgets.colors import error_color
 #: confirm(parent, title, text, on_answer): show a question without blocking and call on_answer(yes).
 Confirm = Callable[[QWidget, str, str, Callable[[bool], None]], None]
 OpenUrl = Callable[[QUrl], object]
+
+#: From this width, and when the panel is much wider than tall, error details sit beside the table.
+SIDE_DETAILS_MIN_WIDTH = 900
+QWIDGETSIZE_MAX = 16_777_215
 
 UNCERTAIN_NOTE = (
     "The app lost contact while sending this job, so VideoGen may already be rendering it. "
@@ -270,7 +275,12 @@ class QueuePanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty_label)
-        layout.addWidget(self.stack, 1)
+        # Table and details side by side when the panel is wide and short (a bottom panel), one above the
+        # other otherwise; see _bound_details.
+        self.body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.body.setSpacing(4)
+        self.body.addWidget(self.stack, 1)
+        layout.addLayout(self.body, 1)
 
         self.detail_frame = QFrame()
         self.detail_frame.setAccessibleName("Error details")
@@ -307,7 +317,7 @@ class QueuePanel(QWidget):
         self.detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.detail_area.setWidget(self.detail_frame)
         self.detail_area.hide()
-        layout.addWidget(self.detail_area)
+        self.body.addWidget(self.detail_area)
 
         self.status_label = QLabel()
         self.status_label.setAccessibleName("Queue status")
@@ -338,8 +348,18 @@ class QueuePanel(QWidget):
         self._bound_details()
 
     def _bound_details(self) -> None:
-        # At most a third of the panel, and never below what one line of each label needs.
-        self.detail_area.setMaximumHeight(max(72, self.height() // 3))
+        width, height = self.width(), self.height()
+        if width >= SIDE_DETAILS_MIN_WIDTH and width >= 2.4 * height:
+            # A wide, short panel: the details take a column on the right and every row keeps its height.
+            self.body.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.detail_area.setMaximumHeight(QWIDGETSIZE_MAX)
+            self.detail_area.setFixedWidth(min(380, width // 3))
+        else:
+            # Below the table: at most a third of the panel, never below one line of each label.
+            self.body.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.detail_area.setMinimumWidth(0)
+            self.detail_area.setMaximumWidth(QWIDGETSIZE_MAX)
+            self.detail_area.setMaximumHeight(max(72, height // 3))
 
     def _connect(self) -> None:
         self.table.selectionModel().selectionChanged.connect(self._update_actions)

@@ -55,7 +55,7 @@ WHERE_TEXT = {"local": "This computer", "service": "VideoGen", "both": "This com
 def format_date(timestamp: float | None) -> str:
     if timestamp is None:
         return "—"  # the service does not report when its files were made
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))  # seconds: same-minute renders
 
 
 class LibraryModel(QAbstractTableModel):

@@ -230,7 +230,7 @@ class LibraryTab(QWidget):
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(Column.PRESENTER, 150)
         header.resizeSection(Column.DURATION, 80)
-        header.resizeSection(Column.DATE, 130)
+        header.resizeSection(Column.DATE, 150)
         header.resizeSection(Column.WHERE, 170)
 
         self.empty_label = QLabel(

@@ -54,7 +54,7 @@ from ..widgets.colors import error_color
 from .file_actions import OpenUrl, copy_file, open_folder, save_dialog
 from .frames import FrameGrabber
 
-STILL_SIZE = QSize(160, 90)
+STILL_SIZE = QSize(128, 72)
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -93,7 +93,7 @@ class VariationStrip(QListWidget):
         self.setUniformItemSizes(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFixedHeight(STILL_SIZE.height() + 56)
+        self.setFixedHeight(STILL_SIZE.height() + 40)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_paths(self, paths: Sequence[str]) -> None:
@@ -348,6 +348,7 @@ class ResultView(QWidget):
             window = _DetachedWindow()
             window.setWindowTitle(f"{self.title_label.text() or 'Result'} — VideoGen Studio")
             window.layout().addWidget(self.stage)
+            self.stage.show()  # the stacked widget it came from had it as a page; pages get hidden
             window.closed.connect(self._window_closed)
             self._window = window
             self.pages.setCurrentWidget(self.away)
