@@ -150,3 +150,20 @@ async def test_script_preview_uses_the_render_request(paths: AppPaths, sandbox: 
         assert posts(sandbox, TTS) == 1
     finally:
         await session.close()
+
+
+async def test_a_preview_held_for_approval_is_not_waited_for(paths: AppPaths) -> None:
+    from videogen_studio.pipeline.voice_preview import PreviewAwaitingApproval
+
+    config = SandboxConfig.fast("C")
+    config.approval_required = True
+    session = await Session.open(Settings(), paths, None, sandbox_config=config, start_queue=False)
+    try:
+        assert session.catalog is not None
+        voice = next(v for v in await session.catalog.voices() if v.supports_direct_tool_execution)
+        with pytest.raises(PreviewAwaitingApproval) as info:
+            await session.voice_preview.sample(voice)
+        assert info.value.kind == "approval_pending"
+        assert session.voice_preview.cached(session.voice_preview.sample_request(voice)) is None
+    finally:
+        await session.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..api.client import VideoGenClient
 from ..api.errors import VideoGenError
 from ..api.models import TtsRequest, TtsVoice
+from .failures import FailureKind
 from .jobs import RenderSpec
 from .requests import build_tts_request
 
@@ -42,8 +43,15 @@ POLL_INTERVAL_S = 0.5
 class PreviewFailed(VideoGenError):
     """The speech execution ended without audio (failed, cancelled, or no result)."""
 
-    kind = "execution_failed"
+    kind = FailureKind.EXECUTION_FAILED
     hint = "Try again, or try another voice."
+
+
+class PreviewAwaitingApproval(PreviewFailed):
+    """The service holds the preview for a human approval (generation C): not worth waiting for."""
+
+    kind = FailureKind.APPROVAL_PENDING
+    hint = "The preview waits for an approval on the service; renders are not affected."
 
 
 def sample_text(voice: TtsVoice) -> str:
@@ -138,8 +146,10 @@ class VoicePreviewService:
         self.requests_sent += 1
         execution_id = await self.client.text_to_speech(request)
         execution = await self.client.wait_for_execution(
-            execution_id, interval=self.poll_interval, timeout=self.timeout
+            execution_id, interval=self.poll_interval, timeout=self.timeout, stop_on_approval=True
         )
+        if execution.needs_approval:
+            raise PreviewAwaitingApproval("The voice preview is waiting for an approval on the service.")
         if not execution.succeeded or not execution.results:
             if execution.error is not None:
                 raise PreviewFailed(execution.error.message, code=execution.error.code)
