@@ -13,6 +13,9 @@ import httpx
 from videogen_studio.pipeline.jobs import RenderJob
 from videogen_studio.pipeline.queue import JobEvent, RenderQueue
 from videogen_studio.sandbox import SandboxServer
+from videogen_studio.sandbox.catalog import VOICES
+
+VOICE = VOICES[0].voice_id  # a direct-TTS voice: generations B and C require voiceId
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 WAIT_S = 60.0  # hang guard only, never a performance expectation

@@ -7,13 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import wait_execution
+from sandbox_helpers import VOICE, wait_execution
 
 from videogen_studio.sandbox import Account, SandboxServer
 
 
 def run_tts(client: httpx.Client, **fields: Any) -> dict[str, Any]:
-    response = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hello there.", **fields})
+    response = client.post(
+        "/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hello there.", **fields}
+    )
     assert response.status_code == 202, response.text
     return wait_execution(client, response.json()["toolExecutionId"])
 
@@ -57,7 +59,7 @@ def test_second_account_sees_only_its_own_files(sandbox: SandboxServer, client: 
     file_id = done["results"][0]["fileId"]
     sandbox.add_account("vg_key_other", Account())
     other = {"Authorization": "Bearer vg_key_other"}
-    assert httpx.get(f"{sandbox.base_url}/v1/files", headers=other).json() == {"files": []}
+    assert httpx.get(f"{sandbox.base_url}/v1/files", headers=other).json()["files"] == []
     response = httpx.get(f"{sandbox.base_url}/v1/files/{file_id}", headers=other)
     assert_api_error(response, 404, "not_found")
     response = httpx.get(f"{sandbox.base_url}/v1/tools/executions/{done['toolExecutionId']}", headers=other)
@@ -130,29 +132,45 @@ def _voice(client: httpx.Client, **match: Any) -> str:
     ("body", "fragment"),
     [
         ({}, "ttsText is required"),
-        ({"ttsText": None}, "ttsText is required"),
-        ({"ttsText": "   "}, "ttsText must not be blank"),
-        ({"ttsText": 5}, "ttsText must be a string"),
-        ({"ttsText": "x" * 5001}, "5000"),
+        ({"voiceId": VOICE, "ttsText": None}, "ttsText is required"),
+        ({"voiceId": VOICE, "ttsText": "   "}, "ttsText must not be blank"),
+        ({"voiceId": VOICE, "ttsText": 5}, "ttsText must be a string"),
+        ({"voiceId": VOICE, "ttsText": "x" * 5001}, "5000"),
         ({"ttsText": "Hi", "voiceId": "vg_voic_doesnotexist"}, "voiceId"),
         ({"ttsText": "Hi", "voiceId": 7}, "voiceId"),
-        ({"ttsText": "Hi", "speechLanguageCode": "english please"}, "speechLanguageCode"),
-        ({"ttsText": "Hi", "pronunciationReplacements": "VG=VideoGen"}, "pronunciationReplacements"),
-        ({"ttsText": "Hi", "pronunciationReplacements": [{"original": "VG"}]}, "replacement is required"),
-        ({"ttsText": "Hi", "pronunciationReplacements": [{"replacement": "x"}]}, "original is required"),
-        ({"ttsText": "Hi", "pronunciationReplacements": [{"original": "", "replacement": "x"}]}, "original"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "speechLanguageCode": "english please"}, "speechLanguageCode"),
         (
-            {"ttsText": "Hi", "autoExpandPronunciationReplacements": "yes"},
+            {"voiceId": VOICE, "ttsText": "Hi", "pronunciationReplacements": "VG=VideoGen"},
+            "pronunciationReplacements",
+        ),
+        (
+            {"voiceId": VOICE, "ttsText": "Hi", "pronunciationReplacements": [{"original": "VG"}]},
+            "replacement is required",
+        ),
+        (
+            {"voiceId": VOICE, "ttsText": "Hi", "pronunciationReplacements": [{"replacement": "x"}]},
+            "original is required",
+        ),
+        (
+            {
+                "voiceId": VOICE,
+                "ttsText": "Hi",
+                "pronunciationReplacements": [{"original": "", "replacement": "x"}],
+            },
+            "original",
+        ),
+        (
+            {"voiceId": VOICE, "ttsText": "Hi", "autoExpandPronunciationReplacements": "yes"},
             "autoExpandPronunciationReplacements",
         ),
-        ({"ttsText": "Hi", "voiceSpeed": 0.4}, "voiceSpeed must be between 0.5 and 2"),
-        ({"ttsText": "Hi", "voiceSpeed": 2.5}, "voiceSpeed must be between 0.5 and 2"),
-        ({"ttsText": "Hi", "voiceSpeed": "fast"}, "voiceSpeed must be a number"),
-        ({"ttsText": "Hi", "numResults": 0}, "numResults must be between 1 and 100"),
-        ({"ttsText": "Hi", "numResults": 101}, "numResults must be between 1 and 100"),
-        ({"ttsText": "Hi", "numResults": 1.5}, "numResults must be an integer"),
-        ({"ttsText": "Hi", "numResults": True}, "numResults must be an integer"),
-        ({"ttsText": "Hi", "isOutputTemporary": "no"}, "isOutputTemporary"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "voiceSpeed": 0.4}, "voiceSpeed must be between 0.5 and 2"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "voiceSpeed": 2.5}, "voiceSpeed must be between 0.5 and 2"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "voiceSpeed": "fast"}, "voiceSpeed must be a number"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "numResults": 0}, "numResults must be between 1 and 100"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "numResults": 101}, "numResults must be between 1 and 100"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "numResults": 1.5}, "numResults must be an integer"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "numResults": True}, "numResults must be an integer"),
+        ({"voiceId": VOICE, "ttsText": "Hi", "isOutputTemporary": "no"}, "isOutputTemporary"),
     ],
 )
 def test_tts_validation_errors(
@@ -167,9 +185,12 @@ def test_tts_validation_errors(
 
 def test_tts_text_limit_names_field_and_limit(sandbox: SandboxServer, client: httpx.Client) -> None:
     sandbox.config.max_tts_chars = 20
-    response = client.post("/v1/tools/text-to-speech", json={"ttsText": "a" * 21})
+    response = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "a" * 21})
     assert_api_error(response, 400, "invalid_parameters", "ttsText", "20 characters")
-    assert client.post("/v1/tools/text-to-speech", json={"ttsText": "a" * 20}).status_code == 202
+    assert (
+        client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "a" * 20}).status_code
+        == 202
+    )
 
 
 def test_tts_rejects_voice_without_direct_execution(client: httpx.Client) -> None:
@@ -267,9 +288,17 @@ def test_watermark_none_requires_production_addon(
 def test_credits_are_charged_at_submission(sandbox: SandboxServer, client: httpx.Client) -> None:
     account = sandbox.state.accounts[sandbox.api_key]
     account.credits = 10
-    assert client.post("/v1/tools/text-to-speech", json={"ttsText": "a" * 1001}).status_code == 202
+    assert (
+        client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "a" * 1001}).status_code
+        == 202
+    )
     assert account.credits == 8  # two started blocks of 1000 characters
-    assert client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi", "numResults": 3}).status_code == 202
+    assert (
+        client.post(
+            "/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi", "numResults": 3}
+        ).status_code
+        == 202
+    )
     assert account.credits == 5
 
 
@@ -278,7 +307,9 @@ def test_insufficient_credits_is_402_with_upgrade_requirement(
 ) -> None:
     account = sandbox.state.accounts[sandbox.api_key]
     account.credits = 1
-    response = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi", "numResults": 2})
+    response = client.post(
+        "/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi", "numResults": 2}
+    )
     error = assert_api_error(response, 402, "insufficient_credits", "Not enough credits")
     assert error["requirement"]["type"] == "upgrade_plan"
     assert error["requirement"]["details"] == {"requiredCredits": "2", "availableCredits": "1"}
@@ -303,8 +334,10 @@ def test_execution_shape_while_pending_and_after_success(
     sandbox: SandboxServer, client: httpx.Client
 ) -> None:
     sandbox.config.tts_pending_s = 30
-    execution_id = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi"}).json()["toolExecutionId"]
-    assert execution_id.startswith("vg_exec_")
+    execution_id = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi"}).json()[
+        "toolExecutionId"
+    ]
+    assert execution_id.startswith("vg_tool_")  # generation B (the spec); A uses vg_exec_
     pending = client.get(f"/v1/tools/executions/{execution_id}").json()
     assert pending["status"] == "pending"
     assert pending["toolType"] == "TEXT_TO_SPEECH"
@@ -326,7 +359,9 @@ def test_cancel_pending_execution_refunds_credits(sandbox: SandboxServer, client
     sandbox.config.tts_pending_s = 30
     account = sandbox.state.accounts[sandbox.api_key]
     before = account.credits
-    execution_id = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi"}).json()["toolExecutionId"]
+    execution_id = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi"}).json()[
+        "toolExecutionId"
+    ]
     assert account.credits == before - 1
     response = client.post(f"/v1/tools/executions/{execution_id}/cancel")
     assert response.status_code == 202
@@ -341,14 +376,16 @@ def test_cancel_pending_execution_refunds_credits(sandbox: SandboxServer, client
 
 def test_cancel_running_execution_discards_output(sandbox: SandboxServer, client: httpx.Client) -> None:
     sandbox.config.tts_running_s = 30
-    execution_id = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi"}).json()["toolExecutionId"]
+    execution_id = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi"}).json()[
+        "toolExecutionId"
+    ]
     deadline = time.monotonic() + 30
     while client.get(f"/v1/tools/executions/{execution_id}").json()["status"] != "running":
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert client.post(f"/v1/tools/executions/{execution_id}/cancel").status_code == 202
     assert wait_execution(client, execution_id)["status"] == "cancelled"
-    assert client.get("/v1/files").json() == {"files": []}
+    assert client.get("/v1/files").json()["files"] == []
 
 
 def test_cancel_succeeded_execution_is_409(client: httpx.Client) -> None:
@@ -392,7 +429,7 @@ def test_files_get_hydrate_list_archive(sandbox: SandboxServer, client: httpx.Cl
     assert [f["fileId"] for f in client.get("/v1/files").json()["files"]] == [file_id]
     archived = client.post(f"/v1/files/{file_id}/archive")
     assert archived.status_code == 200 and archived.json()["archivedAt"] is not None
-    assert client.get("/v1/files").json() == {"files": []}
+    assert client.get("/v1/files").json()["files"] == []
     assert client.get(f"/v1/files/{file_id}").status_code == 200  # archived, not deleted
 
 
@@ -473,7 +510,16 @@ def test_control_route_accounts(sandbox: SandboxServer) -> None:
         f"{sandbox.base_url}/_sandbox/accounts",
         json={"key": "vg_key_pro", "credits": 3, "productionAddon": True},
     )
-    assert response.json() == {"key": "vg_key_pro", "credits": 3.0, "productionAddon": True, "revoked": False}
+    assert response.json() == {
+        "key": "vg_key_pro",
+        "credits": 3.0,
+        "productionAddon": True,
+        "revoked": False,
+        "email": None,
+        "displayName": None,
+        "teamId": None,
+        "keyNickname": None,
+    }
     headers = {"Authorization": "Bearer vg_key_pro"}
     assert httpx.get(f"{sandbox.base_url}/v1/files", headers=headers).status_code == 200
     httpx.post(f"{sandbox.base_url}/_sandbox/accounts", json={"key": "vg_key_pro", "revoked": True})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import wait_execution
+from sandbox_helpers import VOICE, wait_execution
 
 from videogen_studio.sandbox import FaultRule, SandboxConfig, SandboxServer
 
@@ -16,7 +16,9 @@ VOICES = "/v1/resources/tts-voices"
 
 
 def download_url(client: httpx.Client) -> tuple[str, int]:
-    response = client.post("/v1/tools/text-to-speech", json={"ttsText": "Faulty downloads."})
+    response = client.post(
+        "/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Faulty downloads."}
+    )
     source = wait_execution(client, response.json()["toolExecutionId"])["results"][0]["file"][
         "downloadSource"
     ]
@@ -60,7 +62,7 @@ def test_reset_drops_the_connection_without_a_response(sandbox: SandboxServer, c
 def test_reset_on_a_post_does_not_reach_the_api(sandbox: SandboxServer, client: httpx.Client) -> None:
     sandbox.faults.add(FaultRule("reset", path="text-to-speech", method="POST"))
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        client.post("/v1/tools/text-to-speech", json={"ttsText": "Lost in transit."})
+        client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Lost in transit."})
     assert sandbox.state.executions == {}
     assert client.get(VOICES).status_code == 200  # method filter: GETs are untouched
 
@@ -135,8 +137,12 @@ def test_fail_execution(sandbox: SandboxServer, client: httpx.Client) -> None:
     sandbox.faults.add(FaultRule("fail_execution", path="text-to-speech", body="Voice model crashed."))
     account = sandbox.state.accounts[sandbox.api_key]
     before = account.credits
-    first = client.post("/v1/tools/text-to-speech", json={"ttsText": "One."}).json()["toolExecutionId"]
-    second = client.post("/v1/tools/text-to-speech", json={"ttsText": "Two."}).json()["toolExecutionId"]
+    first = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "One."}).json()[
+        "toolExecutionId"
+    ]
+    second = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Two."}).json()[
+        "toolExecutionId"
+    ]
     failed, succeeded = wait_execution(client, first), wait_execution(client, second)
     assert failed["status"] == "failed"
     assert failed["error"]["message"] == "Voice model crashed." and failed["error"]["code"] == "render_failed"
@@ -149,7 +155,9 @@ def test_fail_execution_is_not_consumed_by_rejected_requests(
 ) -> None:
     sandbox.faults.add(FaultRule("fail_execution", path="text-to-speech"))
     assert client.post("/v1/tools/text-to-speech", json={}).status_code == 400
-    execution_id = client.post("/v1/tools/text-to-speech", json={"ttsText": "Hi."}).json()["toolExecutionId"]
+    execution_id = client.post("/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Hi."}).json()[
+        "toolExecutionId"
+    ]
     assert wait_execution(client, execution_id)["status"] == "failed"
 
 

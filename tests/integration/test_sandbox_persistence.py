@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sandbox_helpers import VOICE
 
 from videogen_studio.sandbox import SandboxConfig, SandboxServer
 from videogen_studio.sandbox.executions import Execution
@@ -88,7 +89,7 @@ def test_finished_tts_file_and_avatar_execution_survive_a_restart(
 ) -> None:
     data = tmp_path / "sandbox"
     with running(data, sandbox_assets) as first, api(first) as client:
-        tts_id = start(client, "text-to-speech", {"ttsText": "Welcome back to the studio."})
+        tts_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Welcome back to the studio."})
         tts = wait_status(client, tts_id, TERMINAL)
         assert tts["status"] == "succeeded", tts
         audio_id = tts["results"][0]["fileId"]
@@ -135,7 +136,9 @@ def test_finished_tts_file_and_avatar_execution_survive_a_restart(
 
         # Credits spent before the restart stay spent; new work is charged from there.
         assert credits(second) == spent
-        new_id = start(client, "text-to-speech", {"ttsText": "And a new line after the restart."})
+        new_id = start(
+            client, "text-to-speech", {"voiceId": VOICE, "ttsText": "And a new line after the restart."}
+        )
         assert wait_status(client, new_id, TERMINAL)["status"] == "succeeded"
         assert credits(second) == spent - 1
 
@@ -151,13 +154,17 @@ def test_running_and_pending_executions_finish_after_restart_and_are_charged_onc
     slow.avatar_running_s = 300.0  # the avatar is still "running" when the server stops
     with running(data, sandbox_assets, slow) as first, api(first) as client:
         before = credits(first)
-        tts = wait_status(client, start(client, "text-to-speech", {"ttsText": "Hold on."}), TERMINAL)
+        tts = wait_status(
+            client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Hold on."}), TERMINAL
+        )
         audio_id = tts["results"][0]["fileId"]
         body = {"avatarPresenterId": first_presenter(client), "audioStorageFileId": audio_id}
         avatar_id = start(client, "generate-avatar", body)
         wait_status(client, avatar_id, {"running"})
         slow.tts_pending_s = 300.0  # and this one is still "pending"
-        pending_id = start(client, "text-to-speech", {"ttsText": "Queued before the restart."})
+        pending_id = start(
+            client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Queued before the restart."}
+        )
         assert client.get(f"/v1/tools/executions/{pending_id}").json()["status"] == "pending"
         charged = credits(first)
         assert charged == before - 3  # finished TTS, running avatar, pending TTS: 1 credit each
@@ -211,7 +218,7 @@ def test_corrupt_snapshot_is_moved_aside_and_the_server_starts_empty(
 ) -> None:
     data = tmp_path / "sandbox"
     with running(data, sandbox_assets) as first, api(first) as client:
-        old_id = start(client, "text-to-speech", {"ttsText": "Soon forgotten."})
+        old_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Soon forgotten."})
         assert wait_status(client, old_id, TERMINAL)["status"] == "succeeded"
     snapshot = data / SNAPSHOT_NAME
     damaged = damage(snapshot.read_bytes())
@@ -224,7 +231,7 @@ def test_corrupt_snapshot_is_moved_aside_and_the_server_starts_empty(
         assert client.get(f"/v1/tools/executions/{old_id}").status_code == 404
         assert client.get("/v1/files").json()["files"] == []
         assert credits(second) == 1000
-        new_id = start(client, "text-to-speech", {"ttsText": "A fresh start."})
+        new_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "A fresh start."})
         assert wait_status(client, new_id, TERMINAL)["status"] == "succeeded"
     assert new_id in {e["id"] for e in json.loads(snapshot.read_bytes())["executions"]}
 
@@ -234,7 +241,7 @@ def test_corrupt_snapshot_is_moved_aside_and_the_server_starts_empty(
 
 def test_state_is_not_visible_to_a_server_with_another_data_dir(tmp_path: Path, sandbox_assets: Path) -> None:
     with running(tmp_path / "a", sandbox_assets) as first, api(first) as client:
-        execution_id = start(client, "text-to-speech", {"ttsText": "Only in folder a."})
+        execution_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Only in folder a."})
         file_id = wait_status(client, execution_id, TERMINAL)["results"][0]["fileId"]
         spent = credits(first)
     with running(tmp_path / "b", sandbox_assets) as other, api(other) as client:
@@ -253,7 +260,7 @@ def test_state_is_not_visible_to_a_server_with_another_data_dir(tmp_path: Path, 
 def test_missing_media_becomes_failed_sources(tmp_path: Path, sandbox_assets: Path) -> None:
     data = tmp_path / "sandbox"
     with running(data, sandbox_assets) as first, api(first) as client:
-        execution_id = start(client, "text-to-speech", {"ttsText": "Gone tomorrow."})
+        execution_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Gone tomorrow."})
         file_id = wait_status(client, execution_id, TERMINAL)["results"][0]["fileId"]
     for media_file in (data / "files" / file_id).iterdir():
         media_file.unlink()
@@ -274,7 +281,9 @@ def test_upload_slot_survives_a_restart(tmp_path: Path, sandbox_assets: Path) ->
     data = tmp_path / "sandbox"
     with running(data, sandbox_assets) as first, api(first) as client:
         slot = client.post("/v1/files/upload", json={"displayName": "narration.mp3", "type": "AUDIO"}).json()
-        spoken = wait_status(client, start(client, "text-to-speech", {"ttsText": "Upload me."}), TERMINAL)
+        spoken = wait_status(
+            client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Upload me."}), TERMINAL
+        )
         mp3 = fetch(
             client.post(f"/v1/files/{spoken['results'][0]['fileId']}/hydrate").json()["downloadSource"]["url"]
         )
@@ -296,7 +305,7 @@ def test_persist_off_keeps_everything_in_memory(tmp_path: Path, sandbox_assets: 
     config = SandboxConfig.fast()
     config.persist = False
     with running(data, sandbox_assets, config) as first, api(first) as client:
-        execution_id = start(client, "text-to-speech", {"ttsText": "Ephemeral."})
+        execution_id = start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Ephemeral."})
         assert wait_status(client, execution_id, TERMINAL)["status"] == "succeeded"
     assert not (data / SNAPSHOT_NAME).exists()
     config = SandboxConfig.fast()
@@ -309,7 +318,9 @@ def test_large_state_round_trips_and_write_cost_is_reported(tmp_path: Path, sand
     """500 executions and 1000 files: everything comes back; the cost of one snapshot write is printed."""
     data = tmp_path / "sandbox"
     with running(data, sandbox_assets) as first, api(first) as client:
-        execution_id = start(client, "text-to-speech", {"ttsText": "One real file to point at."})
+        execution_id = start(
+            client, "text-to-speech", {"voiceId": VOICE, "ttsText": "One real file to point at."}
+        )
         real = first.state.files[wait_status(client, execution_id, TERMINAL)["results"][0]["fileId"]]
         state = first.state
         with state.lock:
@@ -359,7 +370,10 @@ def test_large_state_round_trips_and_write_cost_is_reported(tmp_path: Path, sand
         )
 
     with running(data, sandbox_assets) as second, api(second) as client:
-        assert len(second.state.executions) == 501 and len(second.state.files) == 1001
+        assert (
+            len(second.state.executions) == 501
+            and sum(f.asset_of is None for f in second.state.files.values()) == 1001
+        )
         bulk = client.get("/v1/tools/executions/vg_exec_bulk00000499").json()
         assert bulk["status"] == "succeeded"
         assert [r["fileId"] for r in bulk["results"]] == ["vg_file_bulk00000998", "vg_file_bulk00000999"]

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from sandbox_helpers import wait_execution
+from sandbox_helpers import VOICE, wait_execution
 
 from videogen_studio.sandbox import SandboxServer, media
 
@@ -35,7 +35,9 @@ def download(url: str, target: Path) -> Path:
 
 
 def test_tts_then_avatar_end_to_end(sandbox: SandboxServer, client: httpx.Client, tmp_path: Path) -> None:
-    tts = wait_execution(client, start(client, "text-to-speech", {"ttsText": "Welcome to the studio."}))
+    tts = wait_execution(
+        client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Welcome to the studio."})
+    )
     assert tts["status"] == "succeeded", tts
     assert tts["toolType"] == "TEXT_TO_SPEECH"
     audio = tts["results"][0]["file"]
@@ -92,9 +94,9 @@ def _first_frame(url: str) -> np.ndarray:
 
 def test_watermark_modes_change_the_picture(sandbox: SandboxServer, client: httpx.Client) -> None:
     sandbox.state.accounts[sandbox.api_key].production_addon = True
-    audio_id = wait_execution(client, start(client, "text-to-speech", {"ttsText": "Hi."}))["results"][0][
-        "fileId"
-    ]
+    audio_id = wait_execution(client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Hi."}))[
+        "results"
+    ][0]["fileId"]
     presenter = first_presenter(client)
     frames = {}
     for mode in ("NONE", "VIDEO_GEN", "AUTO"):
@@ -115,9 +117,9 @@ def test_watermark_modes_change_the_picture(sandbox: SandboxServer, client: http
 
 
 def test_auto_watermark_without_addon_matches_video_gen(sandbox: SandboxServer, client: httpx.Client) -> None:
-    audio_id = wait_execution(client, start(client, "text-to-speech", {"ttsText": "Hi."}))["results"][0][
-        "fileId"
-    ]
+    audio_id = wait_execution(client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Hi."}))[
+        "results"
+    ][0]["fileId"]
     presenter = first_presenter(client)
     frames = []
     for mode in ("AUTO", "VIDEO_GEN"):
@@ -130,9 +132,9 @@ def test_auto_watermark_without_addon_matches_video_gen(sandbox: SandboxServer, 
 def test_render_failure_fails_the_execution_and_refunds(
     sandbox: SandboxServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    audio_id = wait_execution(client, start(client, "text-to-speech", {"ttsText": "Hi."}))["results"][0][
-        "fileId"
-    ]
+    audio_id = wait_execution(client, start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": "Hi."}))[
+        "results"
+    ][0]["fileId"]
 
     def broken(*args: object, **kwargs: object) -> float:
         raise RuntimeError("encoder exploded")
@@ -153,7 +155,9 @@ def test_render_failure_fails_the_execution_and_refunds(
 
 
 def test_two_renders_run_concurrently_and_all_finish(client: httpx.Client) -> None:
-    ids = [start(client, "text-to-speech", {"ttsText": f"Take number {n}."}) for n in range(4)]
+    ids = [
+        start(client, "text-to-speech", {"voiceId": VOICE, "ttsText": f"Take number {n}."}) for n in range(4)
+    ]
     results = [wait_execution(client, i) for i in ids]
     assert [r["status"] for r in results] == ["succeeded"] * 4
     transcripts = [r["results"][0]["file"]["transcript"] for r in results]

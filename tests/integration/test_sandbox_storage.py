@@ -13,13 +13,15 @@ import av
 import httpx
 import pytest
 from PIL import Image
-from sandbox_helpers import wait_execution
+from sandbox_helpers import VOICE, wait_execution
 
 from videogen_studio.sandbox import SandboxConfig, SandboxServer, media
 
 
 def tts_file(client: httpx.Client) -> dict[str, Any]:
-    response = client.post("/v1/tools/text-to-speech", json={"ttsText": "Signed URLs expire."})
+    response = client.post(
+        "/v1/tools/text-to-speech", json={"voiceId": VOICE, "ttsText": "Signed URLs expire."}
+    )
     done = wait_execution(client, response.json()["toolExecutionId"])
     return done["results"][0]["file"]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from videogen_studio.sandbox.config import Account
 from videogen_studio.sandbox.core import StateCore
 from videogen_studio.sandbox.executions import Execution
@@ -24,6 +27,25 @@ class AccountBook(StateCore):
             account = self.accounts.get(key)
             return None if account is None or account.revoked else account
 
+    def team_of(self, key: str) -> str:
+        account = self.accounts.get(key)
+        if account is not None and account.team_id:
+            return account.team_id
+        return "vg_team_" + _digest(key)[:12]
+
+    def me_json(self, key: str) -> dict[str, Any]:
+        """`GET /v1/me`: the account behind a key; fields not set on the Account derive from the key."""
+        with self.lock:
+            account = self.accounts[key]
+            tag = _digest(key)
+            return {
+                "apiKeyId": "vg_akey_" + tag[:12],
+                "apiKeyNickname": account.key_nickname or f"Sandbox key {tag[:4]}",
+                "email": account.email or f"user-{tag[:6]}@sandbox.videogen.invalid",
+                "displayName": account.display_name,
+                "teamId": self.team_of(key),
+            }
+
     def _charge(self, owner: str, cost: float) -> None:
         account = self.accounts[owner]
         if account.credits < cost:
@@ -44,3 +66,8 @@ class AccountBook(StateCore):
         if account is not None:
             account.credits += execution.charged
         execution.charged = 0.0
+
+
+def _digest(key: str) -> str:
+    # Ids derived from a key must never reveal it: a one-way hash, never a prefix of the key.
+    return hashlib.sha256(f"sandbox-account\n{key}".encode()).hexdigest()

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _GENDER_CYCLE = ("FEMALE", "MALE", "FEMALE", "MALE", "NEUTRAL")
 PRESENTER_ASSETS = ("image.png", "thumb.png", "preview.mp4")
 THUMB_SIZE = 160  # what the gallery shows
+PORTRAIT_SIZE = 512  # media.render_portrait's default
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,15 @@ class PresenterAssets:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def path(self, presenter: Presenter, name: str) -> Path:
+    def location(self, presenter: Presenter, name: str) -> Path:
+        """Where an asset lives (or will live); nothing is rendered."""
         if name not in PRESENTER_ASSETS:
             raise KeyError(name)
-        target = (self.root / "presenters" / presenter.presenter_id / name).resolve()
+        return (self.root / "presenters" / presenter.presenter_id / name).resolve()
+
+    def path(self, presenter: Presenter, name: str) -> Path:
+        """An asset's path, rendered first if it does not exist yet."""
+        target = self.location(presenter, name)
         if target.exists():
             return target
         with _asset_lock(target):
@@ -152,6 +158,123 @@ VOICES: tuple[Voice, ...] = (
         "en-us", 48, deprecated=True,
     ),
 )  # fmt: skip
+
+# Generated voices beyond the hand-made ones: (languageCode, espeak voice, accent) cycled, names from a list.
+_EXTRA_LANGUAGES = (
+    ("en-US", "en-us", "american"), ("en-GB", "en-gb", "british"), ("en-AU", "en-us", "australian"),
+    ("es-ES", "es", "castilian"), ("es-MX", "es-419", "mexican"), ("de-DE", "de", "standard"),
+    ("fr-FR", "fr-fr", "parisian"), ("it-IT", "it", "standard"), ("pt-BR", "pt-br", "brazilian"),
+    ("nl-NL", "nl", "standard"), ("pl-PL", "pl", "standard"), ("ja-JP", "ja", "standard"),
+)  # fmt: skip
+_FEMALE_NAMES = (
+    "Ava", "Mia", "Zoe", "Nora", "Ivy", "Leah", "Emma", "Sofia", "Hana", "Ines", "Clara", "Elena", "Freya",
+    "Greta", "Ilse", "Julia", "Kira", "Lara", "Mila", "Nina", "Olga", "Pia", "Rosa", "Sara", "Tara", "Uma",
+)  # fmt: skip
+_MALE_NAMES = (
+    "Leo", "Max", "Noah", "Omar", "Paul", "Ravi", "Sami", "Theo", "Hugo", "Ivan", "Jonas", "Karl", "Luca",
+    "Marco", "Nils", "Oscar", "Pedro", "Quinn", "Rafael", "Stefan", "Tomas", "Victor", "Yusuf", "Aaron",
+)  # fmt: skip
+_NEUTRAL_NAMES = ("Alex", "Robin", "Sasha", "Kai", "Jesse", "Noel", "Ariel", "Rowan", "Sky", "Quinn")
+_VOICE_STYLES = (
+    "Friendly narrator.",
+    "Calm explainer.",
+    "Energetic host.",
+    "Warm storyteller.",
+    "Clear tutor.",
+)
+
+
+def _pick_name(gender: str, index: int) -> str:
+    names = {"FEMALE": _FEMALE_NAMES, "MALE": _MALE_NAMES}.get(gender, _NEUTRAL_NAMES)
+    name = names[index % len(names)]
+    return name if index < len(names) else f"{name} {index // len(names) + 1}"
+
+
+def build_voices(count: int) -> tuple[Voice, ...]:
+    """The hand-made voices, then generated ones up to `count` (stable: voice i is the same everywhere)."""
+    voices = list(VOICES[:count])
+    for index in range(len(VOICES), count):
+        gender = _GENDER_CYCLE[index % 5]
+        language, espeak, accent = _EXTRA_LANGUAGES[index % len(_EXTRA_LANGUAGES)]
+        name = _pick_name(gender, index)
+        pitch = {"FEMALE": 60, "MALE": 40}.get(gender, 50) + index % 5 - 2
+        style = _VOICE_STYLES[index % len(_VOICE_STYLES)]
+        voices.append(Voice(_voice_id(f"gen-{index}"), language, name, gender, accent, style, espeak, pitch))
+    return tuple(voices)
+
+
+# -- ACTOR entities (generation B's spec and C's SDK) ------------------------------------------------
+
+ENTITY_PREFIX = "vg_enti_"
+REFERENCE_PREFIX = "vg_file_ref"  # a vg_file_ id: reference images are files like any other
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An ACTOR entity: a presenter's look with a name, a description and (usually) a voice.
+
+    Every seventh actor has no avatar presenter (`hasAvatarPresenter: false`): generate-avatar refuses it, so
+    the app's preflight has something to find.
+    """
+
+    entity_id: str
+    name: str
+    description: str
+    presenter: Presenter
+    voice: Voice | None
+    has_avatar: bool
+    reference_file_id: str
+    created_at: str  # ISO 8601
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entityId": self.entity_id,
+            "entityType": "ACTOR",
+            "name": self.name,
+            "description": self.description,
+            "actorConfig": {
+                "voiceDisplayName": self.voice.display_name if self.voice is not None else None,
+                "hasVoice": self.voice is not None,
+                "hasAvatarPresenter": self.has_avatar,
+            },
+            "references": [{"fileId": self.reference_file_id, "description": "Portrait", "isDefault": True}],
+            "createdAt": self.created_at,
+            "updatedAt": self.created_at,
+        }
+
+
+_ROLES = ("Presenter", "Host", "Trainer", "Narrator", "Spokesperson", "Guide")
+
+
+def build_actors(presenters: list[Presenter], voices: tuple[Voice, ...]) -> list[Actor]:
+    """One ACTOR per presenter, newest first (the spec lists entities most recently updated first)."""
+    actors = []
+    for presenter in presenters:
+        index = presenter.seed
+        digest = hashlib.sha256(f"sandbox-actor-{index}".encode()).hexdigest()
+        matching = [v for v in voices if v.gender == presenter.gender and v.direct and not v.deprecated]
+        voice = matching[index % len(matching)] if matching and index % 11 != 10 else None
+        day = 1 + (len(presenters) - index) % 28
+        actors.append(
+            Actor(
+                entity_id=ENTITY_PREFIX + digest[:12],
+                name=_pick_name(presenter.gender, index),
+                description=f"{_ROLES[index % len(_ROLES)]}, {presenter.gender.lower()} look.",
+                presenter=presenter,
+                voice=voice,
+                has_avatar=index % 7 != 6,
+                reference_file_id=REFERENCE_PREFIX + digest[12:22],
+                created_at=f"2026-09-{day:02d}T{index % 24:02d}:00:00Z",
+            )
+        )
+    return sorted(actors, key=lambda a: (a.created_at, a.entity_id), reverse=True)
+
+
+def presenters_for_voice(presenters: list[Presenter], voice: Voice) -> list[Presenter]:
+    """Best match for a voice first: same gender, then neutral, then the rest; catalogue order within."""
+    rank = {voice.gender: 0, "NEUTRAL": 1}
+    return sorted(presenters, key=lambda p: (rank.get(p.gender, 2), p.seed))
+
 
 # ISO-639-1 hint -> espeak-ng voice name (where they differ or espeak needs a regional variant).
 ESPEAK_FOR_LANGUAGE = {

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from videogen_studio.sandbox.config import Account, SandboxConfig
     from videogen_studio.sandbox.executions import Execution
     from videogen_studio.sandbox.files import StoredFile
+    from videogen_studio.sandbox.generations import Generation
     from videogen_studio.sandbox.storage import UrlSigner
 
 
@@ -31,6 +32,7 @@ class StateCore:
     files: dict[str, StoredFile]
     executions: dict[str, Execution]
     assets: PresenterAssets
+    generation: Generation
     _records: dict[str, str]  # cached snapshot records; a change to a file or execution drops its entry
     _stopped: bool
 
@@ -55,6 +57,9 @@ class StateCore:
 
     def file_json(self, stored: StoredFile, hydrate: bool) -> dict[str, Any]:
         raise NotImplementedError  # files.py
+
+    def team_of(self, key: str) -> str:
+        raise NotImplementedError  # accounts.py
 
     def _save(self, final: bool = False) -> None:
         """Write a snapshot after a change that matters (snapshots.py); a no-op without persistence."""

@@ -16,12 +16,14 @@ from videogen_studio.sandbox.core import StateCore, new_id
 from videogen_studio.sandbox.failures import ApiFailure, error_body
 from videogen_studio.sandbox.faults import FaultRule
 from videogen_studio.sandbox.files import StoredFile
-from videogen_studio.sandbox.renders import AvatarOrder, SpeechOrder
+from videogen_studio.sandbox.renders import QUALITY_COST, AvatarOrder, SpeechOrder
 
 log = logging.getLogger(__name__)
 
-EXECUTION_PREFIX = "vg_exec_"
+EXECUTION_PREFIX = "vg_exec_"  # generation A; B and C use "vg_tool_" (generations.py)
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+AWAITING_APPROVAL = "awaiting_approval"  # generation C: rendered, not a success until approved
+SETTLED_STATUSES = TERMINAL_STATUSES | {AWAITING_APPROVAL}  # nothing left to render
 RENDER_WORKERS = 2
 
 FailureLookup = Callable[[], FaultRule | None]  # consumes a matching fail_execution rule, if any
@@ -82,9 +84,15 @@ class ExecutionBook(StateCore):
                 request.watermark_mode == "AUTO" and not self.accounts[owner].production_addon
             )
         # sandbox choice: 1 credit per started 10 s of audio, per result.
-        cost = max(1, math.ceil(duration / 10)) * request.num_results
+        cost = (
+            max(1, math.ceil(duration / 10))
+            * request.num_results
+            * QUALITY_COST[request.quality or "STANDARD"]
+        )
         params = {
             "presenterId": request.presenter.presenter_id,
+            "actorEntityId": request.actor_entity_id,
+            "avatarQuality": request.quality,
             "audioFileId": request.audio_file_id,
             "watermarkMode": request.watermark_mode,
             "watermark": watermark,  # decided at submit time, from the account as it was then
@@ -119,7 +127,7 @@ class ExecutionBook(StateCore):
             if fault is not None:
                 forced = error_body(fault.body or "The generation failed. Please try again.", "render_failed")
             execution = Execution(
-                new_id(EXECUTION_PREFIX),
+                new_id(self.generation.execution_prefix),
                 owner,
                 tool_type,
                 time.time(),
@@ -145,6 +153,38 @@ class ExecutionBook(StateCore):
             if execution is None or execution.owner != owner:
                 raise ApiFailure(404, f"Tool execution {execution_id} was not found.", "not_found")
             return execution
+
+    def list_executions(self, owner: str, self_only: bool) -> list[Execution]:
+        """Newest first: the caller's own, or (default) every execution of the caller's team."""
+        with self.lock:
+            team = self.team_of(owner)
+            mine = [
+                e
+                for e in self.executions.values()
+                if e.owner == owner or (not self_only and self.team_of(e.owner) == team)
+            ]
+        return sorted(mine, key=lambda e: (e.created_at, e.execution_id), reverse=True)
+
+    def approve(self, execution_id: str) -> Execution:
+        """Let an execution held in awaiting_approval succeed (control API and tests)."""
+        with self.lock:
+            execution = self.executions.get(execution_id)
+            if execution is None:
+                raise ApiFailure(404, f"Tool execution {execution_id} was not found.", "not_found")
+            if execution.status != AWAITING_APPROVAL:
+                raise ApiFailure(
+                    409,
+                    f"Tool execution {execution_id} is {execution.status}, not awaiting approval.",
+                    "conflict",
+                )
+            execution.status = "succeeded"
+            execution.progress = 100
+        self._save()
+        return execution
+
+    def awaiting_approval(self) -> list[str]:
+        with self.lock:
+            return [e.execution_id for e in self.executions.values() if e.status == AWAITING_APPROVAL]
 
     def cancel_execution(self, owner: str, execution_id: str) -> None:
         with self.lock:
@@ -240,6 +280,7 @@ class ExecutionBook(StateCore):
                 for output in outputs:
                     self.files[output.file_id] = output
                 execution.results = [output.file_id for output in outputs]
-                execution.status = "succeeded"
+                gated = self.config.approval_required and self.generation.approval_gate
+                execution.status = AWAITING_APPROVAL if gated else "succeeded"
                 execution.progress = 100
         self._save()

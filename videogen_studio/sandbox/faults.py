@@ -11,8 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-FAULT_KINDS = frozenset(
-    {"status", "reset", "truncate", "slow", "delay", "garbage", "wrong_shape", "fail_execution"}
+# Hostile-server kinds (issue 8): endless (a body that never ends), drip (one byte every delay_s),
+# silent (accepts, reads the request, never answers), huge (a valid JSON body of size_bytes), echo_key (an
+# error message that repeats the caller's key), malformed (a 200 whose JSON is cut off).
+HOSTILE_KINDS = frozenset({"endless", "drip", "silent", "huge", "echo_key", "malformed"})
+FAULT_KINDS = (
+    frozenset({"status", "reset", "truncate", "slow", "delay", "garbage", "wrong_shape", "fail_execution"})
+    | HOSTILE_KINDS
 )
 ORIGINS = frozenset({"api", "storage", "any"})
 # Control routes are never faulted, so a test can always switch faults off again.
@@ -23,6 +28,7 @@ _CAMEL_TO_FIELD = {
     "delayS": "delay_s",
     "bytesPerSecond": "bytes_per_second",
     "afterBytes": "after_bytes",
+    "sizeBytes": "size_bytes",
 }
 
 
@@ -41,6 +47,7 @@ class FaultRule:
     delay_s: float = 0.0
     bytes_per_second: int = 1024
     after_bytes: int = 0
+    size_bytes: int = 64 * 1024 * 1024  # `huge` bodies
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -51,8 +58,10 @@ class FaultRule:
             raise ValueError("times must be >= 1 or None (forever)")
         if self.bytes_per_second < 1:
             raise ValueError("bytes_per_second must be >= 1")
-        if self.after_bytes < 0 or self.delay_s < 0:
-            raise ValueError("after_bytes and delay_s must be >= 0")
+        if self.after_bytes < 0 or self.delay_s < 0 or self.size_bytes < 0:
+            raise ValueError("after_bytes, delay_s and size_bytes must be >= 0")
+        if self.kind == "drip" and self.delay_s <= 0:
+            raise ValueError("drip needs delay_s > 0 (the pause between two bytes)")
         re.compile(self.path)  # fail at creation, not at the first request
 
     @classmethod
@@ -96,6 +105,14 @@ class FaultInjector:
         with self._lock:
             return list(self._rules)
 
+    def add_profile(self, name: str, **options: Any) -> FaultRule:
+        """Add a named hostile-server profile (see PROFILES); options override the profile's defaults."""
+        factory = PROFILES.get(name)
+        if factory is None:
+            raise ValueError(f"unknown fault profile {name!r}; expected one of {sorted(PROFILES)}")
+        fields_ = {_CAMEL_TO_FIELD.get(k, k): v for k, v in options.items()}
+        return self.add(factory(**fields_))
+
     def take(self, method: str, path: str, origin: str) -> FaultRule | None:
         """The first wire-level rule matching this request, consumed once (fail_execution is not one)."""
         if path.startswith(CONTROL_PREFIX):
@@ -116,3 +133,24 @@ class FaultInjector:
                             self._rules.remove(rule)
                     return rule
         return None
+
+
+def _profile(kind: str, **defaults: Any) -> Any:
+    def make(**options: Any) -> FaultRule:
+        return FaultRule(kind=kind, **(defaults | options))
+
+    return make
+
+
+# Named hostile-server profiles, switchable from tests (`server.faults.add_profile("drip")`) and over the
+# control API (`POST /_sandbox/faults/profiles {"name": "drip", "path": "^/v1/me$"}`). Each is a FaultRule
+# with defaults; `path`, `method`, `origin`, `times` and the kind's knobs can be overridden.
+PROFILES: dict[str, Any] = {
+    "endless_body": _profile("endless", times=None),
+    "drip": _profile("drip", delay_s=2.0, times=None),
+    "silent": _profile("silent", times=None),
+    "huge_json": _profile("huge", times=None),
+    "echo_key": _profile("echo_key", status=401, times=None),
+    "malformed_200_once": _profile("malformed", times=1),
+    "storage_500_once": _profile("status", status=500, origin="storage", times=1),
+}

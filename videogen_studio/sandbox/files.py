@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ class StoredFile:
     source_tool_execution_id: str | None = None
     archived_at: float | None = None
     is_upload: bool = False
+    public_playback_id: str | None = None  # set while public preview is enabled
+    # Reference images of ACTOR entities are files too, made from a presenter's assets on first use
+    # (rendered lazily, never persisted: the catalogue rebuilds them). Holds that presenter's id.
+    asset_of: str | None = None
 
     def source(self, rendition: str) -> Source:
         return self.sources.get(rendition) or skipped()
@@ -58,7 +63,8 @@ class FileBook(StateCore):
     def get_file(self, owner: str, file_id: str) -> StoredFile:
         with self.lock:
             stored = self.files.get(file_id)
-            if stored is None or stored.owner != owner:
+            # ENTITY files (actor reference images) are shared with everyone, like the catalogue.
+            if stored is None or (stored.owner != owner and stored.scope != "ENTITY"):
                 raise ApiFailure(404, f"File {file_id} was not found.", "not_found")
             return stored
 
@@ -77,9 +83,78 @@ class FileBook(StateCore):
         self._save()
         return stored
 
-    def file_json(self, stored: StoredFile, hydrate: bool) -> dict[str, Any]:
+    def search_files(
+        self, owner: str, query: str, num_results: int, self_only: bool
+    ) -> list[tuple[float, StoredFile]]:
+        """Text match over display name and transcript, scored like a similarity in [0, 1].
+
+        sandbox choice: the real service embeds descriptions; here the score is the share of query words
+        found (whole words count fully, prefixes half). Temporary files are not analysed, so never found.
+        """
+        words = _words(query)
+        if not words:
+            return []
         with self.lock:
-            return {
+            team = self.team_of(owner)
+            candidates = [
+                f
+                for f in self.files.values()
+                if f.archived_at is None
+                and f.scope != "TEMPORARY"
+                and f.asset_of is None
+                and (f.owner == owner or (not self_only and self.team_of(f.owner) == team))
+            ]
+        scored = []
+        for stored in candidates:
+            haystack = _words(f"{stored.display_name} {stored.transcript or ''}")
+            score = sum(
+                1.0 if w in haystack else 0.5 if any(h.startswith(w) for h in haystack) else 0.0
+                for w in words
+            )
+            if score > 0:
+                scored.append((round(min(1.0, score / len(words)), 4), stored))
+        scored.sort(key=lambda pair: (-pair[0], -pair[1].created_at))
+        return scored[:num_results]
+
+    def set_public_preview(self, owner: str, file_id: str, enabled: bool) -> StoredFile:
+        with self.lock:
+            stored = self.get_file(owner, file_id)
+            if enabled and stored.source("download").status != "ready":
+                raise ApiFailure(
+                    409, f"File {file_id} has no ready rendition to share yet.", "file_not_ready"
+                )
+            if enabled and stored.public_playback_id is None:
+                stored.public_playback_id = "vg_play_" + secrets.token_hex(10)
+            elif not enabled:
+                stored.public_playback_id = None
+            self._records.pop(file_id, None)
+        self._save()
+        return stored
+
+    def public_source(self, playback_id: str) -> tuple[StoredFile, Source] | None:
+        """What a public preview URL serves (no signature: public until disabled)."""
+        with self.lock:
+            for stored in self.files.values():
+                if stored.public_playback_id == playback_id and stored.archived_at is None:
+                    source = stored.source("download")
+                    return (stored, source) if source.status == "ready" and source.path is not None else None
+        return None
+
+    def _materialize(self, stored: StoredFile) -> None:
+        """Render an actor reference image's assets before their first use (outside the lock)."""
+        if stored.asset_of is None:
+            return
+        presenter = self.presenter(stored.asset_of)
+        if presenter is not None:
+            for name in ("thumb.png", "image.png"):
+                self.assets.path(presenter, name)
+
+    def file_json(self, stored: StoredFile, hydrate: bool) -> dict[str, Any]:
+        if hydrate:
+            self._materialize(stored)
+        with self.lock:
+            public = self._public_json(stored)
+            payload = {
                 "fileId": stored.file_id,
                 "type": stored.type,
                 "scope": stored.scope,
@@ -91,14 +166,44 @@ class FileBook(StateCore):
                 "previewSource": self._source_json(stored, "preview", hydrate),
                 "downloadSource": self._source_json(stored, "download", hydrate),
                 "hlsSource": self._source_json(stored, "hls", hydrate),
-                "isPublicPreviewEnabled": False,
-                "publicHlsUrl": None,
-                "publicPlaybackId": None,
-                "sourceToolType": stored.source_tool_type,
-                "sourceToolExecutionId": stored.source_tool_execution_id,
+                **public,
                 "createdAt": round(stored.created_at, 3),
                 "archivedAt": None if stored.archived_at is None else round(stored.archived_at, 3),
             }
+            # The spec types these as strings: present only for files a tool made.
+            if stored.source_tool_type is not None:
+                payload["sourceToolType"] = stored.source_tool_type
+            if stored.source_tool_execution_id is not None:
+                payload["sourceToolExecutionId"] = stored.source_tool_execution_id
+            return payload
+
+    def _public_json(self, stored: StoredFile) -> dict[str, Any]:
+        playback = stored.public_playback_id
+        if playback is None:
+            return {
+                "isPublicPreviewEnabled": False,
+                "staticPublicPreviewSource": None,
+                "publicHlsUrl": None,
+                "publicPlaybackId": None,
+            }
+        download = stored.source("download")
+        size = download.path.stat().st_size if download.path is not None and download.path.exists() else None
+        streamable = stored.type in ("VIDEO", "AUDIO")
+        base = f"{self.storage_url}/p/{playback}"
+        return {
+            "isPublicPreviewEnabled": True,
+            "staticPublicPreviewSource": {
+                "status": "ready",
+                "url": f"{base}/download",
+                "expiresAt": None,  # permanent until public preview is disabled
+                "width": download.width,
+                "height": download.height,
+                "fileBytes": size,
+            },
+            # sandbox choice: the playlist names the MP4 itself; enough for a link, not adaptive streaming.
+            "publicHlsUrl": f"{base}/index.m3u8" if streamable else None,
+            "publicPlaybackId": playback if streamable else None,
+        }
 
     def _source_json(self, stored: StoredFile, rendition: str, hydrate: bool) -> dict[str, Any]:
         source = stored.source(rendition)
@@ -121,6 +226,10 @@ class FileBook(StateCore):
 
     def rendition_source(self, file_id: str, rendition: str) -> Source | None:
         """What a signed download URL points at (storage origin; the signature already proved access)."""
+        with self.lock:
+            stored = self.files.get(file_id)
+        if stored is not None:
+            self._materialize(stored)
         with self.lock:
             stored = self.files.get(file_id)
             if stored is None or rendition not in RENDITIONS:
@@ -220,3 +329,13 @@ class FileBook(StateCore):
             "download": ready,
             "hls": skipped(),
         }, duration
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) > 1}
+
+
+def _word_score(word: str, haystack: set[str]) -> float:
+    if word in haystack:
+        return 1.0
+    return 0.5 if any(h.startswith(word) for h in haystack) else 0.0

@@ -29,7 +29,9 @@ from videogen_studio.sandbox.faults import FaultInjector, FaultRule
 log = logging.getLogger(__name__)
 
 # Kinds that replace the response entirely (the request never reaches the routes).
-_REPLACING_KINDS = frozenset({"status", "reset", "garbage", "wrong_shape"})
+_REPLACING_KINDS = frozenset(
+    {"status", "reset", "garbage", "wrong_shape", "endless", "huge", "echo_key", "malformed"}
+)
 _CHUNK = 64 * 1024
 MAX_DRAIN_BYTES = 16 * 1024 * 1024  # larger unread bodies close the connection instead of being drained
 
@@ -53,15 +55,25 @@ class FileBody:
 
 
 @dataclass
+class StreamBody:
+    """A generated body (hostile faults); `length` None means it is sent chunked, without an end in sight."""
+
+    chunks: Iterator[bytes]
+    length: int | None
+
+
+@dataclass
 class Response:
     status: int
-    body: bytes | FileBody = b""
+    body: bytes | FileBody | StreamBody = b""
     content_type: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def length(self) -> int:
-        return self.body.length if isinstance(self.body, FileBody) else len(self.body)
+    def length(self) -> int | None:
+        if isinstance(self.body, FileBody | StreamBody):
+            return self.body.length
+        return len(self.body)
 
 
 def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
@@ -160,7 +172,11 @@ class SandboxListener(ThreadingHTTPServer):
                 for key, _ in selector.select():  # no timeout: sleeps until a client or stop arrives
                     if key.fileobj is self._wake_r or self._stopping.is_set():
                         return
-                    self._handle_request_noblock()
+                    self._handle_request_noblock()  # type: ignore[attr-defined]
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._stopping
 
     def stop_serving(self) -> None:
         self._stopping.set()
@@ -229,6 +245,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 return
             if rule is not None and rule.kind == "delay":
                 time.sleep(rule.delay_s)
+            if rule is not None and rule.kind == "silent":
+                self._drain(request)
+                self._stay_silent()
+                return
             if rule is not None and rule.kind in _REPLACING_KINDS:
                 response = self._replacement(rule, request)
             else:
@@ -247,7 +267,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                         },
                     )
             self._drain(request)
-            stream_rule = rule if rule is not None and rule.kind in ("slow", "truncate") else None
+            stream_rule = rule if rule is not None and rule.kind in ("slow", "truncate", "drip") else None
             self._write(response, request_id, stream_rule)
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
@@ -255,6 +275,22 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _replacement(self, rule: FaultRule, request: Request) -> Response:
         if rule.kind == "status":
             return self.server.origin.fault_response(rule, request)
+        if rule.kind == "endless":
+            return Response(200, StreamBody(_endless_json(), None), "application/json")
+        if rule.kind == "huge":
+            return Response(200, StreamBody(_huge_json(rule.size_bytes), rule.size_bytes), "application/json")
+        if rule.kind == "echo_key":
+            # A careless server quoting the credential back: the client must never show or store this text.
+            presented = request.headers.get("Authorization") or ""
+            message = f"Key rejected: {presented!s} ({presented.partition(' ')[2]}) is not allowed here."
+            return json_response(rule.status, {"message": message, "code": "invalid_api_key"})
+        if rule.kind == "malformed":
+            body = (
+                rule.body
+                if rule.body is not None
+                else '{"status": "succeeded", "results": [{"fileId": "vg_fi'
+            )
+            return Response(200, body.encode(), "application/json")
         if rule.kind == "garbage":
             html = rule.body or (
                 "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
@@ -276,6 +312,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
         for _ in request.iter_body():
             pass
 
+    def _stay_silent(self) -> None:
+        """Accept and read the request, never answer: block until the client leaves or the server stops.
+
+        Blocks in select() on the connection (no timeout, no polling); `close_connections()` at stop shuts
+        the socket down, which wakes it.
+        """
+        self.close_connection = True
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.connection, selectors.EVENT_READ)
+            while True:
+                selector.select()
+                try:
+                    if not self.connection.recv(65536):  # readable: recv does not block
+                        return  # the client hung up (or the server shut the socket down)
+                except OSError:
+                    return
+
     def _reset(self) -> None:
         """Abort with a TCP RST: SO_LINGER 0 makes close() discard buffers and reset the connection."""
         self.close_connection = True
@@ -290,15 +343,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(response.length))
+        if response.length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(response.length))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":
             self.wfile.flush()
             return
+        if isinstance(response.body, StreamBody) and response.body.length is None:
+            self._write_chunked(response.body.chunks)
+            return
         chunks = self._body_chunks(response.body)
-        if rule is None:
+        if rule is not None and rule.kind == "drip":
+            self._write_drip(chunks, rule.delay_s)
+        elif rule is None:
             for chunk in chunks:
                 self.wfile.write(chunk)
         elif rule.kind == "truncate":
@@ -307,8 +368,30 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._write_paced(chunks, rule.bytes_per_second)
         self.wfile.flush()
 
+    def _write_chunked(self, chunks: Iterator[bytes]) -> None:
+        """A body without a length (HTTP/1.1 chunked), written until it ends or the client leaves."""
+        self.close_connection = True
+        for chunk in chunks:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_drip(self, chunks: Iterator[bytes], interval_s: float) -> None:
+        """One byte, then a pause: the body ends some day, but each read sees progress (a per-read timeout
+        never fires); only an overall deadline per request catches it. Stop wakes the pause at once."""
+        stopping = self.server.stopping
+        for chunk in chunks:
+            for index in range(len(chunk)):
+                self.wfile.write(chunk[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(interval_s):
+                    raise ConnectionError("sandbox stopping")
+
     @staticmethod
-    def _body_chunks(body: bytes | FileBody) -> Iterator[bytes]:
+    def _body_chunks(body: bytes | FileBody | StreamBody) -> Iterator[bytes]:
+        if isinstance(body, StreamBody):
+            yield from body.chunks
+            return
         if isinstance(body, bytes):
             for start in range(0, len(body), _CHUNK):
                 yield body[start : start + _CHUNK]
@@ -346,3 +429,24 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 ahead = sent / bytes_per_second - (time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
+
+
+def _endless_json() -> Iterator[bytes]:
+    """`{"avatarPresenters": ["xxxx…", "xxxx…", …` for ever: only the client's size cap ends it."""
+    yield b'{"avatarPresenters": ['
+    item = b'"' + b"x" * 65_000 + b'",'
+    while True:
+        yield item
+
+
+def _huge_json(size: int) -> Iterator[bytes]:
+    """A valid JSON object of exactly `size` bytes (at least 16), streamed, never held in memory."""
+    head, tail = b'{"padding": "', b'"}'
+    remaining = max(0, size - len(head) - len(tail))
+    yield head
+    block = b"x" * _CHUNK
+    while remaining > 0:
+        piece = block[: min(_CHUNK, remaining)]
+        remaining -= len(piece)
+        yield piece
+    yield tail

@@ -37,6 +37,18 @@ class AvatarOrder:
     watermark_mode: str
     num_results: int
     temporary: bool
+    quality: str | None = None  # avatarQuality of the actor form; None: the presenter form (STANDARD)
+    actor_entity_id: str | None = None
+
+
+# sandbox choice: avatarQuality scales the clip's size and its price (the real mapping is undocumented).
+QUALITY_SCALE = {"LOW": 0.5, "STANDARD": 1.0, "HIGH": 1.5, "MAX": 2.0}
+QUALITY_COST = {"LOW": 1, "STANDARD": 1, "HIGH": 2, "MAX": 3}
+
+
+def video_size(base: int, quality: str | None) -> int:
+    size = max(32, round(base * QUALITY_SCALE.get(quality or "STANDARD", 1.0)))
+    return size - size % 2
 
 
 class RenderJobs(StateCore):
@@ -83,6 +95,8 @@ class RenderJobs(StateCore):
             watermark_mode=params["watermarkMode"],
             num_results=params["numResults"],
             temporary=params["temporary"],
+            quality=params.get("avatarQuality"),
+            actor_entity_id=params.get("actorEntityId"),
         )
         return self._render_avatar(execution, request, audio, params["watermark"])
 
@@ -163,7 +177,11 @@ class RenderJobs(StateCore):
             thumb = self.files_dir / stored.file_id / "thumbnail.png"
             if first is None:
                 duration = media.render_talking_head(
-                    portrait, audio_path, video, watermark=watermark, size=self.config.video_size
+                    portrait,
+                    audio_path,
+                    video,
+                    watermark=watermark,
+                    size=video_size(self.config.video_size, request.quality),
                 )
                 frame, width, height = media.first_frame(video)
                 thumb.write_bytes(media.render_thumbnail(frame))

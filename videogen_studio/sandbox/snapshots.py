@@ -18,8 +18,13 @@ from typing import Any
 
 from videogen_studio.sandbox.config import Account
 from videogen_studio.sandbox.core import StateCore
-from videogen_studio.sandbox.executions import EXECUTION_PREFIX, TERMINAL_STATUSES, Execution
+from videogen_studio.sandbox.executions import (
+    SETTLED_STATUSES,
+    TERMINAL_STATUSES,
+    Execution,
+)
 from videogen_studio.sandbox.files import FILE_PREFIX, Source, StoredFile
+from videogen_studio.sandbox.generations import EXECUTION_PREFIXES
 from videogen_studio.sandbox.persist import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,10 @@ def _account_record(account: Account) -> dict[str, Any]:
         "credits": account.credits,
         "productionAddon": account.production_addon,
         "revoked": account.revoked,
+        "email": account.email,
+        "displayName": account.display_name,
+        "teamId": account.team_id,
+        "keyNickname": account.key_nickname,
     }
 
 
@@ -75,6 +84,10 @@ def _account_from_record(record: dict[str, Any]) -> Account:
         credits=_typed(record["credits"], float),
         production_addon=_typed(record["productionAddon"], bool),
         revoked=_typed(record["revoked"], bool),
+        email=_typed(record.get("email"), str, optional=True),
+        display_name=_typed(record.get("displayName"), str, optional=True),
+        team_id=_typed(record.get("teamId"), str, optional=True),
+        key_nickname=_typed(record.get("keyNickname"), str, optional=True),
     )
 
 
@@ -102,6 +115,7 @@ def _file_record(stored: StoredFile, root: Path) -> dict[str, Any]:
         "sourceToolExecutionId": stored.source_tool_execution_id,
         "archivedAt": stored.archived_at,
         "isUpload": stored.is_upload,
+        "publicPlaybackId": stored.public_playback_id,
     }
 
 
@@ -137,6 +151,7 @@ def _file_from_record(record: dict[str, Any], root: Path) -> tuple[StoredFile, i
         source_tool_execution_id=_typed(record.get("sourceToolExecutionId"), str, optional=True),
         archived_at=_typed(record.get("archivedAt"), float, optional=True),
         is_upload=_typed(record.get("isUpload", False), bool),
+        public_playback_id=_typed(record.get("publicPlaybackId"), str, optional=True),
     )
     return stored, missing
 
@@ -162,7 +177,7 @@ def _execution_record(execution: Execution, progress: int) -> dict[str, Any]:
 
 class SnapshotMixin(StateCore):
     _store: SnapshotStore | None
-    _generation: int
+    _snapshot_seq: int
     _closed: bool
     _resumable: list[str]
     _queue: queue.Queue[str | None]
@@ -183,11 +198,13 @@ class SnapshotMixin(StateCore):
             if self._closed:
                 return
             self._closed = final
-            self._generation += 1
-            generation = self._generation
+            self._snapshot_seq += 1
+            generation = self._snapshot_seq
             accounts = json.dumps({key: _account_record(a) for key, a in self.accounts.items()})
             files = []
             for stored in self.files.values():
+                if stored.asset_of is not None:
+                    continue  # actor reference images: rebuilt from the catalogue at every start
                 record = self._records.get(stored.file_id)
                 if record is None:
                     record = _encode(_file_record(stored, self.data_dir))
@@ -232,7 +249,7 @@ class SnapshotMixin(StateCore):
         self.accounts.update(accounts)  # accounts from config that the snapshot does not know are kept
         self.files = files
         self.executions = executions
-        self._resumable = [e.execution_id for e in executions.values() if e.status not in TERMINAL_STATUSES]
+        self._resumable = [e.execution_id for e in executions.values() if e.status not in SETTLED_STATUSES]
         if missing:
             log.warning("sandbox: %d renditions lost their media on disk and are now failed", missing)
         self._remove_orphans()
@@ -251,16 +268,16 @@ class SnapshotMixin(StateCore):
         timings: dict[str, tuple[float, float]],
     ) -> Execution:
         execution_id = _typed(record["id"], str)
-        if not execution_id.startswith(EXECUTION_PREFIX):
+        if not execution_id.startswith(EXECUTION_PREFIXES):
             raise ValueError(f"{execution_id!r} is not an execution id")
         tool_type = _typed(record["toolType"], str)
         status = _typed(record["status"], str)
-        if status not in (*TERMINAL_STATUSES, "pending", "running"):
+        if status not in (*SETTLED_STATUSES, "pending", "running"):
             raise ValueError(f"unknown execution status {status!r}")
         params = _typed(record["params"], dict)
         pending_s, running_s = _typed(record["pendingS"], float), _typed(record["runningS"], float)
         started_at: float | None = _typed(record.get("startedAt"), float, optional=True)
-        if status not in TERMINAL_STATUSES:
+        if status not in SETTLED_STATUSES:
             if tool_type in timings:
                 pending_s, running_s = timings[tool_type]  # re-run work follows this server's timings
             started_at = None  # progress holds at its last value until the run restarts
@@ -310,7 +327,7 @@ class SnapshotMixin(StateCore):
         with self.lock:
             for execution_id in self._resumable:
                 execution = self.executions.get(execution_id)
-                if execution is None or execution.status in TERMINAL_STATUSES or self._stopped:
+                if execution is None or execution.status in SETTLED_STATUSES or self._stopped:
                     continue
                 if execution.status == "running":
                     self._queue.put(execution_id)  # straight back to a render slot

@@ -17,16 +17,21 @@ from typing import Any
 
 from videogen_studio.sandbox.accounts import AccountBook
 from videogen_studio.sandbox.catalog import (
+    PORTRAIT_SIZE,
     PRESENTER_ASSETS,
-    VOICES,
+    THUMB_SIZE,
+    Actor,
     Presenter,
     PresenterAssets,
     Voice,
+    build_actors,
     build_presenters,
+    build_voices,
 )
 from videogen_studio.sandbox.config import Account, SandboxConfig
 from videogen_studio.sandbox.executions import RENDER_WORKERS, Execution, ExecutionBook
-from videogen_studio.sandbox.files import FileBook, StoredFile
+from videogen_studio.sandbox.files import FileBook, Source, StoredFile, skipped
+from videogen_studio.sandbox.generations import GENERATIONS
 from videogen_studio.sandbox.handler import LoggedRequest
 from videogen_studio.sandbox.persist import SnapshotStore
 from videogen_studio.sandbox.renders import RenderJobs
@@ -54,9 +59,13 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
         self.storage_url = ""  # set by the server once the storage listener is bound
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = dict(config.accounts)
+        self.generation = GENERATIONS[config.api_generation]
         self.presenters = build_presenters(config.presenter_count)
         self._presenters_by_id = {p.presenter_id: p for p in self.presenters}
-        self._voices_by_id = {v.voice_id: v for v in VOICES}
+        self.all_voices = build_voices(config.voice_count)
+        self._voices_by_id = {v.voice_id: v for v in self.all_voices}
+        self.actors = build_actors(self.presenters, self.all_voices)
+        self._actors_by_id = {a.entity_id: a for a in self.actors}
         self.executions: dict[str, Execution] = {}
         self.files: dict[str, StoredFile] = {}
         self.request_log: list[LoggedRequest] = []
@@ -65,12 +74,34 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
         self._stopped = False
         # Persistence (persist.py): None keeps everything in memory only.
         self._store = store
-        self._generation = 0  # bumped by every snapshot taken
+        self._snapshot_seq = 0  # bumped by every snapshot taken
         self._closed = False  # after stop(): this state never writes again (a new server may own data_dir)
         self._records: dict[str, str] = {}  # encoded records of files/executions that no longer change
         self._resumable: list[str] = []  # restored pending/running executions, queued by start()
         if store is not None and store.loaded is not None:
             self._restore(store.loaded)
+        self._add_reference_files()
+
+    def _add_reference_files(self) -> None:
+        """Each actor's default reference image, as an ENTITY-scoped IMAGE file anyone can hydrate."""
+        for actor in self.actors:
+            thumb = self.assets.location(actor.presenter, "thumb.png")
+            image = self.assets.location(actor.presenter, "image.png")
+            self.files[actor.reference_file_id] = StoredFile(
+                file_id=actor.reference_file_id,
+                owner="",
+                type="IMAGE",
+                scope="ENTITY",
+                display_name=f"{actor.name} – portrait",
+                created_at=0.0,
+                sources={
+                    "thumbnail": Source("ready", thumb, "image/png", THUMB_SIZE, THUMB_SIZE),
+                    "preview": Source("ready", image, "image/png", PORTRAIT_SIZE, PORTRAIT_SIZE),
+                    "download": Source("ready", image, "image/png", PORTRAIT_SIZE, PORTRAIT_SIZE),
+                    "hls": skipped(),
+                },
+                asset_of=actor.presenter.presenter_id,
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -124,7 +155,10 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
         return self.assets.path(presenter, name)
 
     def voices(self, include_deprecated: bool) -> list[Voice]:
-        return [v for v in VOICES if include_deprecated or not v.deprecated]
+        return [v for v in self.all_voices if include_deprecated or not v.deprecated]
+
+    def actor(self, entity_id: str) -> Actor | None:
+        return self._actors_by_id.get(entity_id)
 
     def voice(self, voice_id: str) -> Voice | None:
         return self._voices_by_id.get(voice_id)

@@ -39,6 +39,10 @@ class UrlSigner:
     def __init__(self, secret: bytes | None = None) -> None:
         self._secret = secret or secrets.token_bytes(32)
 
+    def derive(self, label: str) -> bytes:
+        """A secret for another purpose (pagination cursors), stable across restarts like this one."""
+        return hmac.new(self._secret, f"derive\n{label}".encode(), hashlib.sha256).digest()
+
     def signature(self, path: str, expires: int) -> str:
         return hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 

@@ -1,9 +1,12 @@
-"""Request validation shared by the API routes: JSON bodies, typed fields, ids, ApiError responses."""
+"""Shared by the API route groups: the route type, JSON bodies, typed fields, ids, ApiError responses."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from videogen_studio.sandbox.failures import ApiFailure
@@ -82,10 +85,23 @@ def optional_number(body: dict[str, Any], name: str, default: float, bounds: tup
     return float(value)
 
 
-def check_id(value: str, prefix: str, what: str) -> str:
-    if not value.startswith(prefix) or len(value) <= len(prefix):
-        raise ApiFailure(400, f"{value!r} is not a valid {what} id (expected prefix {prefix}).", "invalid_id")
+def check_id(value: str, prefix: str | tuple[str, ...], what: str) -> str:
+    prefixes = (prefix,) if isinstance(prefix, str) else prefix
+    if not any(value.startswith(p) and len(value) > len(p) for p in prefixes):
+        expected = " or ".join(prefixes)
+        raise ApiFailure(
+            400, f"{value!r} is not a valid {what} id (expected prefix {expected}).", "invalid_id"
+        )
     return value
+
+
+def query_bool(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_value(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in ("true", "false"):
+        raise invalid(f"{name} must be true or false.")
+    return raw.lower() == "true"
 
 
 def replacements(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -112,3 +128,18 @@ def replacements(body: dict[str, Any]) -> list[tuple[str, str]]:
 
 def error_response(failure: ApiFailure) -> Response:
     return json_response(failure.status, failure.body())
+
+
+Handler = Callable[[Request, str, re.Match[str]], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    group: str  # rate-limit group
+    handler: Handler
+
+
+def route(method: str, pattern: str, group: str, handler: Handler) -> Route:
+    return Route(method, re.compile(pattern), group, handler)
