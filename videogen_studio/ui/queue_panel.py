@@ -256,9 +256,9 @@ class QueuePanel(QWidget):
         header.setMinimumSectionSize(56)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(Column.PRESENTER, 140)
+        header.resizeSection(Column.PRESENTER, 130)
         header.resizeSection(Column.CREATED, 118)
-        header.resizeSection(Column.STATE, 210)
+        header.resizeSection(Column.STATE, 190)
         header.resizeSection(Column.PROGRESS, 120)
         header.resizeSection(Column.ELAPSED, 72)
         header.resizeSection(Column.ETA, 64)
@@ -353,7 +353,7 @@ class QueuePanel(QWidget):
             # A wide, short panel: the details take a column on the right and every row keeps its height.
             self.body.setDirection(QBoxLayout.Direction.LeftToRight)
             self.detail_area.setMaximumHeight(QWIDGETSIZE_MAX)
-            self.detail_area.setFixedWidth(min(380, width // 3))
+            self.detail_area.setFixedWidth(min(380, width // 4))
         else:
             # Below the table: at most a third of the panel, never below one line of each label.
             self.body.setDirection(QBoxLayout.Direction.TopToBottom)

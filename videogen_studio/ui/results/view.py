@@ -349,6 +349,8 @@ class ResultView(QWidget):
             window.setWindowTitle(f"{self.title_label.text() or 'Result'} — VideoGen Studio")
             window.layout().addWidget(self.stage)
             self.stage.show()  # the stacked widget it came from had it as a page; pages get hidden
+            screen = (self.screen() or window.screen()).availableGeometry()
+            window.resize(min(960, screen.width() * 9 // 10), min(640, screen.height() * 9 // 10))
             window.closed.connect(self._window_closed)
             self._window = window
             self.pages.setCurrentWidget(self.away)
@@ -365,6 +367,7 @@ class ResultView(QWidget):
             window.deleteLater()
         self.detach_button.blockSignals(True)
         self.detach_button.setChecked(on)
+        self.detach_button.setText("Back to main window" if on else "Own window")
         self.detach_button.blockSignals(False)
         self.detachedChanged.emit(on)
 
