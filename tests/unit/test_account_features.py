@@ -60,3 +60,16 @@ def test_damaged_file_is_ignored(tmp_path: Path) -> None:
     assert AccountFeatures(tmp_path / "f.json").allows_watermark("NONE")
     (tmp_path / "f.json").write_text('{"v": 1, "refused": {"watermark_none": "yesterday"}}', encoding="utf-8")
     assert AccountFeatures(tmp_path / "f.json").allows_watermark("NONE")
+
+
+def test_listeners_hear_about_changes(tmp_path: Path) -> None:
+    features = AccountFeatures(tmp_path / "f.json")
+    heard: list[bool] = []
+    unsubscribe = features.subscribe(lambda f: heard.append(f.allows_watermark("NONE")))
+    features.note_watermark_refused()
+    features.note_watermark_refused()  # nothing new: no call
+    features.note_watermark_allowed()
+    assert heard == [False, True]
+    unsubscribe()
+    features.note_watermark_refused()
+    assert heard == [False, True]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class AccountFeatures:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._refused: dict[str, float] = {}  # feature -> when the service refused it
+        self._listeners: list[Callable[[AccountFeatures], None]] = []
         self._load()
 
     @classmethod
@@ -54,6 +56,11 @@ class AccountFeatures:
     @property
     def watermark_none_refused(self) -> bool:
         return WATERMARK_NONE in self._refused
+
+    def subscribe(self, listener: Callable[[AccountFeatures], None]) -> Callable[[], None]:
+        """Call `listener` whenever what we know changes (the editor re-filters its watermark choices)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # --------------------------------------------------------------------------------------- learning
     def note_watermark_refused(self) -> None:
@@ -115,6 +122,8 @@ class AccountFeatures:
         }
 
     def _save(self) -> None:
+        for listener in list(self._listeners):
+            listener(self)
         if self.path is None:
             return
         try:
