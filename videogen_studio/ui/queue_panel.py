@@ -118,7 +118,7 @@ class ProgressBarDelegate(QStyledItemDelegate):
         if not isinstance(value, int):
             super().paint(painter, option, index)
             return
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         # Selection/hover background first, so the selected row stays visibly selected.
         background = QStyleOptionViewItem(option)
@@ -127,11 +127,11 @@ class ProgressBarDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
 
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(6, 7, -6, -7)  # type: ignore[attr-defined]
-        bar.palette = option.palette  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(6, 7, -6, -7)
+        bar.palette = option.palette
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        bar.direction = option.direction  # type: ignore[attr-defined]
-        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        bar.direction = option.direction
+        bar.fontMetrics = option.fontMetrics
         bar.minimum = 0
         bar.maximum = 100
         bar.progress = value

@@ -35,7 +35,7 @@ def grab_still(path: Path, width: int) -> QImage:
                 return QImage()
             height = max(2, round(chosen.height * width / chosen.width) // 2 * 2)
             rgb = chosen.reformat(width=width, height=height, format="rgb24").to_ndarray()
-    except (OSError, ValueError, av.error.FFmpegError):  # type: ignore[attr-defined]
+    except (OSError, ValueError, av.error.FFmpegError):
         return QImage()
     image = QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: the numpy buffer goes away with this frame

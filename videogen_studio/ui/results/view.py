@@ -132,8 +132,8 @@ class _DetachedWindow(QWidget):
         super().__init__(None, Qt.WindowType.Window)
         self.setObjectName("ResultWindow")
         self.setAccessibleName("Result player window")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(6, 6, 6, 6)
         self.resize(960, 640)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -347,7 +347,7 @@ class ResultView(QWidget):
         if on:
             window = _DetachedWindow()
             window.setWindowTitle(f"{self.title_label.text() or 'Result'} — VideoGen Studio")
-            window.layout().addWidget(self.stage)
+            window.body.addWidget(self.stage)
             self.stage.show()  # the stacked widget it came from had it as a page; pages get hidden
             screen = (self.screen() or window.screen()).availableGeometry()
             window.resize(min(960, screen.width() * 9 // 10), min(640, screen.height() * 9 // 10))
@@ -358,13 +358,13 @@ class ResultView(QWidget):
             window.raise_()
             window.activateWindow()
         else:
-            window, self._window = self._window, None
-            assert window is not None
-            window.closed.disconnect(self._window_closed)
+            leaving, self._window = self._window, None
+            assert leaving is not None
+            leaving.closed.disconnect(self._window_closed)
             self.pages.insertWidget(1, self.stage)
             self.pages.setCurrentWidget(self.stage if self._source or self._job else self.placeholder)
-            window.close()
-            window.deleteLater()
+            leaving.close()
+            leaving.deleteLater()
         self.detach_button.blockSignals(True)
         self.detach_button.setChecked(on)
         self.detach_button.setText("Back to main window" if on else "Own window")
