@@ -1,6 +1,6 @@
 """Drive the real app through a render against the embedded sandbox and save screenshots for the README.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--theme light|dark]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--theme light|dark] [--size WxH]
 
 Runs on whatever display Qt gets (offscreen by default; set QT_QPA_PLATFORM=xcb under xvfb-run to see a real
 window manager path). Uses a throwaway profile folder so your own settings and jobs are untouched.
@@ -38,12 +38,14 @@ SCRIPT = (
 
 
 def snap(window, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Under a real X server grab the screen (QWidget.grab() cannot see video surfaces); else grab()."""
+    """Under a real X server grab the whole screen (what the user sees, dialogs and window frame included;
+    QWidget.grab() cannot see video surfaces); offscreen, grab the window."""
+    QApplication.processEvents()
     if QGuiApplication.platformName() == "xcb":
-        geo = window.frameGeometry()
-        window.screen().grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height()).save(str(path))
+        window.screen().grabWindow(0).save(str(path))
     else:
         window.grab().save(str(path))
+    print(f"saved {path}")
 
 
 async def wait_for(predicate, timeout: float = 60.0, step: float = 0.05) -> None:  # type: ignore[no-untyped-def]
@@ -55,39 +57,51 @@ async def wait_for(predicate, timeout: float = 60.0, step: float = 0.05) -> None
         await asyncio.sleep(step)
 
 
-async def drive(out: Path, theme: str) -> None:
+async def drive(out: Path, theme: str, size: tuple[int, int] | None, prefix: str) -> None:
     paths = app_paths().ensure()
     save_settings(paths, Settings(output_dir=str(paths.downloads), theme=theme))
     studio = build_studio(paths, sandbox_config=SandboxConfig.demo())
     window, controller = studio.window, studio.controller
-    window.resize(1480, 940)
-    window.show()
+    if size is None:
+        window.showMaximized()
+    else:
+        window.resize(*size)
+        window.show()
     ready = asyncio.Event()
     controller.ready.connect(ready.set)
     controller.spawn(controller.start())
-    await asyncio.wait_for(ready.wait(), 60)
+    await asyncio.wait_for(ready.wait(), 90)
     await asyncio.sleep(2.0)  # thumbnails arrive
-    snap(window, out / "01-gallery.png")
+    snap(window, out / f"{prefix}01-gallery.png")
 
-    gallery = window.gallery
     presenters = list(controller.presenters)
-    gallery.select_presenter(presenters[5])
+    window.gallery.select_presenter(presenters[5])
     window.editor.set_script(SCRIPT)
     await asyncio.sleep(1.5)  # the detail pane loads the portrait and starts the preview clip
-    snap(window, out / "02-script.png")
+    snap(window, out / f"{prefix}02-script.png")
 
-    window.editor.request_render()
+    window.actions["render"].trigger()
     queue = controller.session.queue  # type: ignore[union-attr]
     await asyncio.sleep(1.0)
-    snap(window, out / "03-rendering.png")
-    await wait_for(lambda: all(j.state.is_terminal for j in queue.jobs()), timeout=120)
+    snap(window, out / f"{prefix}03-rendering.png")
+    await wait_for(lambda: queue.jobs() and all(j.state.is_terminal for j in queue.jobs()), timeout=180)
     job = queue.jobs()[0]
     assert job.state == JobState.DONE, job.error_message
-    window.queue_panel.select_job(job.job_id)
-    window.player.load(job.output_path, autoplay=True)  # type: ignore[arg-type]
-    await asyncio.sleep(2.5)
+    await asyncio.sleep(2.5)  # the result page opened by itself and plays
     window.player.pause()
-    snap(window, out / "04-playing.png")
+    snap(window, out / f"{prefix}04-result.png")
+    window.go_library()
+    await asyncio.sleep(1.0)
+    snap(window, out / f"{prefix}05-library.png")
+    window.go_create()
+    controller.open_settings_dialog()
+    await asyncio.sleep(0.8)
+    snap(window, out / f"{prefix}06-settings.png")
+    controller.sessions._settings_dialog.reject()  # type: ignore[union-attr]
+    controller.open_account_dialog()
+    await asyncio.sleep(0.8)
+    snap(window, out / f"{prefix}07-account.png")
+    controller.sessions._account_dialog.reject()  # type: ignore[union-attr]
     print(f"rendered {job.output_path} ({job.duration_seconds:.1f} s); screenshots in {out}")
     window.close()
     await asyncio.wait_for(_finished(controller), 30)
@@ -105,7 +119,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--theme", default="light", choices=["light", "dark", "system"])
+    parser.add_argument("--size", default="", help="WxH window size; default: maximized")
+    parser.add_argument("--prefix", default="", help="prefix for the file names")
     args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["VIDEOGEN_STUDIO_HOME"] = tempfile.mkdtemp(prefix="vgs-shots-")
     app = create_application([sys.argv[0]])
@@ -113,7 +130,7 @@ def main() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(drive(args.out, args.theme))
+        loop.run_until_complete(drive(args.out, args.theme, size, args.prefix))  # type: ignore[arg-type]
     QApplication.processEvents()
     return 0
 

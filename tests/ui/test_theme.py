@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QCheckBox, QProgressBar, QRadioButton, QStyle, QStyleOptionButton
+from pytestqt.qtbot import QtBot
 
-from videogen_studio.ui.theme import app_icon, apply_theme, dark_palette, light_palette
+from videogen_studio.ui.theme import StudioStyle, app_icon, apply_theme, dark_palette, light_palette
 
 
 def window_color(app: QApplication) -> str:
@@ -18,7 +20,7 @@ def test_explicit_themes_set_their_palettes(qapp: QApplication) -> None:
     assert window_color(qapp) == dark_palette().color(QPalette.ColorRole.Window).name()
     apply_theme(qapp, "light")
     assert window_color(qapp) == light_palette().color(QPalette.ColorRole.Window).name()
-    assert qapp.style().name().lower() == "fusion"
+    assert qapp.style().baseStyle().name().lower() == "fusion"  # type: ignore[attr-defined]
 
 
 def test_system_theme_follows_scheme_changes(qapp: QApplication) -> None:
@@ -40,3 +42,89 @@ def test_system_theme_follows_scheme_changes(qapp: QApplication) -> None:
 def test_app_icon_has_every_size() -> None:
     sizes = {s.width() for s in app_icon().availableSizes()}
     assert {16, 32, 48, 256} <= sizes
+
+
+# -- readability in both themes (issue 9, defect 12) --------------------------------------------------------
+
+
+def _distance(a: QColor, b: QColor) -> int:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue())
+
+
+def _indicator_contrast(widget: QCheckBox | QRadioButton, element: QStyle.SubElement) -> int:
+    """The strongest difference between the indicator's outline pixels and the window colour."""
+    widget.resize(widget.sizeHint())
+    image = widget.grab().toImage()
+    option = QStyleOptionButton()
+    widget.initStyleOption(option)
+    rect = widget.style().subElementRect(element, option, widget)
+    ratio = image.devicePixelRatio()
+    window = widget.palette().color(QPalette.ColorRole.Window)
+    best = 0
+    for x in range(rect.left(), rect.right() + 1):
+        for y in (rect.top(), rect.top() + 1, rect.bottom() - 1, rect.bottom()):
+            best = max(best, _distance(image.pixelColor(int(x * ratio), int(y * ratio)), window))
+    for y in range(rect.top(), rect.bottom() + 1):
+        for x in (rect.left(), rect.left() + 1, rect.right() - 1, rect.right()):
+            best = max(best, _distance(image.pixelColor(int(x * ratio), int(y * ratio)), window))
+    return best
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_unchecked_boxes_and_radio_buttons_are_clearly_visible(
+    qapp: QApplication, qtbot: QtBot, theme: str
+) -> None:
+    apply_theme(qapp, theme)
+    try:
+        box, radio = QCheckBox("Show deprecated"), QRadioButton("Use the offline sandbox")
+        for w in (box, radio):
+            qtbot.addWidget(w)
+        assert _indicator_contrast(box, QStyle.SubElement.SE_CheckBoxIndicator) >= 150
+        assert _indicator_contrast(radio, QStyle.SubElement.SE_RadioButtonIndicator) >= 150
+    finally:
+        apply_theme(qapp, "light")
+
+
+def _pixels_near(image: QImage, color: QColor, rect: tuple[int, int, int, int], tolerance: int = 90) -> int:
+    x0, y0, x1, y1 = rect
+    return sum(
+        1
+        for x in range(x0, x1)
+        for y in range(y0, y1)
+        if _distance(image.pixelColor(x, y), color) <= tolerance
+    )
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("value", [0, 100])
+def test_progress_text_contrasts_with_what_is_under_it(
+    qapp: QApplication, qtbot: QtBot, theme: str, value: int
+) -> None:
+    apply_theme(qapp, theme)
+    try:
+        bar = QProgressBar()
+        qtbot.addWidget(bar)
+        bar.setRange(0, 100)
+        bar.setValue(value)
+        bar.setFormat("%p %")
+        bar.setTextVisible(True)
+        bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        bar.resize(160, 24)
+        image = bar.grab().toImage()
+        palette = bar.palette()
+        # Full bar: the text sits on the chunk (highlighted-text colour); empty bar: on the groove.
+        role = QPalette.ColorRole.HighlightedText if value == 100 else QPalette.ColorRole.Text
+        under = QPalette.ColorRole.Highlight if value == 100 else QPalette.ColorRole.Base
+        assert _distance(palette.color(role), palette.color(under)) >= 250
+        w, h = image.width(), image.height()
+        centre = (w // 3, h // 4, 2 * w // 3, 3 * h // 4)
+        assert _pixels_near(image, palette.color(role), centre, tolerance=60) >= 8
+    finally:
+        apply_theme(qapp, "light")
+
+
+def test_the_theme_keeps_one_proxy_style(qapp: QApplication) -> None:
+    apply_theme(qapp, "dark")
+    first = qapp.style()
+    apply_theme(qapp, "light")
+    assert qapp.style() is first and isinstance(first, StudioStyle)

@@ -26,7 +26,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._closing_allowed = False
+        self._layout_restored = False
+        self._sized_once = False
         #: Asked before closing (e.g. "a render is running — quit anyway?"); returns True to go on.
         self.confirm_close: Any = None
         self._part_args = dict(
@@ -472,6 +474,15 @@ class MainWindow(QMainWindow):
             size = size.boundedTo(QSize(free.width() - 16, free.height() - 48))
         self.resize(size.expandedTo(self.minimumSize()))
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._layout_restored and not self._sized_once:
+            # First start: the queue panel takes about a fifth of the height, the editor ~40 % of the width.
+            self._sized_once = True
+            self.resizeDocks([self.queue_dock], [max(140, self.height() // 5)], Qt.Orientation.Vertical)
+            width = max(2, self.create_splitter.width())
+            self.create_splitter.setSizes([width * 57 // 100, width * 43 // 100])
+
     def _restore_layout(self) -> None:
         qs = self._qsettings
         geometry = qs.value("window/geometry")
@@ -484,6 +495,7 @@ class MainWindow(QMainWindow):
             version = 0
         if version != LAYOUT_VERSION:
             return  # a layout from an older version: its splitter/dock states mean something else
+        self._layout_restored = True
         state = qs.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, LAYOUT_VERSION)

@@ -6,9 +6,20 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
+    QStyleOptionProgressBar,
+    QWidget,
+)
+
+from .widgets.colors import is_dark
+
+THEMES = ("system", "light", "dark")
 
 
 def resources_dir() -> Path:
@@ -39,7 +50,8 @@ def apply_theme(app: QApplication, theme: str = "system") -> None:
 
     With "system", the palette also follows later light/dark switches of the desktop while the app runs.
     """
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), StudioStyle):
+        app.setStyle(StudioStyle())
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(dark_palette() if dark else light_palette())
     hints = QGuiApplication.styleHints()
@@ -89,3 +101,79 @@ def light_palette() -> QPalette:
 
 def dark_palette() -> QPalette:
     return _palette(_DARK, disabled_text="#6b6f7c")
+
+
+class StudioStyle(QProxyStyle):
+    """Fusion, with two fixes for readability (issue 9, defect 12):
+
+    * unchecked check boxes and radio buttons get an outline in the text colour, so they are plainly visible
+      on the dark palette (Fusion draws their frame a shade darker than the window: invisible there);
+    * a progress bar's percentage is drawn in the colour that contrasts with what lies under it (the filled
+      chunk or the empty groove), in both themes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in (
+            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+            QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        ):
+            return
+        palette = option.palette  # type: ignore[attr-defined]
+        color = QColor(palette.color(QPalette.ColorRole.Text))
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)  # type: ignore[attr-defined]
+        color.setAlphaF((0.75 if is_dark(palette) else 0.55) * (1.0 if enabled else 0.45))
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
+
+    def drawControl(
+        self,
+        element: QStyle.ControlElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element == QStyle.ControlElement.CE_ProgressBarLabel and isinstance(
+            option, QStyleOptionProgressBar
+        ):
+            _progress_label(option, painter)
+            return
+        super().drawControl(element, option, painter, widget)
+
+
+def _progress_label(option: QStyleOptionProgressBar, painter: QPainter) -> None:
+    """The bar's text in a colour readable on the chunk where the chunk is, and on the groove elsewhere."""
+    if not option.textVisible or not option.text:
+        return
+    rect = option.rect
+    span = max(1, option.maximum - option.minimum)
+    fraction = 0.0 if option.maximum == option.minimum else (option.progress - option.minimum) / span
+    filled = rect.adjusted(0, 0, -round(rect.width() * (1 - max(0.0, min(1.0, fraction)))), 0)
+    palette = option.palette
+    on_chunk = palette.color(QPalette.ColorRole.HighlightedText)
+    on_groove = palette.color(QPalette.ColorRole.Text)
+    painter.save()
+    painter.setClipRect(filled)
+    painter.setPen(on_chunk)
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
+    painter.setClipRect(rect.adjusted(filled.width(), 0, 0, 0))
+    painter.setPen(on_groove)
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
+    painter.restore()
