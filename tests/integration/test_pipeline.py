@@ -21,11 +21,12 @@ from sandbox_helpers import posts, wait_job
 
 from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.errors import AddOnRequired, AuthError, InsufficientCredits, LocalFileError
-from videogen_studio.api.models import TtsRequest
+from videogen_studio.api.models import TtsRequest, WatermarkMode
 from videogen_studio.api.retry import RetryPolicy
+from videogen_studio.pipeline.failures import FailureKind
 from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
 from videogen_studio.pipeline.queue import JobEvent, RenderQueue
-from videogen_studio.pipeline.runner import PollPacer
+from videogen_studio.pipeline.runner import CANCEL_TOO_LATE_NOTICE, PollPacer
 from videogen_studio.pipeline.store import JobStore
 from videogen_studio.sandbox import Account, FaultRule, SandboxServer
 
@@ -89,13 +90,19 @@ async def queue(make_queue: Callable[..., RenderQueue]) -> AsyncIterator[RenderQ
     await q.aclose()
 
 
+VOICE: dict[str, str] = {}
+
+
 @pytest.fixture
 async def presenter_id(client: VideoGenClient) -> str:
+    # Generation B requires a voice on text-to-speech: every spec built by `spec()` carries one.
+    VOICE["id"] = next(v.voice_id for v in await client.list_voices() if v.supports_direct_tool_execution)
     return (await client.list_presenters())[0].avatar_presenter_id
 
 
 def spec(presenter_id: str, script: str = SCRIPT, **changes: object) -> RenderSpec:
-    return RenderSpec(presenter_id=presenter_id, script=script, presenter_name="Ada", **changes)  # type: ignore[arg-type]
+    options: dict[str, object] = {"voice_id": VOICE.get("id"), "presenter_name": "Ada"} | changes
+    return RenderSpec(presenter_id=presenter_id, script=script, **options)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------- happy path
@@ -200,15 +207,16 @@ async def test_cancel_after_the_render_finished_keeps_the_paid_result(
     assert running.avatar_execution_id
     await client.wait_for_execution(running.avatar_execution_id, interval=0.02)  # done on the server
 
-    cancelled = await queue.cancel(job.job_id)  # the user was a moment too late
+    done = await queue.cancel(job.job_id)  # the user was a moment too late
 
-    assert cancelled.state is JobState.CANCELLED
-    assert posts(sandbox, f"/v1/tools/executions/{running.avatar_execution_id}/cancel") == 1  # got a 409
-    assert cancelled.avatar_execution_id == running.avatar_execution_id  # kept: the video is paid for
-    queue.retry(job.job_id)
-    done = await wait_job(queue, job.job_id)
+    # Not "Cancelled": the render was finished and charged, so it is downloaded and the user told why.
     assert done.state is JobState.DONE, done.error_message
+    assert done.notice == CANCEL_TOO_LATE_NOTICE
+    assert posts(sandbox, f"/v1/tools/executions/{running.avatar_execution_id}/cancel") == 1  # got a 409
+    assert done.avatar_execution_id == running.avatar_execution_id
+    assert decode(Path(done.output_path or ""))[0] > 0
     assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (1, 1)  # collected, not rendered again
+    assert queue.get(job.job_id) == done
 
 
 async def test_cancel_a_waiting_job_is_local(
@@ -280,16 +288,28 @@ async def test_insufficient_credits_fails_with_hint_and_retry_does_not_rebuy(
             await queue.aclose()
 
 
-async def test_watermark_none_without_add_on_fails_with_hint(
+async def test_watermark_none_without_add_on_keeps_the_speech_and_retry_can_change_it(
     queue: RenderQueue, sandbox: SandboxServer, presenter_id: str
 ) -> None:
-    job = queue.submit(spec(presenter_id, watermark_mode="NONE"))
+    job = queue.submit(spec(presenter_id, watermark_mode=WatermarkMode.NONE))
     failed = await wait_job(queue, job.job_id)
     assert failed.state is JobState.FAILED
     assert failed.error_code == "add_on_required"
+    assert failed.error_kind == FailureKind.AVATAR_REFUSED_SPEECH_KEPT
     assert failed.error_message == "Removing the watermark requires the Production API add-on."
     assert failed.error_hint == AddOnRequired.hint
+    assert failed.audio_file_id and failed.tts_execution_id  # the paid speech is kept
     assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (1, 1)
+
+    with pytest.raises(ValueError, match="Unknown render settings: colour"):
+        queue.retry(job.job_id, changes={"colour": "red"})
+    # Issue 9 defect 7: a retry must not repeat the same failure; it may change the refused setting.
+    retried = queue.retry(job.job_id, changes={"watermark_mode": WatermarkMode.AUTO})
+    assert retried.spec.watermark_mode == WatermarkMode.AUTO and retried.audio_file_id == failed.audio_file_id
+    done = await wait_job(queue, job.job_id)
+    assert done.state is JobState.DONE, done.error_message
+    assert done.error_kind is None and done.error_message is None
+    assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (1, 2)  # only the video step again
 
 
 async def test_revoked_key_fails_with_the_auth_message_and_resumes_after_fix(
@@ -434,10 +454,10 @@ async def test_poll_back_off_grows_by_half_and_caps(client: VideoGenClient) -> N
 
 
 async def test_polling_spreads_under_the_shared_budget(
-    sandbox: SandboxServer, client: VideoGenClient
+    sandbox: SandboxServer, client: VideoGenClient, presenter_id: str
 ) -> None:
     sandbox.config.rate_limits["executions"] = 100  # read live by the sandbox: 100 polls per hour
-    execution_id = await client.text_to_speech(TtsRequest("Hi"))
+    execution_id = await client.text_to_speech(TtsRequest("Hi", voice_id=VOICE["id"]))
     await client.get_execution(execution_id)  # the real answer carries X-RateLimit-* headers
     assert client.limiter.state("executions").remaining == 99
 

@@ -63,14 +63,19 @@ def app_session(sandbox: SandboxServer, tmp_path: Path) -> Session:
     return session
 
 
+VOICE: dict[str, str] = {}
+
+
 @pytest.fixture
 async def presenter_id(sandbox: SandboxServer) -> str:
     async with VideoGenClient(sandbox.base_url, sandbox.api_key) as client:
+        # Generation B requires a voice on text-to-speech: every spec built by `spec()` carries one.
+        VOICE["id"] = next(v.voice_id for v in await client.list_voices() if v.supports_direct_tool_execution)
         return (await client.list_presenters())[0].avatar_presenter_id
 
 
 def spec(presenter_id: str, script: str = SCRIPT) -> RenderSpec:
-    return RenderSpec(presenter_id=presenter_id, script=script, presenter_name="Ada")
+    return RenderSpec(presenter_id=presenter_id, script=script, presenter_name="Ada", voice_id=VOICE.get("id"))
 
 
 async def test_restart_while_rendering_resumes_polling(
@@ -137,7 +142,7 @@ async def test_crash_during_submit_is_uncertain_and_never_resent(
     ids: dict[str, str] = {}
     if state is JobState.SUBMITTING_AVATAR:  # the speech step really happened before the "crash"
         async with VideoGenClient(sandbox.base_url, sandbox.api_key) as client:
-            tts_id = await client.text_to_speech(TtsRequest(SCRIPT))
+            tts_id = await client.text_to_speech(TtsRequest(SCRIPT, voice_id=VOICE["id"]))
             speech = await client.wait_for_execution(tts_id, interval=0.02)
         ids = {"tts_execution_id": tts_id, "audio_file_id": speech.results[0].file_id}
     crashed = RenderJob(spec=spec(presenter_id)).advance(state, **ids)

@@ -15,9 +15,9 @@ from videogen_studio.pipeline.jobs import (
     RenderJob,
     RenderSpec,
 )
+from videogen_studio.pipeline.naming import output_file_name
 from videogen_studio.pipeline.runner import (
     UNCERTAIN_RESTART_MESSAGE,
-    output_file_name,
     recover,
     unique_path,
 )
@@ -167,7 +167,7 @@ def named(presenter_name: str, script: str, presenter_id: str = "vg_pres_abc") -
         spec=RenderSpec(presenter_id=presenter_id, presenter_name=presenter_name, script=script),
         job_id="0123456789abcdef",
     )
-    return output_file_name(job)
+    return output_file_name(job.spec, job.job_id)  # the one naming rule, shared with the CLI
 
 
 def test_file_name_is_human_and_carries_the_job_id() -> None:

@@ -188,6 +188,15 @@ class RenderJob:
         low, high = STAGE_SPAN[self.state]
         return low + (high - low) * max(0.0, min(1.0, self.stage_progress))
 
+    @property
+    def status_label(self) -> str:
+        """What the job is doing, in a word or three (finer than `state.label`)."""
+        if self.awaiting_approval and not self.state.is_terminal:
+            return "Waiting for approval"
+        if self.state is JobState.SPEECH_RUNNING and self.spec.audio_path and not self.tts_execution_id:
+            return "Uploading audio"
+        return self.state.label
+
     def advance(self, state: JobState, **changes: Any) -> RenderJob:
         """A copy in `state` with `changes` applied; raises InvalidTransition if the table forbids it."""
         if state != self.state and state not in ALLOWED[self.state]:

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..api.client import VideoGenClient
 from ..api.transfer import part_path
@@ -205,7 +206,11 @@ class RenderQueue:
         return jobs
 
     async def cancel(self, job_id: str) -> RenderJob:
-        """Cancel a job: a running execution is cancelled on the server; a waiting job just locally."""
+        """Cancel a job: a running execution is cancelled on the server; a waiting job just locally.
+
+        A cancel that comes too late — the video was already rendered and charged — does not cancel: the
+        job is downloaded and returned with `notice` saying so (not "Cancelled").
+        """
         job = self._require(job_id)
         if job.state.is_terminal:
             return job
@@ -217,16 +222,40 @@ class RenderQueue:
             job = runner.job
             if not job.state.is_terminal:  # the task was cancelled before it ever ran
                 job = await runner.finish_cancel()
+                if not job.state.is_terminal:
+                    return await self._collect_after_late_cancel(job)
             return self._jobs.get(job_id, job)
         # Not running: waiting, paused, or in flight before start(). The runner does the server side.
         runner = self._make_runner(job)
         job = await runner.finish_cancel()
+        if not job.state.is_terminal:
+            return await self._collect_after_late_cancel(job)
         self._discard_waiting(job_id)
         self._release(job_id)
         return job
 
-    def retry(self, job_id: str, *, confirm_uncertain: bool = False) -> RenderJob:
-        """Queue a FAILED or CANCELLED job again; it resumes after the last paid step that succeeded."""
+    async def _collect_after_late_cancel(self, job: RenderJob) -> RenderJob:
+        """The render had already finished and been charged: download it instead of cancelling."""
+        self._jobs[job.job_id] = job
+        if not self._started or self._closing:
+            return job  # collected on the next start
+        if job.job_id not in self._tasks:
+            self._launch(job)
+        task = self._tasks.get(job.job_id)
+        if task is not None:
+            await asyncio.wait({task})
+        return self._jobs.get(job.job_id, job)
+
+    def retry(
+        self, job_id: str, *, confirm_uncertain: bool = False, changes: Mapping[str, Any] | None = None
+    ) -> RenderJob:
+        """Queue a FAILED or CANCELLED job again; it resumes after the last paid step that succeeded.
+
+        `changes` replaces RenderSpec fields first (e.g. another `watermark_mode` or `presenter_id` after
+        the avatar step was refused), and only the steps they affect run again: an avatar-only change keeps
+        the paid speech; a change to what is spoken redoes the speech too; a display or folder change
+        redoes nothing paid. Unknown field names raise ValueError.
+        """
         job = self._require(job_id)
         if job.state not in (JobState.FAILED, JobState.CANCELLED):
             raise ValueError(
@@ -234,13 +263,20 @@ class RenderQueue:
             )
         if job.uncertain and not confirm_uncertain:
             raise ValueError(UNCERTAIN_RETRY_REFUSED)
+        reset = _changed_spec(job, changes) if changes else {}
         self._claim_or_refuse(job_id)
+        if reset:
+            self._drop_partials(job)
         job = job.advance(
             JobState.QUEUED,
             uncertain=False,
             error_message=None,
             error_hint=None,
             error_code=None,
+            error_kind=None,
+            notice=None,
+            awaiting_approval=False,
+            **reset,
         )
         self.store.save(job, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
         self._held.add(job_id)
@@ -251,6 +287,14 @@ class RenderQueue:
             self._waiting.append(job_id)
         self._dispatch()
         return job
+
+    def _drop_partials(self, job: RenderJob) -> None:
+        """Delete the .part files of downloads that a spec change makes obsolete."""
+        for path in {*job.output_paths, *([job.output_path] if job.output_path else [])}:
+            try:
+                part_path(Path(path)).unlink(missing_ok=True)
+            except OSError as exc:
+                log.info("Could not delete the partial download %s: %s", path, exc)
 
     def remove(self, job_id: str) -> None:
         """Forget a finished, failed or cancelled job. A downloaded video stays on disk."""
@@ -431,6 +475,8 @@ class RenderQueue:
 
     def _claim(self, job_id: str) -> bool:
         """Take (or keep) the lease on an unfinished job; on failure record who holds it."""
+        if self.store.read_only:
+            return False  # a newer app's database: shown, never driven (nothing could be saved)
         if job_id in self._held and job_id not in self._foreign:
             return True
         if self.store.claim(job_id, self.owner, self.lease_ttl_s):
@@ -533,3 +579,41 @@ class RenderQueue:
         elif lease.owner != self._foreign.get(job_id):
             self._foreign[job_id] = lease.owner
             self._emit("changed", stored)
+
+
+#: RenderSpec fields by the paid step they feed; anything else is display or where the file goes.
+_SPEECH_FIELDS = frozenset(
+    {"script", "voice_id", "language_code", "voice_speed", "replacements", "auto_expand", "audio_path"}
+)
+_AVATAR_FIELDS = frozenset(
+    {"presenter_id", "avatar_form", "avatar_quality", "watermark_mode", "num_results", "temporary"}
+)
+_OUTPUT_RESET: dict[str, Any] = {"output_path": None, "output_paths": ()}
+_AVATAR_RESET: dict[str, Any] = {
+    "avatar_execution_id": None,
+    "video_file_id": None,
+    "video_file_ids": (),
+    "duration_seconds": None,
+    **_OUTPUT_RESET,
+}
+_SPEECH_RESET: dict[str, Any] = {"tts_execution_id": None, "audio_file_id": None, **_AVATAR_RESET}
+
+
+def _changed_spec(job: RenderJob, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The job changes a retry with these spec changes needs: the new spec and the ids it invalidates."""
+    names = {f.name for f in dataclasses.fields(RenderSpec)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise ValueError(f"Unknown render settings: {', '.join(unknown)}")
+    if "replacements" in changes:
+        changes = {**changes, "replacements": tuple(tuple(pair) for pair in changes["replacements"])}
+    spec = dataclasses.replace(job.spec, **changes)
+    changed = {name for name in changes if getattr(spec, name) != getattr(job.spec, name)}
+    reset: dict[str, Any] = {"spec": spec}
+    if changed & _SPEECH_FIELDS:
+        reset |= _SPEECH_RESET
+    elif changed & _AVATAR_FIELDS:
+        reset |= _AVATAR_RESET
+    elif "output_dir" in changed:
+        reset |= _OUTPUT_RESET
+    return reset

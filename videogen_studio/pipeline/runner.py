@@ -4,24 +4,29 @@ The order of writes is what makes a restart safe:
 
 1. the job is saved in SUBMITTING_* (durably) *before* a paid POST leaves the machine;
 2. the execution id is saved (durably) the moment the POST answers;
-3. each later id (audio file, video file) is saved as soon as it is known.
+3. each later id (audio file, video files) is saved as soon as it is known.
 
 So after a crash a job is either before step 1 (nothing was sent: run it), after step 2 (poll the known
 execution: nothing is paid twice) or in between (SUBMITTING_* without an id: VideoGen may or may not have
 started it, so the job fails as `uncertain` and only the user may send it again).
+
+Only the paid POSTs are strict. Every free request (a status poll, hydrate, the storage download, the upload
+of the user's own audio) is repeated after any glitch — a malformed answer, a 5xx, a reset, a timeout — so
+one bad answer never fails a render. An execution `awaiting_approval` is polled slowly and shown as such.
+Every save is made as the job's lease owner (see lease.py): if another process took the job over, the run
+stops without writing anything more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import random
-import re
 import time
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -29,18 +34,27 @@ from typing import Any, Literal
 from ..api import models
 from ..api.client import SubmissionUncertain, VideoGenClient
 from ..api.errors import (
+    ApiError,
+    AuthError,
+    InsufficientCredits,
     InvalidId,
     LocalFileError,
     MalformedResponse,
+    NetworkError,
     NotFound,
+    RateLimited,
     ServerError,
+    SignedUrlRejected,
     VideoGenError,
 )
-from ..api.models import AvatarRequest, PronunciationReplacement, ToolExecution, TtsRequest
+from ..api.models import ToolExecution
 from ..api.transfer import part_path
 from .failures import FailureKind, kind_of
 from .jobs import JobState, RenderJob
 from .lease import DEFAULT_TTL_S
+from .naming import output_file_name
+from .requests import IncompleteSpec, build_avatar_request, build_tts_request
+from .script_rules import estimate_seconds
 from .store import JobStore, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -49,14 +63,28 @@ UNCERTAIN_TAIL = (
     "VideoGen may already be working on it. Retry only if you are sure it did not start — "
     "it could be charged twice."
 )
-#: Shown for a job found in SUBMITTING_* without an execution id when the app starts.
-UNCERTAIN_RESTART_MESSAGE = f"The app stopped while sending this render; {UNCERTAIN_TAIL}"
-UNCERTAIN_HINT = "Check your renders at app.videogen.io; if it is not there, press Retry and confirm."
-EXECUTION_FAILED_HINT = "VideoGen could not finish this step. Press Retry to run it again."
+#: Shown for a job found in SUBMITTING_* without an execution id when the queue starts.
+UNCERTAIN_RESTART_MESSAGE = f"The render was interrupted while it was being sent; {UNCERTAIN_TAIL}"
+UNCERTAIN_HINT = "Check the account's renders first; retry with confirmation only if it is not there."
+EXECUTION_FAILED_HINT = "VideoGen could not finish this step; a retry runs it again."
+#: `RenderJob.notice` when a cancel arrived after the video had been rendered (and charged).
+CANCEL_TOO_LATE_NOTICE = "Already finished and charged when you cancelled — downloaded instead."
 
 _SUBMITTING = (JobState.SUBMITTING_SPEECH, JobState.SUBMITTING_AVATAR)
+#: Refusals of the avatar step that say nothing about the speech: it stays paid and usable.
+_AVATAR_REFUSALS = (ApiError,)
+_NOT_REFUSALS = (AuthError, RateLimited, ServerError, InsufficientCredits)
+#: Free-request failures worth repeating: the next attempt may well succeed.
+_GLITCHES = (NetworkError, MalformedResponse, ServerError, RateLimited, SignedUrlRejected)
 
 StopReason = Literal["cancel", "shutdown"]
+
+
+def is_glitch(exc: VideoGenError) -> bool:
+    """A failure of a free request that a later attempt may not see (never a refusal or a local error)."""
+    if isinstance(exc, (LocalFileError, SubmissionUncertain)):
+        return False
+    return isinstance(exc, _GLITCHES) or bool(getattr(exc, "transient", False))
 
 
 # ------------------------------------------------------------------------------------------ restart rules
@@ -91,32 +119,6 @@ def _uncertain(job: RenderJob, message: str, code: str | None = None) -> RenderJ
 
 
 # ------------------------------------------------------------------------------------------- file names
-_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_SPACES = re.compile(r"\s+")
-_MAX_NAME = 120  # characters; keeps "<folder>/<name>.mp4.part" well under Windows' 260-character paths
-
-
-def _clean(text: str, limit: int) -> str:
-    text = unicodedata.normalize("NFC", text)  # macOS stores NFD; compare and display the same everywhere
-    text = _SPACES.sub(" ", _ILLEGAL.sub(" ", text)).strip()
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-    # Windows drops trailing dots and spaces; a leading dot hides the file on Unix; a cut-off clause
-    # ending in a comma reads badly before " - <id>".
-    return text.rstrip(" .,;-").lstrip(" .")
-
-
-def output_file_name(job: RenderJob, words: int = 6) -> str:
-    """'<presenter> - <first words of the script> - <job id[:6]>.mp4', safe on Windows, macOS and Linux."""
-    presenter = _clean(job.spec.presenter_name or job.spec.presenter_id, 40) or "Presenter"
-    first_words = " ".join(job.spec.script.split()[:words])
-    script = _clean(first_words, 60)
-    parts = [presenter, script, job.job_id[:6]] if script else [presenter, job.job_id[:6]]
-    stem = " - ".join(parts)
-    # Reserved device names only matter as the whole stem, which always ends in the job id; still cap length.
-    return stem[:_MAX_NAME].rstrip(" .") + ".mp4"
-
-
 def unique_path(folder: Path, name: str) -> Path:
     """`folder/name`, or `name (2)`, `(3)`... when that file (or its partial download) already exists."""
     candidate = folder / name
@@ -133,7 +135,11 @@ class PollPacer:
     """Shared polling schedule: per-job back-off, bounded below by the shared rate-limit budget.
 
     Every poll of every job goes through one pacer, which knows how many jobs are polling right now, so it
-    can ask the client's RateLimiter how far apart polls must be for all of them to fit the hourly budget.
+    can ask the client's RateLimiter how far apart polls must be for all of them to fit the budget.
+
+    It also learns how long each kind of step takes per second of speech, so the first poll of a step is
+    timed from the expected duration (script length -> seconds) instead of a fixed guess, and it uses the
+    service's `progressPercentage` to aim the next poll at the expected end of the step.
     """
 
     def __init__(
@@ -144,6 +150,7 @@ class PollPacer:
         max_interval: float = 15.0,
         factor: float = 1.5,
         give_up_after: float = 3600.0,
+        approval_interval: float | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client
@@ -152,8 +159,12 @@ class PollPacer:
         self.factor = factor
         #: Seconds one stage may stay unfinished before the job fails (keeping its id, so Retry polls on).
         self.give_up_after = give_up_after
+        #: Seconds between polls of an execution waiting for an approval (slow: a human decides).
+        self.approval_interval = approval_interval if approval_interval is not None else self.max_interval * 2
         self.active = 0
         self._rng = rng or random.Random()
+        #: Observed seconds of processing per expected second of speech, per step kind (moving average).
+        self._rate: dict[str, float] = {}
 
     @contextmanager
     def polling(self) -> Iterator[None]:
@@ -164,13 +175,41 @@ class PollPacer:
         finally:
             self.active -= 1
 
+    def _spread(self) -> float:
+        return self.client.limiter.spread_interval("executions", self.active) or 0.0
+
     def delay(self, polls_done: int) -> float:
         """Seconds to wait before the next poll of an execution that has been polled `polls_done` times."""
         backoff = min(self.max_interval, self.interval * self.factor ** max(0, polls_done - 1))
         # ±10 % jitter so jobs submitted together do not keep polling in lockstep.
         backoff *= self._rng.uniform(0.9, 1.1)
-        spread = self.client.limiter.spread_interval("executions", self.active)
-        return max(backoff, spread or 0.0)
+        return max(backoff, self._spread())
+
+    def first_delay(self, step: str, expected_s: float | None) -> float:
+        """Wait before the first poll of a fresh execution: the learned duration of such a step, or the
+        ordinary first interval until one has been seen."""
+        rate = self._rate.get(step)
+        if rate is None or not expected_s:
+            return self.delay(0)
+        # Aim slightly early: a poll just before the end costs one request, one just after costs latency.
+        guess = min(rate * expected_s * 0.9, self.give_up_after)
+        return max(guess, self._spread(), 0.01)
+
+    def progress_delay(self, polls_done: int, elapsed_s: float, percent: float | None) -> float:
+        """Next wait given the service's progress: at most the back-off, sooner when the end is near."""
+        backoff = self.delay(polls_done)
+        if percent is None or not 0 < percent < 100 or elapsed_s <= 0:
+            return backoff
+        remaining = elapsed_s * (100.0 - percent) / percent
+        return max(min(backoff, remaining * 1.05), self._spread(), 0.01)
+
+    def learn(self, step: str, expected_s: float | None, took_s: float) -> None:
+        """Remember how long a step took for its expected duration (exponential moving average)."""
+        if not expected_s or expected_s <= 0 or took_s <= 0:
+            return
+        rate = took_s / expected_s
+        old = self._rate.get(step)
+        self._rate[step] = rate if old is None else 0.7 * old + 0.3 * rate
 
 
 # --------------------------------------------------------------------------------------------- runner
@@ -180,6 +219,11 @@ class JobRunner:
     `store` receives every state change (durably where money is at stake); `on_change` receives every
     change including progress, which is published but not persisted.
     """
+
+    #: Attempts at a download (or an upload) before a run of glitches fails the job; back-off between them.
+    transfer_attempts: int = 8
+    transfer_backoff_s: float = 0.5
+    transfer_backoff_max_s: float = 15.0
 
     def __init__(
         self,
@@ -201,10 +245,10 @@ class JobRunner:
         self._on_change = on_change
         self.pacer = pacer or PollPacer(client)
         self.stats: Counter[str] = stats if stats is not None else Counter()
-        self._task: asyncio.Task[RenderJob] | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._stop: StopReason | None = None
         self._in_submit = False
-        self._just_submitted = False
+        self._submitted_at: float | None = None  # loop time of the POST that started the current step
         self._last_published = -1.0
         #: Every save is made as this lease owner: it fails (LeaseLost) once another process drives the job.
         self.owner = owner
@@ -217,27 +261,37 @@ class JobRunner:
         """Drive the job until it is DONE, FAILED or CANCELLED and return it.
 
         A stop for shutdown propagates CancelledError and leaves the job persisted where it was, to resume
-        on the next start; a stop for cancel ends with the job CANCELLED (server-side cancel included).
+        on the next start; a stop for cancel ends with the job CANCELLED (server-side cancel included) —
+        unless the video had already been rendered and charged: then it is downloaded, with a `notice`.
         """
         self._task = asyncio.current_task()
         try:
-            try:
-                await self._drive()
-            except asyncio.CancelledError:
-                if self._stop != "cancel":
+            while True:
+                try:
+                    await self._drive()
+                    break
+                except asyncio.CancelledError:
+                    if self._stop != "cancel":
+                        raise
+                    if self._task is not None and self._task.cancelling():
+                        self._task.uncancel()  # we handle this cancellation ourselves and finish normally
+                    await self.finish_cancel()
+                    if self.job.state.is_terminal:
+                        break
+                    self._stop = None  # too late to cancel: the paid video is collected instead
+                except VideoGenError as exc:
+                    self._fail(exc)
+                    break
+                except LeaseLost:
                     raise
-                if self._task is not None and self._task.cancelling():
-                    self._task.uncancel()  # we handle this cancellation ourselves and finish normally
-                await self.finish_cancel()
-            except VideoGenError as exc:
-                self._fail(exc)
-            except LeaseLost:
-                raise
-            except Exception as exc:  # a bug or a broken store must fail this job, never the queue
-                log.exception("Render job %s failed unexpectedly", self.job.job_id)
-                self._fail_plain(
-                    f"Unexpected error: {exc or type(exc).__name__}", "Retry may help.", FailureKind.INTERNAL
-                )
+                except Exception as exc:  # a bug or a broken store must fail this job, never the queue
+                    log.exception("Render job %s failed unexpectedly", self.job.job_id)
+                    self._fail_plain(
+                        f"Unexpected error: {exc or type(exc).__name__}",
+                        "A retry may help.",
+                        FailureKind.INTERNAL,
+                    )
+                    break
         except LeaseLost as lost:
             # Another process drives this job now: stop without a single write more (it has the truth).
             log.warning("Stopped driving render %s: %s", self.job.job_id, lost)
@@ -257,7 +311,11 @@ class JobRunner:
         return self._stop
 
     async def finish_cancel(self) -> RenderJob:
-        """Cancel the running execution on the server (best effort) and mark the job CANCELLED."""
+        """Cancel the running execution on the server (best effort) and mark the job CANCELLED.
+
+        When the video step had already succeeded (the render was charged), the job is not cancelled: it
+        keeps its ids, gets `notice` = CANCEL_TOO_LATE_NOTICE, and stays non-terminal so it is downloaded.
+        """
         job = self.job
         if job.state.is_terminal:
             return job
@@ -265,7 +323,11 @@ class JobRunner:
             # Only a hard stop mid-POST gets here: whether VideoGen started the render is unknown.
             self._save(recover(job))
             return self.job
-        changes: dict[str, object] = {}
+        if job.state is JobState.DOWNLOADING:
+            # The video exists and was paid for: cancelling now would only throw it away.
+            self._save(job.update(notice=CANCEL_TOO_LATE_NOTICE))
+            return self.job
+        changes: dict[str, Any] = {"awaiting_approval": False}
         field_name, execution_id = _active_execution(job)
         if execution_id is not None and field_name is not None:
             refused: VideoGenError | None = None
@@ -279,15 +341,21 @@ class JobRunner:
             except VideoGenError:
                 status = None
             if status == models.SUCCEEDED:
-                pass  # it finished first: keep the id, so Retry collects the paid result without paying again
+                if field_name == "avatar_execution_id":
+                    # Finished and charged before the cancel landed: collect it rather than say "Cancelled".
+                    self._save(job.update(notice=CANCEL_TOO_LATE_NOTICE, awaiting_approval=False))
+                    return self.job
+                # Only the speech was done: keep its id, so a retry collects it without paying again.
             elif refused is None or status in (models.FAILED, models.CANCELLED):
                 changes[field_name] = None  # Retry must run this step afresh, not poll a dead execution
             else:
                 # Maybe still running: keep the id, so Retry polls it rather than paying for another.
-                message = f"Cancelled here, but VideoGen did not confirm it: {refused.message}"
-                changes["error_message"] = message
+                changes["error_message"] = (
+                    f"Cancelled here, but VideoGen did not confirm it: {refused.message}"
+                )
                 changes["error_hint"] = refused.hint
                 changes["error_code"] = refused.code
+                changes["error_kind"] = kind_of(refused)
         self._save(job.advance(JobState.CANCELLED, **changes))
         return self.job
 
@@ -299,7 +367,10 @@ class JobRunner:
             if state is JobState.QUEUED:
                 target = self.job.resume_state()
                 job = self.job.update(attempts=self.job.attempts + 1)
-                if target in _SUBMITTING:
+                if target is JobState.SUBMITTING_SPEECH and job.spec.audio_path:
+                    # The user's own audio: uploaded (free), no text-to-speech to pay for.
+                    self._save(job.advance(JobState.SPEECH_RUNNING))
+                elif target in _SUBMITTING:
                     await self._submit(job, target)
                 else:
                     self._save(job.advance(target))
@@ -307,7 +378,10 @@ class JobRunner:
                 # Only reachable when handed a job straight from the store without `recover()`.
                 self._save(recover(self.job))
             elif state is JobState.SPEECH_RUNNING:
-                await self._speech()
+                if self.job.spec.audio_path and not self.job.tts_execution_id:
+                    await self._upload_audio()
+                else:
+                    await self._speech()
             elif state is JobState.AVATAR_RUNNING:
                 await self._avatar()
             elif state is JobState.DOWNLOADING:
@@ -317,38 +391,32 @@ class JobRunner:
         self._checkpoint()
         if target is JobState.SUBMITTING_AVATAR and not job.audio_file_id:
             # resume_state() never leads here without one; checked so a hand-edited row cannot POST junk.
-            self._fail_plain("The speech step lost its audio file id.", "Remove this render and start again.")
+            self._fail_plain(
+                "The speech step lost its audio file id.",
+                "Remove this render and start again.",
+                FailureKind.LOST_ID,
+            )
             return
-        self._save(job.advance(target), durable=True)  # persisted BEFORE the paid POST leaves
+        try:  # built before anything is saved or sent: a spec that cannot be sent costs nothing
+            if target is JobState.SUBMITTING_SPEECH:
+                tts_request = build_tts_request(job.spec)
+            else:
+                avatar_request = build_avatar_request(job.spec, job.audio_file_id or "")
+        except IncompleteSpec as exc:
+            self._fail_plain(str(exc), "Complete the render's settings, then retry.", "invalid_parameters")
+            return
+        self._save(job.advance(target, awaiting_approval=False), durable=True)  # BEFORE the paid POST leaves
         self._in_submit = True
         try:
-            spec = self.job.spec
             try:
                 if target is JobState.SUBMITTING_SPEECH:
-                    request = TtsRequest(
-                        tts_text=spec.script,
-                        voice_id=spec.voice_id,
-                        speech_language_code=spec.language_code,
-                        pronunciation_replacements=tuple(
-                            PronunciationReplacement(a, b) for a, b in spec.replacements
-                        ),
-                        auto_expand_pronunciation_replacements=spec.auto_expand or None,
-                        voice_speed=spec.voice_speed,
-                        is_output_temporary=spec.temporary or None,
-                    )
                     self.stats["tts_submits"] += 1
-                    execution_id = await self.client.text_to_speech(request)
+                    execution_id = await self.client.text_to_speech(tts_request)
                     changes = {"tts_execution_id": execution_id}
                     running = JobState.SPEECH_RUNNING
                 else:
-                    request_avatar = AvatarRequest(
-                        avatar_presenter_id=spec.presenter_id,
-                        audio_storage_file_id=job.audio_file_id or "",
-                        watermark_mode=spec.watermark_mode or None,
-                        is_output_temporary=spec.temporary or None,
-                    )
                     self.stats["avatar_submits"] += 1
-                    execution_id = await self.client.generate_avatar(request_avatar)
+                    execution_id = await self.client.generate_avatar(avatar_request)
                     changes = {"avatar_execution_id": execution_id}
                     running = JobState.AVATAR_RUNNING
             except SubmissionUncertain as exc:
@@ -366,22 +434,61 @@ class JobRunner:
                 cause = f"VideoGen reported a server error while accepting this render ({exc.message})"
                 self._save(_uncertain(self.job, f"{cause}; {UNCERTAIN_TAIL}", exc.code))
                 return
+            except _AVATAR_REFUSALS as exc:
+                if target is JobState.SUBMITTING_AVATAR and not isinstance(exc, _NOT_REFUSALS):
+                    self._refused_after_speech(exc)
+                    return
+                raise
             self._save(self.job.advance(running, **changes), durable=True)  # the id, before anything else
-            self._just_submitted = True
+            self._submitted_at = asyncio.get_running_loop().time()
         finally:
             self._in_submit = False
         self._checkpoint()
 
+    def _refused_after_speech(self, exc: ApiError) -> None:
+        """The avatar step was refused (shape, permission, add-on...): the speech stays, nothing is lost.
+
+        The message and hint stay the service's; `error_kind` says the paid speech was kept, so each
+        surface can offer a retry of the video step alone (with another setting if the refusal says so).
+        """
+        paid_speech = bool(self.job.tts_execution_id)
+        self._end_failed(
+            error_message=exc.message,
+            error_hint=exc.hint,
+            error_code=exc.code,
+            error_kind=FailureKind.AVATAR_REFUSED_SPEECH_KEPT.value if paid_speech else kind_of(exc),
+        )
+
+    async def _upload_audio(self) -> None:
+        """Upload the user's own audio file (a free request, repeated on glitches) and go to the avatar."""
+        path = Path(self.job.spec.audio_path).expanduser()
+        if not path.is_file():
+            error = LocalFileError(f"The audio file {path} cannot be read (missing or not a file).")
+            self._fail(error)
+            return
+        self._progress(0.0)
+        file_id = await self._with_retries(lambda: self.client.upload_file(path, file_type="AUDIO"), "upload")
+        self.stats["uploads"] += 1
+        self._progress(1.0)
+        self._save(self.job.update(audio_file_id=file_id), durable=True)
+        await self._submit(self.job, JobState.SUBMITTING_AVATAR)
+
     async def _speech(self) -> None:
         execution_id = self.job.tts_execution_id
         if execution_id is None:  # defensive: a hand-edited row
-            self._save(self.job.advance(JobState.FAILED, error_message="The speech step lost its id."))
+            self._fail_plain(
+                "The speech step lost its id.", "Remove this render and start again.", FailureKind.LOST_ID
+            )
             return
-        execution = await self._poll(execution_id, "tts_execution_id")
+        execution = await self._poll(execution_id, "tts_execution_id", "speech")
         if execution is None:
             return
         if not execution.results:
-            self._fail_plain("VideoGen finished the speech but sent no audio file.", EXECUTION_FAILED_HINT)
+            self._fail_plain(
+                "VideoGen finished the speech but sent no audio file.",
+                EXECUTION_FAILED_HINT,
+                FailureKind.NO_RESULT,
+            )
             return
         self._save(self.job.update(audio_file_id=execution.results[0].file_id), durable=True)
         await self._submit(self.job, JobState.SUBMITTING_AVATAR)
@@ -389,68 +496,124 @@ class JobRunner:
     async def _avatar(self) -> None:
         execution_id = self.job.avatar_execution_id
         if execution_id is None:
-            self._save(self.job.advance(JobState.FAILED, error_message="The video step lost its id."))
+            self._fail_plain(
+                "The video step lost its id.", "Remove this render and start again.", FailureKind.LOST_ID
+            )
             return
-        execution = await self._poll(execution_id, "avatar_execution_id")
+        execution = await self._poll(execution_id, "avatar_execution_id", "avatar")
         if execution is None:
             return
         if not execution.results:
-            self._fail_plain("VideoGen finished the video but returned no file.", EXECUTION_FAILED_HINT)
+            self._fail_plain(
+                "VideoGen finished the video but returned no file.",
+                EXECUTION_FAILED_HINT,
+                FailureKind.NO_RESULT,
+            )
             return
-        result = execution.results[0]
-        duration = result.file.duration_seconds if result.file is not None else None
+        first = execution.results[0]
+        duration = first.file.duration_seconds if first.file is not None else None
         self._save(
-            self.job.advance(JobState.DOWNLOADING, video_file_id=result.file_id, duration_seconds=duration),
+            self.job.advance(
+                JobState.DOWNLOADING,
+                video_file_id=first.file_id,
+                video_file_ids=tuple(r.file_id for r in execution.results),
+                duration_seconds=duration,
+            ),
             durable=True,
         )
 
     async def _download(self) -> None:
         job = self.job
-        file_id = job.video_file_id
-        if file_id is None:
-            self._save(job.advance(JobState.FAILED, error_message="The download lost its file id."))
+        file_ids = job.video_file_ids or ((job.video_file_id,) if job.video_file_id else ())
+        if not file_ids:
+            self._fail_plain(
+                "The download lost its file id.", "Remove this render and start again.", FailureKind.LOST_ID
+            )
             return
         try:
             if job.duration_seconds is None:
                 try:
-                    file = await self.client.get_file(file_id)
+                    file = await self.client.get_file(file_ids[0])
                     self._save(self.job.update(duration_seconds=file.duration_seconds))
                 except (NotFound, InvalidId):
                     raise
                 except VideoGenError as exc:
                     # Only the duration label is missing; the download itself decides whether the job fails.
-                    log.info("Could not read the duration of %s: %s", file_id, exc)
-            dest = self._destination()
-            self.stats["downloads"] += 1
-            await self.client.download_file(file_id, dest, progress=self._download_progress)
+                    log.info("Could not read the duration of %s: %s", file_ids[0], exc)
+            count = len(file_ids)
+            for index, file_id in enumerate(file_ids):
+                dest = self._destination(index, count)
+                if dest.exists() and not part_path(dest).exists():
+                    continue  # this result was completed before a restart
+                self.stats["downloads"] += 1
+
+                await self._with_retries(
+                    functools.partial(self._fetch, file_id, dest, index, count), "download"
+                )
         except (NotFound, InvalidId) as exc:
             # The file is gone on the server: Retry must fetch it again through the avatar step.
-            self._fail(exc, video_file_id=None)
+            self._fail(exc, video_file_id=None, video_file_ids=())
             return
         self._save(self.job.advance(JobState.DONE, stage_progress=1.0))
 
-    def _destination(self) -> Path:
-        if self.job.output_path:
-            return Path(self.job.output_path)  # the same name as last time, so the .part file resumes
+    async def _fetch(self, file_id: str, dest: Path, index: int, count: int) -> Path:
+        def progress(done: int, total: int | None) -> None:
+            if total:
+                self._progress((index + done / total) / count)
+
+        return await self.client.download_file(file_id, dest, progress=progress)
+
+    async def _with_retries[T](self, attempt: Callable[[], Awaitable[T]], what: str) -> T:
+        """Run a free transfer, repeating it with back-off after glitches (a 500 from storage, a reset...)."""
+        delay = self.transfer_backoff_s
+        for number in range(1, self.transfer_attempts + 1):
+            self._checkpoint()
+            try:
+                return await attempt()
+            except VideoGenError as exc:
+                if not is_glitch(exc) or number == self.transfer_attempts:
+                    raise
+                self.stats[f"{what}_glitches"] += 1
+                log.info("The %s of render %s hit a glitch (%s); trying again", what, self.job.job_id, exc)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(self.transfer_backoff_max_s, delay * 2)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _destination(self, index: int, count: int) -> Path:
+        """Where result `index` goes: the same path as last time (so its .part resumes), else a new name."""
+        paths = list(self.job.output_paths)
+        if not paths and self.job.output_path:
+            paths = [self.job.output_path]  # a job from before variations
+        if index < len(paths):
+            return Path(paths[index])
         spec_dir = self.job.spec.output_dir
         folder = Path(spec_dir).expanduser() if spec_dir else self.output_dir
         try:
-            dest = unique_path(folder, output_file_name(self.job))
+            dest = unique_path(folder, output_file_name(self.job.spec, self.job.job_id, index))
         except OSError as exc:
             raise LocalFileError(f"Cannot use the folder {folder}: {exc.strerror or exc}") from exc
+        paths.append(str(dest))
         # Saved before the first byte, so a restart continues this exact file instead of starting another.
-        self._save(self.job.update(output_path=str(dest)))
+        self._save(self.job.update(output_path=paths[0], output_paths=tuple(paths)))
         return dest
 
-    async def _poll(self, execution_id: str, field_name: str) -> ToolExecution | None:
-        """Poll until terminal. Returns the succeeded execution, or None after moving the job to an end."""
+    async def _poll(self, execution_id: str, field_name: str, step: str) -> ToolExecution | None:
+        """Poll until terminal. Returns the succeeded execution, or None after moving the job to an end.
+
+        Glitches (malformed answer, 5xx, reset, timeout) are polled through; `awaiting_approval` slows the
+        pace and sets the job's flag; the patience limit does not run while a human has to approve.
+        """
+        loop = asyncio.get_running_loop()
         polls = 0
-        deadline = asyncio.get_running_loop().time() + self.pacer.give_up_after
+        expected = self._expected_seconds()
+        started = self._submitted_at if self._submitted_at is not None else loop.time()
+        fresh = self._submitted_at is not None
+        self._submitted_at = None
+        deadline = loop.time() + self.pacer.give_up_after
         with self.pacer.polling():
-            if self._just_submitted:
-                # A render never finishes the instant it is accepted: save the budget of a certain "pending".
-                self._just_submitted = False
-                await asyncio.sleep(self.pacer.delay(0))
+            if fresh:
+                # A render never finishes the instant it is accepted: wait about as long as such a step takes.
+                await asyncio.sleep(self.pacer.first_delay(step, expected))
             while True:
                 self._checkpoint()
                 try:
@@ -459,36 +622,65 @@ class JobRunner:
                     # Forget the id so Retry submits this step again instead of polling a ghost forever.
                     self._fail(exc, **{field_name: None})
                     return None
+                except VideoGenError as exc:
+                    if not is_glitch(exc):
+                        raise
+                    self.stats["poll_glitches"] += 1
+                    polls += 1
+                    log.info("Polling render %s hit a glitch (%s); polling on", self.job.job_id, exc)
+                    await asyncio.sleep(self.pacer.delay(polls))
+                    continue
                 finally:
                     self.stats["polls"] += 1
                 polls += 1
+                if execution.status == models.AWAITING_APPROVAL:
+                    if not self.job.awaiting_approval:
+                        self._save(self.job.update(awaiting_approval=True))
+                    deadline = loop.time() + self.pacer.give_up_after  # a human decides: no time limit
+                    await asyncio.sleep(self.pacer.approval_interval)
+                    continue
+                if self.job.awaiting_approval:
+                    self._save(self.job.update(awaiting_approval=False))
                 if execution.progress_percentage is not None:
                     self._progress(execution.progress_percentage / 100.0)
                 if execution.status == models.SUCCEEDED:
+                    if fresh:
+                        self.pacer.learn(step, expected, loop.time() - started)
                     return execution
                 if execution.status == models.FAILED:
                     error = execution.error
-                    self._save(
-                        self.job.advance(
-                            JobState.FAILED,
-                            error_message=error.message if error else "VideoGen reported a failed step.",
-                            error_hint=EXECUTION_FAILED_HINT,
-                            error_code=error.code if error else None,
-                            **{field_name: None},  # Retry runs the failed step again
-                        )
+                    self._end_failed(
+                        error_message=error.message if error else "VideoGen reported a failed step.",
+                        error_hint=EXECUTION_FAILED_HINT,
+                        error_code=error.code if error else None,
+                        error_kind=FailureKind.EXECUTION_FAILED.value,
+                        **{field_name: None},  # Retry runs the failed step again
                     )
                     return None
                 if execution.status == models.CANCELLED:
                     self._save(self.job.advance(JobState.CANCELLED, **{field_name: None}))
                     return None
-                if asyncio.get_running_loop().time() > deadline:
+                if loop.time() > deadline:
                     minutes = round(self.pacer.give_up_after / 60)
                     self._fail_plain(
                         f"VideoGen has not finished this step after {minutes} minutes.",
-                        "Press Retry to keep waiting for it; it will not be charged again.",
+                        "A retry keeps waiting for it; it will not be charged again.",
+                        FailureKind.STALLED,
                     )
                     return None
-                await asyncio.sleep(self.pacer.delay(polls))
+                await asyncio.sleep(
+                    self.pacer.progress_delay(polls, loop.time() - started, execution.progress_percentage)
+                )
+
+    def _expected_seconds(self) -> float | None:
+        """Seconds of speech the script should give: what each step's duration scales with."""
+        spec = self.job.spec
+        if spec.audio_path and not spec.script:
+            return self.job.duration_seconds
+        try:
+            return estimate_seconds(spec.script, spec.voice_speed) or None
+        except Exception:  # an estimate is a nicety; never let it fail a render
+            return None
 
     # ---------------------------------------------------------------------------------- helpers
     def _checkpoint(self) -> None:
@@ -516,10 +708,6 @@ class JobRunner:
         self.job = self.job.update(stage_progress=fraction)
         self._publish(self.job)
 
-    def _download_progress(self, done: int, total: int | None) -> None:
-        if total:
-            self._progress(done / total)
-
     def _fail(self, exc: VideoGenError, **changes: Any) -> None:
         self._end_failed(
             error_message=exc.message,
@@ -534,6 +722,8 @@ class JobRunner:
 
     def _end_failed(self, **changes: Any) -> None:
         changes.setdefault("awaiting_approval", False)
+        if isinstance(changes.get("error_kind"), FailureKind):
+            changes["error_kind"] = changes["error_kind"].value
         try:
             self._save(self.job.advance(JobState.FAILED, **changes))
         except LeaseLost:
