@@ -58,3 +58,17 @@ def test_malformed_rate_limit_headers_are_ignored() -> None:
     limiter = RateLimiter()
     limiter.observe("files", {"x-ratelimit-limit": "lots", "x-ratelimit-remaining": "1"})
     assert limiter.pressure("files") == 0.0
+
+
+def test_endpoint_groups_of_the_spec_endpoints() -> None:
+    assert endpoint_group("GET", "/v1/tools/executions") == "executions"  # the history list polls too
+    assert endpoint_group("POST", "/v1/files/search") == "files"
+    assert endpoint_group("POST", "/v1/files/vg_file_1/enable-public-preview") == "files"
+    assert endpoint_group("GET", "/v1/me") == "other"
+    assert endpoint_group("GET", "/v1/entities") == "other"
+
+
+def test_retry_after_ms_beats_retry_after_and_garbage_is_ignored() -> None:
+    assert delay_from_headers({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert delay_from_headers({"retry-after-ms": "abc", "retry-after": "2"}) == 2
+    assert delay_from_headers({"x-ratelimit-reset": "soon"}) is None
