@@ -102,7 +102,7 @@ PUBLIC = {
         "part_path",
         "read_capped",
     ],
-    "transports": ["SchemeRouter"],
+    "transports": ["LargeReadTransport", "READ_SIZE", "SchemeRouter"],
     "keys": ["MAX_KEY_LENGTH", "check_api_key"],
     "redact": ["MASK", "RedactingFilter", "forget_secrets", "redact", "register_secret"],
     "capabilities": ["Capabilities", "probe_capabilities"],
