@@ -64,9 +64,7 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         if self.api_generation not in GENERATIONS:
-            raise ValueError(
-                f"api_generation must be one of {sorted(GENERATIONS)}, not {self.api_generation!r}"
-            )
+            raise ValueError(f"api_generation must be A, B or C, not {self.api_generation!r}")
         if self.approval_required and self.api_generation != "C":
             raise ValueError("approval_required is a generation C feature (api_generation='C')")
 

@@ -4,6 +4,7 @@ Routes (all refuse any request that carries an Authorization header, like S3 doe
   GET|HEAD /presenters/<presenterId>/(image.png|thumb.png|preview.mp4)   public, non-expiring
   GET|HEAD /f/<fileId>/(thumbnail|preview|download)?expires=&signature=  signed, expiring, Range-aware
   PUT      /u/<fileId>?expires=&signature=                               signed upload URL
+  GET|HEAD /p/<playbackId>/(download|index.m3u8)                         public preview, until disabled
 Errors use S3-style XML bodies, since that is what clients meet on real presigned URLs.
 """
 
@@ -30,6 +31,7 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # sandbox choice: the real upload limit is
 _PRESENTER_ROUTE = re.compile(r"^/presenters/(?P<id>[^/]+)/(?P<name>[^/]+)$")
 _FILE_ROUTE = re.compile(r"^/f/(?P<id>[^/]+)/(?P<rendition>[^/]+)$")
 _UPLOAD_ROUTE = re.compile(r"^/u/(?P<id>[^/]+)$")
+_PUBLIC_ROUTE = re.compile(r"^/p/(?P<id>[^/]+)/(?P<name>download|index\.m3u8)$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -174,6 +176,10 @@ class StorageOrigin:
             return self._serve(
                 request, source.path, [("Cache-Control", "private, max-age=3600")], source.content_type
             )
+        if match := _PUBLIC_ROUTE.match(request.path):
+            if request.method not in ("GET", "HEAD"):
+                return self._not_allowed("GET, HEAD")
+            return self._public(request, match["id"], match["name"])
         if match := _UPLOAD_ROUTE.match(request.path):
             if request.method != "PUT":
                 return self._not_allowed("PUT")
@@ -181,6 +187,26 @@ class StorageOrigin:
                 return denied
             return self._upload(request, match["id"])
         return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+
+    def _public(self, request: Request, playback_id: str, name: str) -> Response:
+        """Public preview: no signature, no expiry, gone as soon as public preview is disabled."""
+        found = self.state.public_source(playback_id)
+        if found is None:
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        stored, source = found
+        assert source.path is not None
+        if name == "index.m3u8":
+            # sandbox choice: one "segment", the file itself; enough for a link, not adaptive streaming.
+            duration = stored.duration or 0.0
+            playlist = (
+                "#EXTM3U\n#EXT-X-VERSION:3\n"
+                f"#EXT-X-TARGETDURATION:{max(1, round(duration + 0.5))}\n#EXT-X-MEDIA-SEQUENCE:0\n"
+                f"#EXTINF:{duration:.3f},\ndownload\n#EXT-X-ENDLIST\n"
+            )
+            return Response(200, playlist.encode(), "application/vnd.apple.mpegurl")
+        return self._serve(
+            request, source.path, [("Cache-Control", "public, max-age=300")], source.content_type
+        )
 
     @staticmethod
     def _not_allowed(allow: str) -> Response:
