@@ -406,12 +406,18 @@ class LibraryTab(QWidget):
         )
         plural = "s" if service != 1 else ""
         self._show_status(f"{service} clip{plural} on VideoGen{' so far' if more else ''}.{note}")
-        if more and self.proxy.rowCount() < PAGE_SIZE // 2:
-            # Most of the page was speech or images: read on while the list does not fill the view.
+        if more:
+            # The view asks for more only when rows were inserted; a page of speech or image files, or of
+            # files already listed, inserts none. Ask on its behalf while the last row is still in sight.
             QTimer.singleShot(0, self._fetch_if_room)
 
     def _fetch_if_room(self) -> None:
-        if self.model.canFetchMore(QModelIndex()):
+        if not self.model.canFetchMore(QModelIndex()):
+            return
+        last = self.proxy.rowCount() - 1
+        if last < 0 or self.table.viewport().rect().intersects(
+            self.table.visualRect(self.proxy.index(last, 0))
+        ):
             self.model.fetchMore(QModelIndex())
 
     async def _next_execution_page(
