@@ -241,6 +241,18 @@ def test_cancel_too_late_shows_the_notice_never_a_plain_cancelled(qtbot: QtBot) 
     assert panel.error_title_label.text() == "The service had already finished this render"
     assert "Retry" in panel.error_hint_label.text() and panel.retry_action.isEnabled()
 
+    # The usual path: the cancel came too late, so the job goes on downloading and says why.
+    downloading = (
+        RenderJob(spec("Cy"))
+        .advance(JobState.AVATAR_RUNNING)
+        .update(notice="already finished and charged — downloading it")
+        .advance(JobState.DOWNLOADING)
+    )
+    panel.model.apply(JobEvent("added", downloading))
+    panel.select_job(downloading.job_id)
+    assert panel.model.index(0, Column.STATE).data() == "Already finished and charged — downloading it"
+    assert not panel.error_hint_label.isVisibleTo(panel)
+
 
 def test_awaiting_approval_is_shown(qtbot: QtBot) -> None:
     waiting = RenderJob(spec()).advance(JobState.AVATAR_RUNNING, awaiting_approval=True)

@@ -437,7 +437,8 @@ class QueuePanel(QWidget):
         if notice:
             title = "The service had already finished this render"
             message = notice
-            hint = "Press Retry to download it." if job.state != JobState.DONE else ""
+            # While it downloads (or once it has), there is nothing to do; a stopped one needs Retry.
+            hint = "Press Retry to download it." if job.state in (JobState.FAILED, JobState.CANCELLED) else ""
         elif failed:
             title = "This render failed"
         elif waiting:
