@@ -16,7 +16,7 @@ from .connect import EXIT_BUSY, EXIT_DECIDE, EXIT_FAILED
 from .console import Console
 from .progress import Progress
 from .stop import StopController
-from .wording import error_line, hint_for, resume_advice, sentence, uncertain_advice
+from .wording import PROG, error_line, hint_for, resume_advice, sentence, uncertain_advice
 
 UNCERTAIN_KINDS = frozenset({"uncertain", "submission_uncertain"})
 
@@ -41,9 +41,16 @@ async def follow(session: Session, job_id: str, console: Console, stopper: StopC
     finished: asyncio.Future[RenderJob] = loop.create_future()
     progress = Progress(console)
 
+    told_approval = False
+
     def on_event(event: JobEvent) -> None:
+        nonlocal told_approval
         if event.job.job_id != job_id:
             return
+        if event.job.awaiting_approval and not told_approval:
+            told_approval = True
+            progress.end()
+            console.err(approval_note(job_id))
         progress.show(event.job)
         ended = event.kind == "removed" or event.job.state.is_terminal
         if ended and not finished.done():
@@ -69,6 +76,24 @@ async def follow(session: Session, job_id: str, console: Console, stopper: StopC
         console.err(f"{stopper.reason}: render {job_id} is saved ({state}); {resume_advice(job_id)}.")
         return stopper.exit_code
     return report(finished.result(), console)
+
+
+def approval_note(job_id: str) -> str:
+    return (
+        f"render {job_id} waits for approval at app.videogen.io; it continues by itself once approved "
+        f"(stopping now keeps it: `{PROG} resume {job_id}` later)"
+    )
+
+
+def note_other_decisions(session: Session, console: Console, current: str | None = None) -> None:
+    """Renders of this folder left uncertain are mentioned on every run until someone decides."""
+    waiting = [j for j in session.queue.jobs() if j.job_id != current and is_uncertain(j)]
+    if waiting:
+        ids = ", ".join(j.job_id[:12] for j in waiting[:3]) + (" …" if len(waiting) > 3 else "")
+        console.err(
+            f"note: {len(waiting)} other render(s) may already have been sent and need a decision ({ids}); "
+            f"see `{PROG} jobs`"
+        )
 
 
 def report(job: RenderJob, console: Console) -> int:

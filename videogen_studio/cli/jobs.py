@@ -14,7 +14,7 @@ from ..session import Session
 from .choices import preflight
 from .connect import EXIT_DECIDE, EXIT_FAILED, EXIT_USAGE, CliError, open_session
 from .console import Console
-from .follow import follow, is_uncertain, output_paths, report
+from .follow import follow, is_uncertain, note_other_decisions, output_paths, report
 from .stop import StopController
 from .wording import PROG, error_line, hint_for, uncertain_advice
 
@@ -95,6 +95,7 @@ async def run_resume(args: argparse.Namespace, console: Console, stopper: StopCo
     async with open_session(args, console, drive=True) as session:
         await session.queue.start()  # resumes every job in flight, this one included
         job = find_job(session.queue.jobs(), args.job)
+        note_other_decisions(session, console, job.job_id)
         if job.state is JobState.DONE or is_uncertain(job):
             return report(job, console)
         if job.state in (JobState.FAILED, JobState.CANCELLED):
@@ -111,6 +112,7 @@ async def run_retry(args: argparse.Namespace, console: Console, stopper: StopCon
     async with open_session(args, console, drive=True) as session:
         await session.queue.start()
         job = find_job(session.queue.jobs(), args.job)
+        note_other_decisions(session, console, job.job_id)
         if job.state not in (JobState.FAILED, JobState.CANCELLED):
             return await _not_retryable(session, job, console, stopper)
         if is_uncertain(job) and not args.confirm:

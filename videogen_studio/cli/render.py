@@ -16,7 +16,7 @@ from ..session import Session
 from .choices import choose_voice, find_performer, preflight
 from .connect import EXIT_DECIDE, open_session
 from .console import Console
-from .follow import follow, is_uncertain, output_paths
+from .follow import follow, is_uncertain, note_other_decisions, output_paths
 from .inputs import check_out_folder, check_script, check_speed, parse_replacements, read_script
 from .stop import StopController
 from .wording import PROG, error_line, uncertain_advice
@@ -92,6 +92,7 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
         )
         before = None if args.new else session.store.find_by_fingerprint(spec.fingerprint())
         await session.queue.start()  # restart rules first: a job caught mid-send is now marked uncertain
+        note_other_decisions(session, console, before.job_id if before is not None else None)
         if before is not None:
             job = session.queue.get(before.job_id) or before
             code = await _continue(session, job, console)
