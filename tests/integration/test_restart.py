@@ -75,7 +75,8 @@ async def presenter_id(sandbox: SandboxServer) -> str:
 
 
 def spec(presenter_id: str, script: str = SCRIPT) -> RenderSpec:
-    return RenderSpec(presenter_id=presenter_id, script=script, presenter_name="Ada", voice_id=VOICE.get("id"))
+    voice = VOICE.get("id")
+    return RenderSpec(presenter_id=presenter_id, script=script, presenter_name="Ada", voice_id=voice)
 
 
 async def test_restart_while_rendering_resumes_polling(
