@@ -453,6 +453,27 @@ async def test_poll_back_off_grows_by_half_and_caps(client: VideoGenClient) -> N
         assert nominal * 0.9 <= pacer.delay(polls_done) <= nominal * 1.1  # ±10 % jitter
 
 
+async def test_first_poll_is_timed_from_the_expected_duration(client: VideoGenClient) -> None:
+    pacer = PollPacer(client, interval=1.0, max_interval=5.0, rng=random.Random(7))
+    # Nothing learned yet: the ordinary first interval.
+    assert 0.9 <= pacer.first_delay("avatar", 20.0) <= 1.1
+    pacer.learn("avatar", expected_s=10.0, took_s=30.0)  # 3 s of rendering per second of speech
+    assert pacer.first_delay("avatar", 20.0) == pytest.approx(3.0 * 20.0 * 0.9)
+    assert 0.9 <= pacer.first_delay("speech", 20.0) <= 1.1  # learned per step kind
+    assert 0.9 <= pacer.first_delay("avatar", None) <= 1.1  # no estimate (own audio): no guess
+    pacer.learn("avatar", expected_s=10.0, took_s=10.0)  # a moving average, not the last sample
+    assert 1.0 < pacer.first_delay("avatar", 10.0) / 9.0 < 3.0
+
+
+async def test_progress_percentage_paces_the_next_poll(client: VideoGenClient) -> None:
+    pacer = PollPacer(client, interval=4.0, max_interval=4.0, rng=random.Random(3))
+    assert 3.6 <= pacer.progress_delay(3, elapsed_s=10.0, percent=None) <= 4.4  # plain back-off
+    near_end = pacer.progress_delay(3, elapsed_s=10.0, percent=90.0)  # ~1.1 s left
+    assert near_end == pytest.approx(10.0 * 10 / 90 * 1.05)
+    assert 3.6 <= pacer.progress_delay(3, elapsed_s=10.0, percent=10.0) <= 4.4  # far: never beyond back-off
+    assert 3.6 <= pacer.progress_delay(3, elapsed_s=10.0, percent=100.0) <= 4.4
+
+
 async def test_polling_spreads_under_the_shared_budget(
     sandbox: SandboxServer, client: VideoGenClient, presenter_id: str
 ) -> None:

@@ -101,6 +101,7 @@ class RenderQueue:
         max_poll_interval: float = 15.0,
         owner: str | None = None,
         lease_ttl_s: float = DEFAULT_TTL_S,
+        approval_poll_interval: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -111,7 +112,12 @@ class RenderQueue:
         self.lease_ttl_s = lease_ttl_s
         self.output_dir = Path(output_dir)
         self._concurrency = concurrency
-        self.pacer = PollPacer(client, interval=poll_interval, max_interval=max_poll_interval)
+        self.pacer = PollPacer(
+            client,
+            interval=poll_interval,
+            max_interval=max_poll_interval,
+            approval_interval=approval_poll_interval,
+        )
         self.stats: Counter[str] = Counter()
         self._jobs: dict[str, RenderJob] = {}
         self._waiting: deque[str] = deque()  # QUEUED job ids, oldest first
@@ -490,6 +496,7 @@ class RenderQueue:
         return False
 
     def _claim_or_refuse(self, job_id: str) -> None:
+        self.store.check_writable()
         if not self._claim(job_id):
             raise JobHeldElsewhere(job_id, self._foreign.get(job_id, "unknown"))
 

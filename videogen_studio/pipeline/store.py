@@ -30,7 +30,6 @@ from .failures import set_kind
 from .jobs import JobState, RenderJob, RenderSpec
 from .lease import DEFAULT_TTL_S, Lease, owner_is_dead
 
-
 log = logging.getLogger(__name__)
 
 
@@ -505,6 +504,11 @@ class JobStore:
         if row is None or float(row[1]) <= now:
             return None
         return str(row[0])
+
+    def check_writable(self) -> None:
+        """Raise StoreReadOnly when nothing can be saved (a newer app's database)."""
+        if self.read_only:
+            raise self._read_only_error()
 
     def _read_only_error(self) -> StoreReadOnly:
         error = StoreReadOnly(
