@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..api.models import WatermarkMode
+
 
 class JobState(StrEnum):
     QUEUED = "queued"
@@ -108,7 +110,7 @@ class RenderSpec:
     voice_speed: float | None = None
     replacements: tuple[tuple[str, str], ...] = ()
     auto_expand: bool = False
-    watermark_mode: str = "AUTO"  # a WatermarkMode value (StrEnum members compare equal to their strings)
+    watermark_mode: str = WatermarkMode.AUTO  # a WatermarkMode value (members compare equal to their strings)
     temporary: bool = False
     output_dir: str = ""
     #: "presenter" or "actor": `presenter_id` holds the presenter id or the actor entity id.
