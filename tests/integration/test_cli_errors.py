@@ -214,3 +214,32 @@ def test_a_newer_job_database_is_never_written(
     one_error_line(capsys.readouterr().err)
     assert paths.job_db.read_bytes() == before
     assert posts(api_env, TTS) == 0
+
+
+def test_watermark_none_without_the_add_on_is_worded_for_the_cli_and_refused_before_paying_next_time(
+    api_env: SandboxServer, tmp_path: Path, script: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    presenter = presenter_of(api_env, capsys)
+    argv = render_argv(api_env, presenter, script, tmp_path / "out", "--watermark", "NONE")
+    assert main(argv) == 1
+    line = one_error_line("\n".join(x for x in capsys.readouterr().err.splitlines() if x.startswith("error")))
+    assert "--watermark AUTO" in line and "keeps the paid speech" in line
+    paid = (posts(api_env, TTS), posts(api_env, AVATAR))
+    # Learned for this account: the same command (or any NONE render) is now refused before anything is paid.
+    assert main(argv) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "--watermark AUTO or VIDEO_GEN" in line
+    assert (posts(api_env, TTS), posts(api_env, AVATAR)) == paid
+    # The retry the first line suggested renders only the avatar again.
+    job_id = only_job_id()
+    assert main(["retry", job_id, "--watermark", "AUTO", "--base-url", api_env.base_url]) == 0
+    assert capsys.readouterr().out.strip().endswith(".mp4")
+    assert posts(api_env, TTS) == paid[0]
+
+
+def only_job_id() -> str:
+    from videogen_studio.pipeline.store import JobStore
+
+    with JobStore(app_paths().job_db) as store:
+        (job,) = store.load_all()
+    return job.job_id

@@ -16,7 +16,7 @@ from .connect import EXIT_BUSY, EXIT_DECIDE, EXIT_FAILED
 from .console import Console
 from .progress import Progress
 from .stop import StopController
-from .wording import PROG, error_line, hint_for, resume_advice, sentence, uncertain_advice
+from .wording import PROG, error_line, failure_hint, resume_advice, sentence, uncertain_advice
 
 UNCERTAIN_KINDS = frozenset({"uncertain", "submission_uncertain"})
 
@@ -112,7 +112,8 @@ def report(job: RenderJob, console: Console) -> int:
         return EXIT_FAILED
     if job.state is JobState.FAILED:
         message = job.error_message or "the render failed"
-        console.err(error_line(message, hint_for(job.error_kind, job.error_hint, job_id=job.job_id)))
+        hint = failure_hint(job.error_kind, job.error_code, message, job.error_hint, job.job_id)
+        console.err(error_line(message, hint))
         return EXIT_FAILED
     console.err(f"render {job.job_id} is {job.state.label.lower()}; {resume_advice(job.job_id)}.")
     return EXIT_FAILED

@@ -7,8 +7,11 @@ data folder like `render`, so a GUI or another command is never driving the same
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
+from typing import Any
 
+from ..api.models import AvatarQuality, WatermarkMode
 from ..pipeline.jobs import JobState, RenderJob
 from ..session import Session
 from .choices import preflight
@@ -16,7 +19,7 @@ from .connect import EXIT_DECIDE, EXIT_FAILED, EXIT_USAGE, CliError, open_sessio
 from .console import Console
 from .follow import follow, is_uncertain, note_other_decisions, output_paths, report
 from .stop import StopController
-from .wording import PROG, error_line, hint_for, uncertain_advice
+from .wording import PROG, error_line, failure_hint, uncertain_advice
 
 SHORT_ID = 12
 
@@ -35,6 +38,11 @@ def add_parsers(
     retry.add_argument(
         "--confirm", action="store_true", help="also retry a render that may already have been sent"
     )
+    retry.add_argument("--watermark", choices=[m.value for m in WatermarkMode], help="change the watermark")
+    who = retry.add_mutually_exclusive_group()
+    who.add_argument("--presenter", help="render the avatar with another presenter")
+    who.add_argument("--actor", help="render the avatar with another ACTOR entity")
+    retry.add_argument("--quality", choices=[q.value for q in AvatarQuality], help="another avatar quality")
     retry.set_defaults(handler=run_retry)
     cancel = sub.add_parser("cancel", parents=[common], help="cancel a render (on VideoGen too)")
     cancel.add_argument("job", metavar="ID")
@@ -83,7 +91,8 @@ def job_advice(job: RenderJob) -> str:
         return uncertain_advice(short)
     if job.state is JobState.FAILED:
         message = " ".join((job.error_message or "failed").split()).rstrip(".")
-        hint = hint_for(job.error_kind, job.error_hint, job_id=short) or f"`{PROG} retry {short}`"
+        hint = failure_hint(job.error_kind, job.error_code, message, job.error_hint, short)
+        hint = hint or f"`{PROG} retry {short}`"
         return f"{message}; {hint}"
     if not job.state.is_terminal:
         return f"not finished: `{PROG} resume {short}` continues it (nothing paid is paid again)"
@@ -118,13 +127,28 @@ async def run_retry(args: argparse.Namespace, console: Console, stopper: StopCon
         if is_uncertain(job) and not args.confirm:
             console.err(error_line(uncertain_advice(job.job_id)))
             return EXIT_DECIDE
-        await preflight(session, job.spec)
+        changes = retry_changes(args)
+        await preflight(session, dataclasses.replace(job.spec, **changes))
         try:
-            session.queue.retry(job.job_id, confirm_uncertain=args.confirm)
+            session.queue.retry(job.job_id, confirm_uncertain=args.confirm, changes=changes or None)
         except ValueError as exc:
             raise CliError(error_line(str(exc), f"see `{PROG} jobs`"), EXIT_FAILED) from None
         console.err(f"retrying render {job.job_id} from its last paid step")
         return await follow(session, job.job_id, console, stopper)
+
+
+def retry_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """RenderSpec fields to change on retry; only the steps they affect run (and are paid) again."""
+    changes: dict[str, Any] = {}
+    if args.watermark:
+        changes["watermark_mode"] = WatermarkMode(args.watermark)
+    if args.presenter or args.actor:
+        changes["presenter_id"] = args.presenter or args.actor
+        changes["avatar_form"] = "actor" if args.actor else "presenter"
+        changes["presenter_name"] = ""
+    if args.quality:
+        changes["avatar_quality"] = args.quality
+    return changes
 
 
 async def _not_retryable(session: Session, job: RenderJob, console: Console, stopper: StopController) -> int:

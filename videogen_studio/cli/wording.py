@@ -39,8 +39,8 @@ HINTS: dict[str, str] = {
     "uncertain": "see the job with `{prog} jobs`",
     "execution_failed": "VideoGen could not render it; rerun the same command or `{prog} retry {job}`",
     "approval_pending": "the render waits for approval on app.videogen.io; then `{prog} resume {job}`",
-    "avatar_refused_speech_kept": "the speech is kept; fix the cause, then `{prog} retry {job}` "
-    "(the speech is not paid again)",
+    "avatar_refused_speech_kept": "the paid speech is kept: `{prog} retry {job}` with --watermark, "
+    "--presenter or --actor changed as needed renders only the avatar again",
     "stalled": "VideoGen is taking very long; `{prog} resume {job}` keeps waiting (nothing is paid again)",
     "no_result": "VideoGen finished without a file; `{prog} retry {job}`",
     "lost_id": "the saved job is damaged; `{prog} cancel {job}` and render again",
@@ -97,6 +97,17 @@ def _neutral(hint: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- jobs
+def failure_hint(kind: str | None, code: str | None, message: str, fallback: str | None, job_id: str) -> str:
+    """What to do about a failed job; an avatar refused for want of the add-on says exactly what to type."""
+    add_on = code in ("add_on_required", "purchase_add_on") or "add-on" in message.lower()
+    if add_on and kind in ("avatar_refused_speech_kept", "add_on_required"):
+        return (
+            f"`{PROG} retry {job_id} --watermark AUTO` renders it with the watermark and keeps the paid "
+            "speech, or buy the Production API add-on"
+        )
+    return hint_for(kind, fallback, job_id=job_id)
+
+
 def uncertain_advice(job_id: str) -> str:
     """What to do about a job whose paid request may or may not have reached VideoGen."""
     return (
