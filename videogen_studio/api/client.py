@@ -18,6 +18,7 @@ import httpx
 
 from .. import __version__
 from . import models
+from .download_transport import LargeReadTransport
 from .errors import (
     ApiError,
     MalformedResponse,
@@ -47,7 +48,7 @@ from .models import (
 from .redact import redact, register_secret
 from .retry import RateLimiter, RetryPolicy, delay_from_headers, endpoint_group
 from .transfer import ProgressCallback, Transfer, read_capped
-from .transports import LargeReadTransport, SchemeRouter
+from .transports import SchemeRouter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

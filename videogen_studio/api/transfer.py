@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import httpx
 
+from .download_transport import COPY_EXTENSION, CopyStalled, CopyTo
 from .errors import (
     ApiError,
     LocalFileError,
@@ -182,7 +183,6 @@ class Transfer:
         progress: ProgressCallback | None,
     ) -> bool:
         """One GET attempt. Returns True when the body ended normally."""
-        loop = asyncio.get_running_loop()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 async with asyncio.timeout(self.deadline):  # connect + send + headers
@@ -212,27 +212,12 @@ class Transfer:
                     length = response.headers.get("content-length")
                     total = offset + int(length) if length and length.isdigit() else None
                 writer = await _ChunkWriter.open(part, "ab" if offset else "wb")
-                written = offset
-                checkpoint, checkpoint_at = written, loop.time()
                 try:
-                    chunks = response.aiter_raw().__aiter__()  # storage bytes as sent: no decoding
-                    while True:
-                        # Stall watchdog: MIN_PROGRESS_BYTES must arrive every stall_s, however dripped.
-                        remaining = checkpoint_at + self.stall_s - loop.time()
-                        try:
-                            async with asyncio.timeout(max(0.0, remaining)):
-                                chunk = await anext(chunks, b"")
-                        except TimeoutError as exc:
-                            stalled = f"under {MIN_PROGRESS_BYTES} bytes in {self.stall_s:g} s"
-                            raise RequestTimeout(f"The download stalled ({stalled}).") from exc
-                        if not chunk:
-                            break
-                        await writer.write(chunk)
-                        written += len(chunk)
-                        if written - checkpoint >= MIN_PROGRESS_BYTES:
-                            checkpoint, checkpoint_at = written, loop.time()
-                        if progress is not None:
-                            progress(written, total)
+                    copy_to: CopyTo | None = response.extensions.get(COPY_EXTENSION)
+                    if copy_to is not None:
+                        await self._copy(copy_to, writer, part, offset, total, progress)
+                    else:
+                        await self._pump(response, writer, offset, total, progress)
                     await writer.finish()  # flush + fsync, in the worker thread
                 finally:
                     await writer.close()
@@ -241,6 +226,62 @@ class Transfer:
             raise RequestTimeout(f"{httpx.URL(url).host} did not answer within {self.deadline:g} s.") from exc
         except _STREAM_ERRORS as exc:
             raise NetworkError(f"Download interrupted: {_reason(exc)}") from exc
+
+    async def _copy(
+        self,
+        copy_to: CopyTo,
+        writer: _ChunkWriter,
+        part: Path,
+        offset: int,
+        total: int | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        """The transport copies socket → file in its worker thread (see download_transport.py)."""
+
+        def moved(done: int) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        try:
+            await copy_to(
+                writer.fileno(), on_progress=moved, stall_s=self.stall_s, min_progress=MIN_PROGRESS_BYTES
+            )
+        except CopyStalled as exc:
+            stalled = f"under {MIN_PROGRESS_BYTES} bytes in {self.stall_s:g} s"
+            raise RequestTimeout(f"The download stalled ({stalled}).") from exc
+        except OSError as exc:
+            raise _local_error(exc, part) from exc
+
+    async def _pump(
+        self,
+        response: httpx.Response,
+        writer: _ChunkWriter,
+        offset: int,
+        total: int | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        """Any other transport: read chunks on the loop, write them in the worker thread."""
+        loop = asyncio.get_running_loop()
+        written = offset
+        checkpoint, checkpoint_at = written, loop.time()
+        chunks = response.aiter_raw().__aiter__()  # storage bytes as sent: no decoding
+        while True:
+            # Stall watchdog: MIN_PROGRESS_BYTES must arrive every stall_s, however dripped.
+            remaining = checkpoint_at + self.stall_s - loop.time()
+            try:
+                async with asyncio.timeout(max(0.0, remaining)):
+                    chunk = await anext(chunks, b"")
+            except TimeoutError as exc:
+                stalled = f"under {MIN_PROGRESS_BYTES} bytes in {self.stall_s:g} s"
+                raise RequestTimeout(f"The download stalled ({stalled}).") from exc
+            if not chunk:
+                return
+            await writer.write(chunk)
+            written += len(chunk)
+            if written - checkpoint >= MIN_PROGRESS_BYTES:
+                checkpoint, checkpoint_at = written, loop.time()
+            if progress is not None:
+                progress(written, total)
 
     async def upload(self, url: str, path: Path) -> None:
         """PUT a local file to a presigned upload URL, streamed from disk."""
@@ -281,6 +322,9 @@ class _ChunkWriter:
         self._pending: asyncio.Future[Any] | None = None
         self._batch: list[bytes] = []
         self._batched = 0
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
 
     @classmethod
     async def open(cls, path: Path, mode: str) -> _ChunkWriter:
