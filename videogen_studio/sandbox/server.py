@@ -1,4 +1,17 @@
-"""SandboxServer: composes state, faults and both listeners (API + storage origin), run in threads."""
+"""SandboxServer: composes state, faults and both listeners (API + storage origin), run in threads.
+
+The parts, one job each:
+  config.py, generations.py      SandboxConfig / Account; what generation A, B or C offers
+  handler.py                     the wire: requests, responses, listeners (blocking accept, fast stop)
+  faults.py                      FaultRule, FaultInjector, hostile-server PROFILES
+  routes.py                      API dispatch, auth, rate limits (ratelimit.py), ApiError bodies
+  resource_routes.py, tool_routes.py, file_routes.py, control.py, validation.py, pagination.py
+  state.py                       SandboxState, assembled from accounts.py, files.py, executions.py,
+                                 renders.py, snapshots.py (persistence; persist.py writes the file)
+  storage.py                     the signed-URL storage origin (and public preview URLs)
+  catalog.py                     presenters, voices, ACTOR entities, speech text preparation
+  media/                         portrait, speech, video, probe (imported only when rendering)
+"""
 
 from __future__ import annotations
 
@@ -133,6 +146,7 @@ def serve_forever(host: str, port: int, data_dir: Path, config: SandboxConfig | 
     print(f"VideoGen sandbox API:     {server.base_url}", flush=True)
     print(f"VideoGen sandbox storage: {server.storage_url}", flush=True)
     print(f"API key:                  {server.api_key}", flush=True)
+    print(f"API generation:           {server.config.api_generation}", flush=True)
     try:
         threading.Event().wait()  # sleeps until Ctrl+C: no periodic wakeups
     except KeyboardInterrupt:
