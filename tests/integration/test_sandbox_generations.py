@@ -433,3 +433,12 @@ def _wait_status(client: httpx.Client, execution_id: str, status: str) -> dict[s
             return body
         assert body["status"] in ("pending", "running") and time.monotonic() < deadline, body
         time.sleep(0.02)
+
+
+def test_generation_sandbox_fixture_plays_each_generation(generation_sandbox: SandboxServer) -> None:
+    generation = generation_sandbox.config.api_generation
+    with api_client(generation_sandbox) as client:
+        me = client.get("/v1/me")
+        presenters = client.get("/v1/resources/avatar-presenters")
+    assert me.status_code == (404 if generation == "A" else 200)
+    assert presenters.status_code == (404 if generation == "C" else 200)
