@@ -21,6 +21,7 @@ from ..settings import SANDBOX
 from . import jobs, listings, render, sandbox
 from .connect import EXIT_FAILED, CliError
 from .console import Console
+from .logs import command_log
 from .stop import StopController
 from .wording import describe_error, error_line
 
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return sandbox.run(args)
     console = Console()
     try:
-        return asyncio.run(_run(args, console))
+        with command_log():
+            return asyncio.run(_run(args, console))
     except KeyboardInterrupt:  # before the handlers were installed or after they were removed
         return 130
     except CliError as exc:
