@@ -442,3 +442,32 @@ def test_generation_sandbox_fixture_plays_each_generation(generation_sandbox: Sa
         presenters = client.get("/v1/resources/avatar-presenters")
     assert me.status_code == (404 if generation == "A" else 200)
     assert presenters.status_code == (404 if generation == "C" else 200)
+
+
+def test_b_file_pages_survive_archiving_and_new_files(gen_b: SandboxServer) -> None:
+    with api_client(gen_b) as client:
+        for n in range(4):
+            speech(client, f"Take {n}.")
+        first = client.get("/v1/files", params={"limit": 2}).json()
+        client.post(f"/v1/files/{first['files'][-1]['fileId']}/archive")  # the cursor's own item goes away
+        speech(client, "A newer take arrives meanwhile.")
+        rest = client.get("/v1/files", params={"limit": 2, "cursor": first["nextCursor"]}).json()
+    seen = [f["transcript"] for f in first["files"] + rest["files"]]
+    assert seen == ["Take 3.", "Take 2.", "Take 1.", "Take 0."]  # no repeats, nothing skipped
+    assert rest["hasMore"] is False
+
+
+def test_account_profile_survives_a_restart(tmp_path: Path, sandbox_assets: Path) -> None:
+    profile = Account(
+        email="lin@example.com", display_name="Lin", team_id="vg_team_lin", key_nickname="laptop"
+    )
+    with serve(tmp_path, sandbox_assets, "B") as server:
+        server.add_account("vg_key_lin", profile)
+    with serve(tmp_path, sandbox_assets, "B") as server:
+        me = httpx.get(f"{server.base_url}/v1/me", headers={"Authorization": "Bearer vg_key_lin"}).json()
+    assert (me["email"], me["displayName"], me["teamId"], me["apiKeyNickname"]) == (
+        "lin@example.com",
+        "Lin",
+        "vg_team_lin",
+        "laptop",
+    )
