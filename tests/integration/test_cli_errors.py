@@ -243,3 +243,26 @@ def only_job_id() -> str:
     with JobStore(app_paths().job_db) as store:
         (job,) = store.load_all()
     return job.job_id
+
+
+def test_a_full_disk_is_one_line(
+    api_env: SandboxServer,
+    tmp_path: Path,
+    script: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No loopback server can fill the local disk: the store's own full-disk error is injected.
+    from videogen_studio.api.errors import LocalFileError
+    from videogen_studio.pipeline.store import JobStore
+
+    presenter = presenter_of(api_env, capsys)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise LocalFileError("The job database could not be written: the disk is full.", kind="disk_full")
+
+    monkeypatch.setattr(JobStore, "_write_jobs", disk_full)
+    assert main(render_argv(api_env, presenter, script, tmp_path / "out")) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "disk is full" in line and "free some disk space" in line
+    assert posts(api_env, TTS) == 0

@@ -100,12 +100,12 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
                 return code
             return await follow(session, job.job_id, console, stopper)
         await preflight(session, spec)
+        job = session.queue.submit(spec)
         if picked:
             console.err(
                 f"voice: {voice.display_name} ({voice.voice_id}, {voice.language_code}), chosen to fit "
                 f"{performer.label}; pass --voice ID to choose another (`{PROG} voices`)"
             )
-        job = session.queue.submit(spec)
         console.err(f"render {job.job_id} started")
         return await follow(session, job.job_id, console, stopper)
 
