@@ -179,6 +179,8 @@ def test_running_and_pending_executions_finish_after_restart_and_are_charged_onc
         done = wait_status(client, avatar_id, TERMINAL)
         assert done["status"] == "succeeded", done
         assert done["progressPercentage"] == 100
+        assert done["attemptIndex"] == 1  # the run the stop interrupted was retried
+        assert client.get(f"/v1/tools/executions/{pending_id}").json()["attemptIndex"] == 0
         video = client.post(f"/v1/files/{done['results'][0]['fileId']}/hydrate").json()
         assert video["type"] == "VIDEO"
         assert len(fetch(video["downloadSource"]["url"])) == video["downloadSource"]["fileBytes"]

@@ -43,6 +43,7 @@ class Execution:
     status: str = "pending"
     started_at: float | None = None
     progress: int = 0
+    attempt: int = 0  # attemptIndex: a run interrupted by a server stop is retried as the next attempt
     results: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
     params: dict[str, Any] = field(default_factory=dict)  # the request as JSON: enough to re-run it
@@ -220,7 +221,7 @@ class ExecutionBook(StateCore):
                 "status": execution.status,
                 "toolType": execution.tool_type,
                 "progressPercentage": self._progress(execution),
-                "attemptIndex": 0,
+                "attemptIndex": execution.attempt,
                 "createdAt": round(execution.created_at, 3),
             }
             if execution.status == "succeeded":

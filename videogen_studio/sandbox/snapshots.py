@@ -170,6 +170,7 @@ def _execution_record(execution: Execution, progress: int) -> dict[str, Any]:
         "status": execution.status,
         "startedAt": execution.started_at,
         "progress": progress,
+        "attemptIndex": execution.attempt,
         "results": execution.results,
         "error": execution.error,
     }
@@ -297,6 +298,7 @@ class SnapshotMixin(StateCore):
             status=status,
             started_at=started_at,
             progress=_typed(record.get("progress", 0), int),
+            attempt=_typed(record.get("attemptIndex", 0), int),
             results=results,
             error=_typed(record.get("error"), dict, optional=True),
             params=params,
@@ -330,6 +332,7 @@ class SnapshotMixin(StateCore):
                 if execution is None or execution.status in SETTLED_STATUSES or self._stopped:
                     continue
                 if execution.status == "running":
+                    execution.attempt += 1  # the interrupted run starts over: a new attempt
                     self._queue.put(execution_id)  # straight back to a render slot
                     continue
                 delay = max(0.0, execution.created_at + execution.pending_s - time.time())
