@@ -1,8 +1,13 @@
-"""The VideoGen REST client: one coroutine per endpoint the app uses.
+"""The VideoGen REST client: one coroutine per endpoint of the spec the app uses.
 
-Every request goes through `_request`, which applies the shared rate limiter and the retry policy. Tool POSTs
-start paid executions and the API has no idempotency key, so they are only repeated when the server provably
-did not start anything: a 429 answer, or a connection that failed before the request was sent.
+Every request goes through `_request`, which applies the shared rate limiter and the retry policy, streams the
+answer under a size cap and bounds the whole exchange by a deadline. Free requests are repeated after any
+glitch. Tool POSTs start paid executions and the API has no idempotency key, so they are only repeated when
+the server provably did not start anything: a 429 answer, or a request that never left this machine
+(httpcore's trace events say whether the request headers started to go out).
+
+Lists are cursor-paginated (generation B/C) or not (A): `iter_*_pages` yield `Page`s as they arrive, so a
+UI can paint the first page at once; `list_*` walk every page. Ids are opaque strings, never parsed.
 """
 
 from __future__ import annotations
@@ -143,7 +148,7 @@ class VideoGenClient:
             deadline=deadline,
             max_fetch_bytes=max_response_bytes,
             stall_s=download_stall_s,
-            # Large downloads read 1 MiB at a time through a transport of our own (see transports.py).
+            # Downloads: one worker thread copies socket -> file (see download_transport.py).
             download_http=httpx.AsyncClient(
                 headers={"User-Agent": USER_AGENT},
                 timeout=httpx.Timeout(timeout, connect=10.0),
