@@ -2,8 +2,8 @@
 
 Each job is one CLI command (its own script and output folder; all jobs share one data folder). Its first
 run meets one seeded mishap: kill -9 after the speech POST / during the avatar / during the download / at
-a random moment, SIGTERM, a second process with the same command on the same data folder, 429 bursts,
-connection resets, or a server error message that echoes the API key. Then the same command is rerun
+a random moment, SIGTERM or SIGHUP, a second process with the same command on the same data folder, 429
+bursts, connection resets, or a server error message that echoes the API key. Then the same command is rerun
 (as a user would) until it exits 0, says a decision is needed (exit 4: may already have been sent), or
 runs out of attempts. One extra run uses a key with a line break in it.
 
@@ -47,6 +47,7 @@ MISHAPS = (
     "kill_during_download",
     "kill_random",
     "sigterm",
+    "sighup",
     "rival",
     "burst_429",
     "resets",
@@ -292,7 +293,7 @@ class Soak:
                 self.wait(self.start(argv, rival), index, rival)
             return self.wait(proc, index, name)
         trigger = self._trigger(proc, mishap, token)
-        sig = signal.SIGTERM if mishap == "sigterm" else signal.SIGKILL
+        sig = {"sigterm": signal.SIGTERM, "sighup": signal.SIGHUP}.get(mishap, signal.SIGKILL)
         if trigger and proc.poll() is None:
             proc.send_signal(sig)
         return self.wait(proc, index, name)
@@ -301,7 +302,7 @@ class Soak:
         """Wait for the mishap's moment; True = strike now, None = this mishap strikes no process."""
         if mishap == "kill_after_speech_post":
             return self.wait_until(proc, lambda: bool(self._token_executions(token, "TEXT_TO_SPEECH")))
-        if mishap in ("kill_during_avatar", "sigterm"):
+        if mishap in ("kill_during_avatar", "sigterm", "sighup"):
             hit = self.wait_until(proc, lambda: bool(self._token_executions(token, "GENERATE_AVATAR")))
             delay = self.avatar_kill_delay
             time.sleep(self.rng.uniform(0.0, 0.8) if delay is None else delay)

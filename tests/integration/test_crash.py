@@ -8,6 +8,7 @@ over 127.0.0.1, one shared data folder, a unique token in every script to trace 
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -66,14 +67,15 @@ def test_kill_9_then_the_same_command_delivers_with_one_avatar_paid(harness: soa
         assert "continuing render" in rerun or "already rendered" in rerun
 
 
-def test_sigterm_leaves_the_render_resumable_and_says_how(harness: soak.Soak) -> None:
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_leave_the_render_resumable_and_say_how(harness: soak.Soak, sig: str) -> None:
     presenter, voice = harness.inputs()
     harness.avatar_kill_delay = 0.3
-    outcome = harness.run_job(0, "sigterm", presenter, voice)
+    outcome = harness.run_job(0, sig.lower(), presenter, voice)
     (first, code), *later = harness.runs[0]
     err = harness.stream(first)
-    assert code == 143, err
-    assert "stopped by SIGTERM" in err and "videogen-studio resume " in err
+    assert code == 128 + getattr(signal, sig), err
+    assert f"stopped by {sig}" in err and "videogen-studio resume " in err
     assert "Traceback" not in err
     assert outcome == "done" and later and later[0][1] == 0
     assert avatars_and_speech(harness, 0) == (1, 1)
