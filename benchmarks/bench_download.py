@@ -1,20 +1,25 @@
-"""Download throughput and peak memory of `VideoGenClient.download_file`, against curl on the same file.
+"""Download: throughput, peak memory and event-loop stalls of `VideoGenClient.download_file`, against curl.
 
-    .venv/bin/python benchmarks/bench_download.py [--runs 5] [--sizes 20,200]
+    .venv/bin/python benchmarks/bench_download.py [--runs 5] [--sizes 20,200] [--loop qasync|asyncio]
+        [--before /tmp/before-bench] [--md FILE]
 
-The parent starts a sandbox on loopback and uploads two MP4 files through the API (POST /v1/files/upload,
-then PUT to the presigned URL): a real 128 px talking-head clip padded with an ISO-BMFF `free` box of random
-bytes to 20 MB and 200 MB, so the sandbox accepts, probes and serves them as ordinary videos. Then, per run
-and size, two child processes download the file from the sandbox's storage origin (signed URL, Range-aware):
+The parent starts this checkout's sandbox on loopback and uploads two MP4 files through the API (POST
+/v1/files/upload, then PUT to the presigned URL): a real 128 px talking-head clip padded with an ISO-BMFF
+`free` box of random bytes to 20 MB and 200 MB, so the sandbox accepts, probes and serves them as ordinary
+videos. Then, per run and size, in an order that rotates every run, fresh child processes download the file
+from the sandbox's storage origin (signed URL, Range-aware):
 
-* app: a Python process that only calls `download_file(file_id, dest)` (hydrate → stream to `.part` →
-  fsync → atomic rename), timed inside the process around that call;
-* curl: `curl -o dest <signed URL>` with curl's own `time_total`.
+* app: a Python process that calls `download_file(file_id, dest)` (hydrate → stream to `.part` → fsync →
+  atomic rename) on the loop the GUI uses (qasync, Qt's event loop; `--loop asyncio` for the CLI's). A
+  `StallMeter` heartbeat (every 2 ms) runs on that loop for the whole call: its worst lateness is the longest
+  the GUI would have frozen during the download (goal: under one 16 ms frame, so writes and fsync must be off
+  the loop). The time is taken inside the process around the call, heartbeat included;
+* curl: `curl -o dest <signed URL>` with curl's own `time_total`, then an fsync of its file (the app
+  fsyncs before its rename; plain curl is printed alongside).
 
-Peak memory is each child's ru_maxrss, taken by GNU time (`/usr/bin/time -f %M`) so the benchmark's own
-memory does not leak into it. The app's peak includes the interpreter and httpx; what matters is that it
-stays the same from 20 MB to 200 MB. The app fsyncs the file before its atomic rename, curl does not, so
-the baseline is curl followed by an fsync of its file (plain curl is printed alongside).
+Peak memory is each child's ru_maxrss from GNU time (`/usr/bin/time -f %M`), so the benchmark's own memory
+does not leak into it; "flat" means the 200 MB peak equals the 20 MB peak. With `--before TREE` the same app
+child also runs with TREE's `videogen_studio` (same sandbox, same files, interleaved) for a before/after table.
 """
 
 from __future__ import annotations
@@ -31,20 +36,54 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import MB, Figure, child_env, median, parser, print_machine, report
+from _common import MB, Figure, StallMeter, median, parser, print_machine, report, series_figure
+from bench_trees import ba_row, tree_env, use_tree, write_section
 
 BENCH = "Download"
+FRAME_MS = 16.0
+TIMEOUT_S = 300
 
 
 # ------------------------------------------------------------------------------------------- child
 async def _child_download(base_url: str, key: str, file_id: str, dest: Path) -> dict[str, float]:
     from videogen_studio.api.client import VideoGenClient
 
+    meter = StallMeter()
     async with VideoGenClient(base_url, key) as client:
+        await asyncio.sleep(0.05)  # the loop is idle and warm before the clock starts
+        meter.start()
         start = time.perf_counter()
         await client.download_file(file_id, dest)
         seconds = time.perf_counter() - start
-    return {"seconds": seconds, "bytes": dest.stat().st_size, "vm_hwm": _vm_hwm()}
+        await asyncio.sleep(0.01)  # one more beat: a stall at the very end is seen too
+        meter.stop()
+    return {
+        "seconds": seconds,
+        "bytes": dest.stat().st_size,
+        "vm_hwm": _vm_hwm(),
+        "stall_ms": meter.worst_ms,
+        "stall_p99_ms": meter.percentile_ms(99),
+        "beats": len(meter.stalls),
+    }
+
+
+def _child(tree: Path | None, loop_kind: str, args: list[str]) -> dict[str, object]:
+    where = use_tree(tree)
+    base_url, key, file_id, dest = args
+    coro = _child_download(base_url, key, file_id, Path(dest))
+    if loop_kind == "asyncio":
+        result: dict[str, object] = dict(asyncio.run(coro))
+    else:
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication([sys.argv[0]])
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            result = dict(loop.run_until_complete(coro))
+    result["tree"] = where
+    return result
 
 
 def _vm_hwm() -> int:
@@ -61,7 +100,7 @@ def _vm_hwm() -> int:
 
 # ------------------------------------------------------------------------------------------ parent
 def _seed_clip(folder: Path) -> bytes:
-    from videogen_studio.sandbox import media
+    from videogen_studio.sandbox import media  # the media package (sandbox/media/…); lazy submodules
 
     speech = folder / "seed.mp3"
     media.synthesize_speech("Download benchmark.", speech)
@@ -86,32 +125,40 @@ def _padded_mp4(path: Path, size: int, clip: bytes) -> None:
             left -= n
 
 
-def _measured(command: list[str]) -> tuple[str, int | None]:
+def _measured(command: list[str], env: dict[str, str]) -> tuple[str, int | None]:
     """Run `command`; its stdout and peak RSS in bytes (None when GNU time is not installed).
 
     The peak comes from GNU time's wait4: a child forked straight from this (large) Python process would
     report the parent's RSS as its own ru_maxrss, because Linux carries the high-water mark across exec.
     """
-    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    gnu_time = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         if gnu_time is not None:
             command = [gnu_time, "-f", "%M", "-o", rss.name, *command]
-        out = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
+        out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
         if out.returncode != 0:
             raise RuntimeError(f"{command!r} failed with {out.returncode}: {out.stderr[-2000:]}")
         peak = int(rss.read().split()[-1]) * 1024 if gnu_time is not None else None
     return out.stdout, peak
 
 
-def _run_app(base_url: str, key: str, file_id: str, dest: Path) -> tuple[float, int]:
-    out, peak = _measured([sys.executable, __file__, "--child", base_url, key, file_id, str(dest)])
+def _run_app(
+    tree: Path | None, loop_kind: str, base_url: str, key: str, file_id: str, dest: Path
+) -> dict[str, float]:
+    command = [sys.executable, __file__, "--loop", loop_kind, "--child", base_url, key, file_id, str(dest)]
+    if tree is not None:
+        command += ["--child-tree", str(tree)]
+    out, peak = _measured(command, tree_env(tree))
     result = json.loads(out.strip().splitlines()[-1])
-    return result["seconds"], peak if peak is not None else result["vm_hwm"]
+    result["peak"] = peak if peak is not None else result["vm_hwm"]
+    return result
 
 
 def _run_curl(curl: str, url: str, dest: Path) -> tuple[float, float, int]:
     """curl's transfer time, the time an fsync of its file then takes (the app fsyncs), and its peak RSS."""
-    out, peak = _measured([curl, "-sS", "--fail", "-o", str(dest), "-w", "%{time_total}", url])
+    out, peak = _measured(
+        [curl, "-sS", "--fail", "-o", str(dest), "-w", "%{time_total}", url], tree_env(None)
+    )
     start = time.perf_counter()
     fd = os.open(dest, os.O_RDONLY)
     try:
@@ -145,11 +192,14 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--sizes", default="20,200", help="file sizes in MB, comma-separated")
+    p.add_argument("--loop", choices=["qasync", "asyncio"], default="qasync", help="the app child's loop")
+    p.add_argument("--before", type=Path, help="another checkout to measure the same way (before figures)")
+    p.add_argument("--md", type=Path, help="write the before/after table to this Markdown file")
     p.add_argument("--child", nargs=4, metavar=("BASE_URL", "KEY", "FILE_ID", "DEST"), help=argparse.SUPPRESS)
+    p.add_argument("--child-tree", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        base_url, key, file_id, dest = args.child
-        print(json.dumps(asyncio.run(_child_download(base_url, key, file_id, Path(dest)))))
+        print(json.dumps(_child(args.child_tree, args.loop, args.child)))
         return
 
     from videogen_studio.sandbox import SandboxConfig, SandboxServer
@@ -159,12 +209,16 @@ def main() -> None:
         raise SystemExit("curl is needed for the baseline: apt-get install -y curl")
     print_machine()
     print(subprocess.run([curl, "--version"], capture_output=True, text=True).stdout.splitlines()[0])
+    print(f"app child loop: {args.loop}; heartbeat every {StallMeter().interval * 1000:.0f} ms")
     sizes = [int(s) for s in args.sizes.split(",")]
-    app_s: dict[int, list[float]] = {s: [] for s in sizes}
+    trees: dict[str, Path | None] = {"after": None}
+    if args.before is not None:
+        trees["before"] = args.before
+    who_all = [*trees, "curl"]
+    app: dict[str, dict[int, list[dict[str, float]]]] = {t: {s: [] for s in sizes} for t in trees}
     curl_s: dict[int, list[float]] = {s: [] for s in sizes}
     curl_sync_s: dict[int, list[float]] = {s: [] for s in sizes}  # curl + fsync, like the app
-    app_peak: dict[int, list[int]] = {s: [] for s in sizes}
-    curl_peak: dict[int, list[int]] = {s: [] for s in sizes}
+    curl_peak: dict[int, list[float]] = {s: [] for s in sizes}
     with tempfile.TemporaryDirectory(prefix="vgs-bench-dl-") as tmp:
         folder = Path(tmp)
         with SandboxServer(folder / "sandbox", config=SandboxConfig.fast()) as server:
@@ -177,55 +231,96 @@ def main() -> None:
                     file_id, url, nbytes = files[size]
                     dest = folder / "out" / f"{size}.mp4"
                     dest.parent.mkdir(exist_ok=True)
-                    # Alternate who goes first, so neither always meets the warmer cache.
-                    order = ("app", "curl") if run % 2 == 0 else ("curl", "app")
+                    # Rotate who goes first, so nobody always meets the warmer cache.
+                    order = who_all[run % len(who_all) :] + who_all[: run % len(who_all)]
+                    line: list[str] = []
+                    rate = nbytes / MB
                     for who in order:
-                        if who == "app":
-                            seconds, peak = _run_app(server.base_url, server.api_key, file_id, dest)
-                            app_s[size].append(seconds)
-                            app_peak[size].append(peak)
-                        else:
+                        if who == "curl":
                             seconds, sync, peak = _run_curl(curl, url, dest)
                             curl_s[size].append(seconds)
                             curl_sync_s[size].append(seconds + sync)
                             curl_peak[size].append(peak)
+                            line.append(
+                                f"curl {rate / seconds:6.0f} MB/s, {rate / (seconds + sync):6.0f} with fsync "
+                                f"(peak {peak / MB:4.0f} MB)"
+                            )
+                        else:
+                            r = _run_app(
+                                trees[who], args.loop, server.base_url, server.api_key, file_id, dest
+                            )
+                            app[who][size].append(r)
+                            line.append(
+                                f"{who} {rate / r['seconds']:6.0f} MB/s (peak {r['peak'] / MB:4.0f} MB, "
+                                f"stall {r['stall_ms']:5.1f} ms)"
+                            )
                         if dest.stat().st_size != nbytes:
                             raise RuntimeError(f"{who} wrote {dest.stat().st_size} bytes, expected {nbytes}")
                         dest.unlink()
-                    rate = nbytes / MB
-                    print(
-                        f"run {run + 1} {size:4d} MB: app {rate / app_s[size][-1]:7.1f} MB/s "
-                        f"(peak {app_peak[size][-1] / MB:5.1f} MB); "
-                        f"curl {rate / curl_s[size][-1]:7.1f} MB/s, "
-                        f"{rate / curl_sync_s[size][-1]:7.1f} MB/s with fsync "
-                        f"(peak {curl_peak[size][-1] / MB:5.1f} MB)"
-                    )
+                    print(f"run {run + 1} {size:4d} MB: " + "; ".join(line), flush=True)
 
-    def mbps(size: int, seconds: list[float]) -> float:
-        return files[size][2] / MB / median(seconds)
+    def mbps(size: int, seconds: list[float]) -> list[float]:
+        return [files[size][2] / MB / s for s in seconds]
+
+    def series(who: str, size: int, key: str) -> list[float]:
+        return [float(r[key]) for r in app[who][size]]
 
     figures: list[Figure] = []
-    for size in sizes:
-        plain = f"curl without fsync: {mbps(size, curl_s[size]):,.0f} MB/s; loopback"
-        figures.append(
-            Figure(BENCH, f"throughput, {size} MB file", mbps(size, app_s[size]),
-                   mbps(size, curl_sync_s[size]), "MB/s", "curl + fsync", plain)
-        )  # fmt: skip
-    for size in sizes:
-        figures.append(
-            Figure(BENCH, f"peak RSS of the downloading process, {size} MB", median(app_peak[size]) / MB,
-                   median(curl_peak[size]) / MB, "MB", "curl", "Python + httpx vs a C program; GNU time")
-        )  # fmt: skip
-    small, large = min(sizes), max(sizes)
-    if small != large:
-        figures.append(
-            Figure(BENCH, f"app peak RSS, {large} MB vs {small} MB file", median(app_peak[large]) / MB,
-                   median(app_peak[small]) / MB, "MB", f"the {small} MB download",
-                   "1.00× = memory does not grow with file size")
-        )  # fmt: skip
-    report(
-        figures, args.json, {"app_s": app_s, "curl_s": curl_s, "app_peak": app_peak, "curl_peak": curl_peak}
-    )
+    for who in trees:
+        bench = BENCH if who == "after" else f"{BENCH} (before)"
+        for size in sizes:
+            plain = f"curl without fsync: {median(mbps(size, curl_s[size])):,.0f} MB/s; loopback; {args.loop}"
+            figures.append(
+                series_figure(bench, f"throughput, {size} MB file", mbps(size, series(who, size, "seconds")),
+                              mbps(size, curl_sync_s[size]), "MB/s", "curl + fsync", plain)
+            )  # fmt: skip
+            figures.append(
+                series_figure(bench, f"worst event-loop stall during the {size} MB download",
+                              series(who, size, "stall_ms"), [FRAME_MS], "ms", "one 60 Hz frame (goal)",
+                              f"2 ms heartbeat on the {args.loop} loop; p99 "
+                              f"{median(series(who, size, 'stall_p99_ms')):.1f} ms")
+            )  # fmt: skip
+            figures.append(
+                series_figure(bench, f"peak RSS of the downloading process, {size} MB",
+                              [v / MB for v in series(who, size, "peak")], [v / MB for v in curl_peak[size]],
+                              "MB", "curl", "Python + httpx (+ Qt for qasync) vs a C program; GNU time")
+            )  # fmt: skip
+        small, large = min(sizes), max(sizes)
+        if small != large:
+            figures.append(
+                series_figure(bench, f"app peak RSS, {large} MB vs {small} MB file",
+                              [v / MB for v in series(who, large, "peak")],
+                              [v / MB for v in series(who, small, "peak")], "MB", f"the {small} MB download",
+                              "1.00× = memory does not grow with file size")
+            )  # fmt: skip
+    report(figures, args.json, {"app": app, "curl_s": curl_s, "curl_peak": curl_peak, "loop": args.loop})
+
+    if "before" in trees:
+        rows = []
+        for size in sizes:
+            base = mbps(size, curl_sync_s[size])
+
+            def ratio(who: str, size: int = size, base: list[float] = base) -> list[float]:
+                # Per-run ratio to the curl + fsync run of the same round.
+                return [a / b for a, b in zip(mbps(size, series(who, size, "seconds")), base, strict=False)]
+
+            rows.append(ba_row(f"{size} MB: throughput ÷ curl+fsync (same round)", ratio("after"),
+                               ratio("before"), "×", "≥ 0.9×", digits=2))  # fmt: skip
+            rows.append(ba_row(f"{size} MB: throughput", mbps(size, series("after", size, "seconds")),
+                               mbps(size, series("before", size, "seconds")), "MB/s",
+                               f"curl+fsync {median(base):,.0f} MB/s"))  # fmt: skip
+            rows.append(ba_row(f"{size} MB: worst event-loop stall", series("after", size, "stall_ms"),
+                               series("before", size, "stall_ms"), "ms", "< 16 ms"))  # fmt: skip
+            rows.append(ba_row(f"{size} MB: peak RSS (GNU time)", [v / MB for v in series("after", size, "peak")],
+                               [v / MB for v in series("before", size, "peak")], "MB",
+                               f"flat; curl {median(curl_peak[size]) / MB:.0f} MB"))  # fmt: skip
+        notes = [
+            f"`benchmarks/bench_download.py --runs {args.runs} --loop {args.loop} --before {args.before}`: "
+            f"fresh child per download, {args.runs} rounds, order rotated each round; same sandbox and files for "
+            "before, after and curl. Stall = worst lateness of a 2 ms heartbeat on the child's loop during "
+            "`download_file` (hydrate, stream, fsync, rename).",
+        ]
+        write_section(args.md, f"Download ({args.loop} loop)", notes, rows)
 
 
 if __name__ == "__main__":
