@@ -100,9 +100,9 @@ def _bug_line(exc: Exception) -> str:
     """Write the traceback (redacted) to the CLI's log file and name it in one line."""
     import traceback
 
+    from ..api.redact import redact
     from ..fileio import atomic_write
     from ..paths import app_paths
-    from .wording import redact
 
     where = ""
     try:

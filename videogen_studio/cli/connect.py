@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from ..api.errors import VideoGenError
+from ..api.keys import check_api_key
 from ..credentials import ENV_VAR, SecretStore
 from ..paths import AppPaths, app_paths
 from ..pipeline.folder_lock import DataFolderLock, LockHolder
@@ -55,13 +56,8 @@ def load_key(settings: Settings, paths: AppPaths) -> str | None:
             error_line("no API key", f"set {ENV_VAR} or save one in the desktop app's Account dialog"),
             EXIT_USAGE,
         )
-    key = stored.key
     try:
-        from ..api.keys import check_api_key
-    except ImportError:  # pragma: no cover - api/keys.py lands with the secrets work
-        return key.strip()
-    try:
-        return check_api_key(key)
+        return check_api_key(stored.key)  # the store checks too; a key file edited by hand is caught here
     except VideoGenError as exc:
         raise CliError(describe_error(exc), EXIT_USAGE) from None
 

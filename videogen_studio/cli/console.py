@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from .wording import redact
+from ..api.redact import redact
 
 
 class Console:

@@ -8,6 +8,7 @@ that may carry server words passes through `redact()` before it is shown.
 from __future__ import annotations
 
 from ..api.errors import VideoGenError
+from ..api.redact import redact
 from ..pipeline.failures import kind_of
 
 PROG = "videogen-studio"
@@ -47,15 +48,6 @@ HINTS: dict[str, str] = {
     "held_elsewhere": "another process is driving this render; let it finish",
     "internal": "this is a bug; `{prog} retry {job}` (nothing paid is paid again), and please report it",
 }
-
-
-def redact(text: str) -> str:
-    """The project's one redaction step (api.redact); a plain pass-through only until it exists."""
-    try:
-        from ..api.redact import redact as scrub
-    except ImportError:  # pragma: no cover - api/redact.py lands with the secrets work
-        return text
-    return scrub(text)
 
 
 def error_kind(exc: BaseException) -> str | None:
