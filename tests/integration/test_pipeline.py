@@ -454,7 +454,7 @@ async def test_poll_back_off_grows_by_half_and_caps(client: VideoGenClient) -> N
 
 
 async def test_first_poll_is_timed_from_the_expected_duration(client: VideoGenClient) -> None:
-    pacer = PollPacer(client, interval=1.0, max_interval=5.0, rng=random.Random(7))
+    pacer = PollPacer(client, interval=1.0, max_interval=100.0, rng=random.Random(7))
     # Nothing learned yet: the ordinary first interval.
     assert 0.9 <= pacer.first_delay("avatar", 20.0) <= 1.1
     pacer.learn("avatar", expected_s=10.0, took_s=30.0)  # 3 s of rendering per second of speech
@@ -463,6 +463,7 @@ async def test_first_poll_is_timed_from_the_expected_duration(client: VideoGenCl
     assert 0.9 <= pacer.first_delay("avatar", None) <= 1.1  # no estimate (own audio): no guess
     pacer.learn("avatar", expected_s=10.0, took_s=10.0)  # a moving average, not the last sample
     assert 1.0 < pacer.first_delay("avatar", 10.0) / 9.0 < 3.0
+    assert pacer.first_delay("avatar", 10_000.0) == 100.0  # never later than the back-off ceiling
 
 
 async def test_progress_percentage_paces_the_next_poll(client: VideoGenClient) -> None:

@@ -400,3 +400,22 @@ async def test_a_newer_database_is_shown_read_only_and_never_written(
         store.close()
     assert path.read_bytes() == before
     assert posts(sandbox, TTS) == posts(sandbox, AVATAR) == 0
+
+
+async def test_a_queue_of_many_jobs_completes_each_paid_once(
+    make_queue: Callable[..., RenderQueue],
+    store: JobStore,
+    sandbox: SandboxServer,
+    presenter_id: str,
+    voice_id: str,
+) -> None:
+    queue = make_queue(concurrency=10)
+    await queue.start()
+    jobs = queue.submit_many(
+        [make_spec(presenter_id, voice_id, script=f"Clip number {i}.") for i in range(200)]
+    )
+    done = [await wait_job(queue, j.job_id) for j in jobs]
+    assert [j.state for j in done] == [JobState.DONE] * 200, {j.error_message for j in done}
+    assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (200, 200)
+    assert queue.stats["polls"] >= 400  # at least one status poll per step
+    assert not store.leases() or all(lease.owner == queue.owner for lease in store.leases().values())

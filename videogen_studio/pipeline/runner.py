@@ -192,7 +192,9 @@ class PollPacer:
         if rate is None or not expected_s:
             return self.delay(0)
         # Aim slightly early: a poll just before the end costs one request, one just after costs latency.
-        guess = min(rate * expected_s * 0.9, self.give_up_after)
+        # Never beyond the back-off ceiling: a step that was slow once (a busy service) must not make
+        # every later first poll late.
+        guess = min(rate * expected_s * 0.9, self.max_interval)
         return max(guess, self._spread(), 0.01)
 
     def progress_delay(self, polls_done: int, elapsed_s: float, percent: float | None) -> float:
