@@ -9,6 +9,7 @@ damaged or newer job database at the queue's level.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import sqlite3
 import struct
@@ -419,3 +420,78 @@ async def test_a_queue_of_many_jobs_completes_each_paid_once(
     assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (200, 200)
     assert queue.stats["polls"] >= 400  # at least one status poll per step
     assert not store.leases() or all(lease.owner == queue.owner for lease in store.leases().values())
+
+
+# --------------------------------------------------------------------------------------------- secrets
+@pytest.mark.parametrize("status", [400, 401])
+async def test_a_server_echoing_the_key_never_gets_it_into_the_job_database(
+    make_queue: Callable[..., RenderQueue],
+    sandbox: SandboxServer,
+    presenter_id: str,
+    voice_id: str,
+    tmp_path: Path,
+    status: int,
+) -> None:
+    queue = make_queue()
+    await queue.start()
+    sandbox.faults.add_profile("echo_key", path=AVATAR, method="POST", status=status, times=1)
+    failed = await wait_job(queue, queue.submit(make_spec(presenter_id, voice_id)).job_id)
+    assert failed.state is JobState.FAILED
+    assert sandbox.api_key not in f"{failed.error_message} {failed.error_hint}"
+    await queue.aclose()
+    written = b"".join(p.read_bytes() for p in tmp_path.glob("jobs.sqlite3*"))
+    assert written and sandbox.api_key.encode() not in written
+
+
+# -------------------------------------------------------------------------------------------- restarts
+async def test_a_restart_mid_upload_uploads_again_and_pays_once(
+    client: VideoGenClient, sandbox: SandboxServer, presenter_id: str, tmp_path: Path
+) -> None:
+    audio = write_wav(tmp_path / "mine.wav")
+    spec = RenderSpec(presenter_id=presenter_id, script="", audio_path=str(audio))
+    crashed = RenderJob(spec=spec).advance(JobState.SPEECH_RUNNING)  # killed while uploading
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.save(crashed)
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queue = RenderQueue(
+        client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+    )
+    try:
+        await queue.start()
+        done = await wait_job(queue, crashed.job_id)
+        assert done.state is JobState.DONE, done.error_message
+        assert (posts(sandbox, TTS), posts(sandbox, UPLOAD), posts(sandbox, AVATAR)) == (0, 1, 1)
+    finally:
+        await queue.aclose()
+        store.close()
+
+
+async def test_a_restart_mid_variations_downloads_only_what_is_missing(
+    client: VideoGenClient, sandbox: SandboxServer, presenter_id: str, voice_id: str, tmp_path: Path
+) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queue = RenderQueue(
+        client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+    )
+    await queue.start()
+    done = await wait_job(queue, queue.submit(make_spec(presenter_id, voice_id, num_results=2)).job_id)
+    assert done.state is JobState.DONE, done.error_message
+    await queue.aclose()
+    # As if the app had died after the first result: the second file is missing, the job still downloading.
+    first, second = (Path(p) for p in done.output_paths)
+    kept = first.read_bytes()
+    second.unlink()
+    store.save(dataclasses.replace(done, state=JobState.DOWNLOADING, finished_at=None))
+    again = RenderQueue(
+        client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+    )
+    try:
+        await again.start()
+        redone = await wait_job(again, done.job_id)
+        assert redone.state is JobState.DONE and redone.output_paths == done.output_paths
+        assert again.stats["downloads"] == 1  # only the missing one
+        assert first.read_bytes() == kept and frames(second) > 0
+        assert posts(sandbox, AVATAR) == 1
+    finally:
+        await again.aclose()
+        store.close()
