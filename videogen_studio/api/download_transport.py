@@ -30,7 +30,7 @@ import h11
 import httpx
 
 #: Receive buffer of the copy loop: large enough for few syscalls, small enough to stay in the CPU cache.
-READ_SIZE = 256 * 1024
+READ_SIZE = 1024 * 1024
 #: Progress is reported to the event loop at most this often (bytes or seconds, whichever comes first).
 _PROGRESS_BYTES = 2 * 1024 * 1024
 _PROGRESS_S = 0.05
