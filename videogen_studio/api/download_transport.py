@@ -17,6 +17,7 @@ One connection per request (downloads are few and long), GET/HEAD only, TLS via 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import socket
@@ -278,7 +279,18 @@ class _Connection:
             if on_progress is not None:
                 loop.call_soon_threadsafe(on_progress, done)
 
-        copying = loop.run_in_executor(None, self._copy_loop, fd, report, stall_s, min_progress, abort)
+        # A thread of its own, not the loop's default executor: a long download must not occupy one of the
+        # few pool workers that every `asyncio.to_thread` call of the app shares.
+        result: concurrent.futures.Future[int] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                result.set_result(self._copy_loop(fd, report, stall_s, min_progress, abort))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                result.set_exception(exc)
+
+        threading.Thread(target=run, name="videogen-download", daemon=True).start()
+        copying = asyncio.wrap_future(result)
         try:
             written = await asyncio.shield(copying)
         except asyncio.CancelledError:
