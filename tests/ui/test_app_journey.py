@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
+from videogen_studio.api.errors import VideoGenError
 from videogen_studio.app import Studio, build_studio
 from videogen_studio.credentials import SecretStore
 from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.jobs import JobState
 from videogen_studio.sandbox import Account, FaultRule, SandboxConfig, SandboxServer
 from videogen_studio.settings import Settings, save_settings
+from videogen_studio.ui import wording
+from videogen_studio.ui.control.key_check import NO_ME_TEXT, check_key
 
 SCRIPT = "Hello! This is a short test of the whole studio, from script to finished clip."
 
@@ -37,16 +43,25 @@ async def close(studio: Studio) -> None:
     await asyncio.wait_for(finished.wait(), 30)
 
 
+@pytest.fixture(params=["B"])
+def generation(request: pytest.FixtureRequest) -> str:
+    """The API generation the embedded sandbox plays (tests parametrise this over A, B and C)."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def offline_studio(qapp: object) -> AsyncIterator[Studio]:
+async def offline_studio(qapp: object, generation: str) -> AsyncIterator[Studio]:
     """The app as first started: offline sandbox (fast timings), nothing configured."""
-    studio = build_studio(app_paths(), sandbox_config=SandboxConfig.fast())
+    config = SandboxConfig.fast(api_generation=generation)
+    if generation == "C":
+        config.approval_required = True  # renders stop in awaiting_approval until the test approves them
+    studio = build_studio(app_paths(), sandbox_config=config)
     ready = asyncio.Event()
     studio.controller.ready.connect(ready.set)
     studio.window.show()
     await studio.controller.start()
     assert studio.controller.session is not None, studio.window.banner.text()
-    await asyncio.wait_for(ready.wait(), 60)
+    await until(ready.is_set, what=f"the catalog ({studio.window.banner.text()})")
     yield studio
     if studio.controller.session is not None:
         await close(studio)
@@ -58,7 +73,16 @@ def probe_seconds(path: Path) -> float:
         return container.duration / 1_000_000
 
 
-async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
+async def approve_when_held(sandbox: SandboxServer, done: Callable[[], bool]) -> None:
+    """Generation C: approve every execution the service holds for approval until `done()`."""
+    while not done():
+        for execution_id in sandbox.state.awaiting_approval():
+            sandbox.state.approve(execution_id)
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("generation", ["A", "B", "C"], indirect=True)
+async def test_pick_type_preview_render_play(offline_studio: Studio, generation: str) -> None:
     w, controller = offline_studio.window, offline_studio.controller
     assert controller.session is not None and controller.session.offline
     assert "Offline sandbox" in w.mode_label.text()
@@ -80,6 +104,9 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     durations: list[int] = []
     controller.audio_preview.durationChanged.connect(durations.append)
     w.editor.request_preview()
+    if generation == "C":  # generation C holds every execution for approval, the preview's speech too
+        sandbox: SandboxServer = controller.session.sandbox  # type: ignore[assignment]
+        await approve_when_held(sandbox, lambda: bool(durations))
     await until(lambda: durations and durations[-1] > 0, what="the voice preview to load")
     assert "voice-previews" in controller.audio_preview.source().toLocalFile()
     assert not w.player.has_clip()
@@ -90,7 +117,16 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     queue = controller.session.queue
     await until(lambda: len(queue.jobs()) == 1, what="the job to be queued")
     assert w.queue_panel.model.rowCount() == 1
+    sandbox = controller.session.sandbox  # type: ignore[assignment]
+    if generation == "C":  # the service holds the render for approval: the app waits, then carries on
+        await until(lambda: queue.jobs()[0].awaiting_approval, timeout=90, what="the approval wait")
+        assert not queue.jobs()[0].state.is_terminal
+        approver = asyncio.ensure_future(
+            approve_when_held(sandbox, lambda: queue.jobs()[0].state.is_terminal)
+        )
     await until(lambda: queue.jobs()[0].state.is_terminal, timeout=90, what="the render to finish")
+    if generation == "C":
+        await approver
     job = queue.jobs()[0]
     assert job.state == JobState.DONE, job.error_message
     assert job.output_path and Path(job.output_path).exists()
@@ -102,8 +138,9 @@ async def test_pick_type_preview_render_play(offline_studio: Studio) -> None:
     assert abs(w.player.duration() / 1000 - probe_seconds(Path(job.output_path))) < 0.2
     assert w.player.source().toLocalFile() == job.output_path
     # One paid submission per step, no more.
-    log = controller.session.sandbox.request_log  # type: ignore[union-attr]
+    log = sandbox.request_log
     assert sum(1 for r in log if r.method == "POST" and r.path == "/v1/tools/generate-avatar") == 1
+    assert sum(1 for r in log if r.method == "POST" and r.path == "/v1/tools/text-to-speech") == 2  # +preview
 
 
 async def test_cancel_from_the_queue(offline_studio: Studio) -> None:
@@ -191,3 +228,127 @@ async def test_rate_limit_wait_shows_a_countdown(offline_studio: Studio) -> None
     assert "resuming in" in countdowns[0] and any(ch.isdigit() for ch in countdowns[0])
     await until(lambda: not w.rate_label.isVisible(), what="the countdown to end")
     assert len(controller.presenters) >= 24  # the reload went through after waiting
+
+
+async def _restart(paths: Any, config: SandboxConfig) -> Studio:
+    studio = build_studio(paths, sandbox_config=config)
+    ready = asyncio.Event()
+    studio.controller.ready.connect(ready.set)
+    studio.window.show()
+    await studio.controller.start()
+    await asyncio.wait_for(ready.wait(), 60)
+    return studio
+
+
+async def test_the_chosen_presenter_survives_a_restart(qapp: object) -> None:
+    paths = app_paths().ensure()
+    config = SandboxConfig.fast()
+    first = await _restart(paths, config)
+    chosen = list(first.controller.presenters)[5]
+    assert first.window.gallery.select_presenter(chosen)
+    first.window.editor.set_script(SCRIPT)
+    await close(first)
+    second = await _restart(paths, config)
+    try:
+        assert second.window.gallery.selected_presenter() is not None
+        assert second.controller.settings.last_performer_id == chosen
+        spec = second.window.editor.build_render_spec()
+        assert spec.presenter_id == chosen and second.window.editor.validation_message() is None
+        assert second.window.editor.render_button.isEnabled()
+    finally:
+        await close(second)
+
+
+async def test_switching_back_to_the_sandbox_clears_the_connection_error(qapp: object) -> None:
+    paths = app_paths().ensure()
+    save_settings(paths, Settings(base_url="http://127.0.0.1:9", output_dir=str(paths.downloads)))
+    SecretStore(paths.data / "api-key").save("vg_key_nobody_listens")
+    studio = build_studio(paths, sandbox_config=SandboxConfig.fast())
+    w, controller = studio.window, studio.controller
+    w.show()
+    await controller.start()
+    # Disconnected: a red banner, no stale presenter in the detail pane, nothing to render.
+    assert controller.session is None
+    assert w.banner.isVisible() and w.banner.level == "error" and "Could not connect" in w.banner.text()
+    assert "[Errno" not in w.banner.text()
+    assert w.gallery.selected_presenter() is None
+    assert not w.actions["render"].isEnabled() and not w.editor.render_button.isEnabled()
+    # Back to the sandbox (Settings → Offline sandbox): the error goes away and Render comes back.
+    ready = asyncio.Event()
+    controller.ready.connect(ready.set)
+    new = dataclasses.replace(controller.settings, base_url="sandbox")
+    controller.apply_settings(new)
+    await asyncio.wait_for(ready.wait(), 60)
+    assert controller.session is not None and controller.session.offline
+    assert not w.banner.isVisible()
+    assert w.actions["render"].isEnabled()
+    await close(studio)
+
+
+async def test_quitting_during_a_render_asks_and_says_it_resumes(offline_studio: Studio) -> None:
+    w, controller = offline_studio.window, offline_studio.controller
+    assert controller.session is not None
+    sandbox: SandboxServer = controller.session.sandbox  # type: ignore[assignment]
+    sandbox.config.avatar_running_s = 30.0
+    w.gallery.select_presenter(next(iter(controller.presenters)))
+    w.editor.set_script(SCRIPT)
+    w.editor.request_render()
+    queue = controller.session.queue
+    await until(lambda: queue.jobs() and not queue.jobs()[0].state.is_terminal, what="a running render")
+    w.close()
+    box = controller._quit_box
+    assert box is not None and box.isVisible()
+    assert "continues" in box.text() and "next time" in box.text()
+    assert w.isVisible() and controller.session is not None  # nothing closed yet
+    box.button(QMessageBox.StandardButton.No).click()  # "Keep working"
+    await asyncio.sleep(0.05)
+    assert w.isVisible() and controller.session is not None
+    finished = asyncio.Event()
+    controller.finished.connect(finished.set)
+    w.close()
+    controller._quit_box.button(QMessageBox.StandardButton.Yes).click()  # type: ignore[union-attr]
+    await asyncio.wait_for(finished.wait(), 30)
+    assert controller.session is None
+
+
+@pytest.mark.parametrize("generation", ["A", "B", "C"])
+async def test_account_check_names_the_account_or_says_why_not(
+    tmp_path: Path, sandbox_assets: Path, generation: str
+) -> None:
+    config = SandboxConfig.fast(generation)
+    maya = Account(email="maya@example.com", display_name="Maya", team_id="team_7", key_nickname="CI")
+    config.accounts["vg_key_maya"] = maya
+    sandbox = SandboxServer(data_dir=tmp_path / "sandbox", assets_dir=sandbox_assets, config=config)
+    await asyncio.to_thread(sandbox.start)
+    try:
+        await _check_keys(sandbox, generation)
+    finally:
+        sandbox.stop()
+
+
+async def _check_keys(sandbox: SandboxServer, generation: str) -> None:
+    text = await check_key(sandbox.base_url, "vg_key_maya")
+    if generation == "A":  # no /v1/me: the catalog was listed instead, and the dialog says so
+        assert text == NO_ME_TEXT
+    else:
+        assert "maya@example.com" in text and "“CI”" in text and "team_7" in text
+    assert "vg_key_maya" not in text
+    with pytest.raises(VideoGenError) as refused:
+        await check_key(sandbox.base_url, "vg_key_unknown")
+    assert wording.error_kind(refused.value) == "auth"
+    with pytest.raises(VideoGenError) as illegal:
+        await check_key(sandbox.base_url, "vg_key with space")
+    assert wording.error_kind(illegal.value) == "invalid_key_format"
+    assert not any(r.path == "/v1/me" and "space" in r.path for r in sandbox.request_log)
+
+
+async def test_a_damaged_job_database_is_named_in_a_banner(qapp: object) -> None:
+    paths = app_paths().ensure()
+    (paths.data / "jobs-sandbox.sqlite3").write_bytes(b"this is not a database" * 100)
+    studio = await _restart(paths, SandboxConfig.fast())
+    try:
+        w = studio.window
+        assert w.banner.isVisible() and w.banner.level == "warning"
+        assert "jobs-sandbox" in w.banner.text()  # the moved file is named
+    finally:
+        await close(studio)

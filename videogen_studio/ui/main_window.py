@@ -442,11 +442,13 @@ class MainWindow(QMainWindow):
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def _sync_queue_toggle(self, visible: bool) -> None:
+    def _sync_queue_toggle(self, *_: object) -> None:
+        # isHidden(), not the signal's argument: minimizing the window also reports "not visible".
         action = self.actions["toggle_queue"]
-        if action.isChecked() != visible and not self.isMinimized() and self.isVisible():
+        shown = not self.queue_dock.isHidden()
+        if action.isChecked() != shown:
             action.blockSignals(True)
-            action.setChecked(visible)
+            action.setChecked(shown)
             action.blockSignals(False)
 
     # ------------------------------------------------------------------------------------------ status
@@ -499,6 +501,7 @@ class MainWindow(QMainWindow):
         state = qs.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, LAYOUT_VERSION)
+            self._sync_queue_toggle()
         split = qs.value("window/create_splitter")
         if isinstance(split, QByteArray):
             self.create_splitter.restoreState(split)

@@ -47,6 +47,10 @@ class RenderControl(QObject):
             return None
         if not spec.output_dir:
             spec = dataclasses.replace(spec, output_dir=self.sessions.settings.output_dir)
+        # The editor knows an id; whether it names a presenter or an ACTOR entity is the catalog's word.
+        form = getattr(self.sessions.presenters.get(spec.presenter_id), "form", None)
+        if form and getattr(spec, "avatar_form", form) != form:
+            spec = dataclasses.replace(spec, avatar_form=form)
         problems = await self._preflight(session, spec)
         if problems:
             text = "Not rendered (nothing was charged): " + wording.preflight_summary(problems)

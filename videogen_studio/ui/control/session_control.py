@@ -5,6 +5,7 @@ restarts. Everything network-bound runs as a task on the qasync loop.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
@@ -153,19 +154,22 @@ class SessionControl(QObject):
         w = self.window
         catalog = getattr(session, "catalog", None)
         try:
-            if catalog is not None and hasattr(w.gallery, "load_catalog"):
-                recorder = _RecordingCatalog(catalog)
-                await w.gallery.load_catalog(recorder)
-                performers = recorder.performers
-                voices = await _maybe_await(catalog.voices())
-            else:
-                import asyncio
-
+            if catalog is None:  # a session without the catalog service (older session layer)
                 w.gallery.show_loading()
                 performers, voices = await asyncio.gather(
                     session.client.list_presenters(), session.client.list_voices(include_deprecated=True)
                 )
                 w.gallery.set_presenters(performers)
+            elif hasattr(w.gallery, "load_catalog"):  # cached cards first, then the service page by page
+                recorder = _RecordingCatalog(catalog)
+                await w.gallery.load_catalog(recorder)
+                performers = recorder.performers
+                voices = await catalog.voices()
+            else:
+                w.gallery.show_loading()
+                performers = await catalog.performers()
+                w.gallery.set_presenters(performers)
+                voices = await catalog.voices()
         except VideoGenError as exc:
             text = wording.describe_error(exc)
             w.gallery.show_error(text)
