@@ -83,8 +83,14 @@ class RenderQueue:
 
     Call everything from the event loop thread. The client and the store belong to the caller, who closes
     them after `aclose()`. `stats` counts: polls (GET execution calls), tts_submits, avatar_submits,
-    downloads, cancel_requests, jobs_done / jobs_failed / jobs_cancelled, and per rate-limit group
+    uploads, downloads, cancel_requests, jobs_done / jobs_failed / jobs_cancelled, glitches absorbed on
+    free requests (poll_glitches, download_glitches, upload_glitches), and per rate-limit group
     rate_limit_waits_<group> / rate_limit_wait_ms_<group>.
+
+    Errors: `submit`/`submit_many`/`retry` raise `LocalFileError` (kind `disk_full` / `local_file`) when the
+    store cannot be written, `StoreReadOnly` on a newer app's database, `JobHeldElsewhere` (a ValueError)
+    for a job another process drives; `retry` raises ValueError for a job that is not failed/cancelled,
+    an uncertain job without `confirm_uncertain=True`, or unknown `changes` keys.
     """
 
     #: How long `aclose()` lets a paid POST in flight finish, so its execution id is saved, not lost.
