@@ -277,7 +277,7 @@ class RenderQueue:
             raise ValueError(UNCERTAIN_RETRY_REFUSED)
         reset = _changed_spec(job, changes) if changes else {}
         self._claim_or_refuse(job_id)
-        if reset:
+        if "output_paths" in reset:  # those downloads will not be resumed: their partial files go
             self._drop_partials(job)
         job = job.advance(
             JobState.QUEUED,
