@@ -146,6 +146,10 @@ class RenderQueue:
             return
         self._closing = False
         loaded = await asyncio.to_thread(self.store.load_all)  # newest first
+        # One transaction claims every unfinished job we may drive; the rest are held elsewhere.
+        unfinished = [j.job_id for j in loaded if not j.state.is_terminal and j.job_id not in self._jobs]
+        won = self.store.claim_many(unfinished, self.owner, self.lease_ttl_s)
+        self._held.update(won)
         for job in reversed(loaded):  # oldest first, so the waiting line keeps submission order
             if job.job_id in self._jobs:
                 continue  # submitted before start(): the in-memory copy is the newer one

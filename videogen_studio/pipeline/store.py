@@ -569,23 +569,38 @@ class JobStore:
         Atomic in SQL (one upsert whose update is conditional), so of two processes claiming at once exactly
         one wins. A lease that expired, or whose holder is a dead process on this host, may be taken over.
         """
-        if self.read_only:
-            return False  # nobody may drive a job whose every step could not be saved
-        now = time.time()
+        return job_id in self.claim_many([job_id], owner, ttl_s)
+
+    def claim_many(self, job_ids: Sequence[str], owner: str, ttl_s: float = DEFAULT_TTL_S) -> set[str]:
+        """`claim` for many jobs in one transaction (a queue starting with hundreds of jobs); the ids won."""
+        if self.read_only or not job_ids:
+            return set()  # nobody may drive a job whose every step could not be saved
+        won: set[str] = set()
         with self._lock:
-            row = self._db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
-            dead = str(row[0]) if row is not None and row[0] != owner and owner_is_dead(str(row[0])) else None
             try:
-                cursor = self._db.execute(
-                    "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
-                    " expires_at = excluded.expires_at"
-                    " WHERE leases.owner = excluded.owner OR leases.expires_at <= ? OR leases.owner IS ?",
-                    (job_id, owner, now + ttl_s, now, dead),
-                )
+                self._db.execute("BEGIN IMMEDIATE")
+                now = time.time()
+                for job_id in job_ids:
+                    row = self._db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+                    holder = None if row is None else str(row[0])
+                    dead = (
+                        holder if holder is not None and holder != owner and owner_is_dead(holder) else None
+                    )
+                    cursor = self._db.execute(
+                        "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
+                        " expires_at = excluded.expires_at"
+                        " WHERE leases.owner = excluded.owner OR leases.expires_at <= ? OR leases.owner IS ?",
+                        (job_id, owner, now + ttl_s, now, dead),
+                    )
+                    if cursor.rowcount == 1:
+                        won.add(job_id)
+                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise _local_error(exc, self.path, "claim the render") from exc
-            return cursor.rowcount == 1
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise _local_error(exc, self.path, "claim the renders") from exc
+        return won
 
     def renew(self, job_id: str, owner: str, ttl_s: float = DEFAULT_TTL_S) -> bool:
         """Extend `owner`'s lease; False when `owner` no longer holds it (then stop driving the job)."""
