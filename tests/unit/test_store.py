@@ -539,3 +539,13 @@ def test_error_texts_are_redacted_before_they_are_stored(store: JobStore, tmp_pa
     with JobStore(tmp_path / "jobs.sqlite3") as again:
         stored = again.get(job.job_id)
         assert stored is not None and "bad key" in (stored.error_message or "")
+
+
+def test_claim_many_wins_only_what_nobody_live_holds(store: JobStore) -> None:
+    jobs = [full_job(created_at=float(i)) for i in range(5)]
+    store.save_many(jobs)
+    assert store.claim(jobs[1].job_id, "host:9:other", 30)
+    assert store.claim(jobs[2].job_id, "host:9:other", -1.0)  # expired: up for grabs
+    won = store.claim_many([j.job_id for j in jobs], "host:1:me", 30)
+    assert won == {jobs[0].job_id, jobs[2].job_id, jobs[3].job_id, jobs[4].job_id}
+    assert store.claim_many([], "host:1:me", 30) == set()
