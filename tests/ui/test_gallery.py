@@ -82,7 +82,7 @@ def test_model_rows_mirror_the_sandbox_presenters(sandbox_presenters: list[Avata
 
 
 def test_names_follow_the_gender(sandbox_presenters: list[AvatarPresenter]) -> None:
-    from videogen_studio.ui.gallery.model import _FIRST_NAMES
+    from videogen_studio.pipeline.naming import FIRST_NAMES as _FIRST_NAMES
 
     names = assign_names(sandbox_presenters)
     for presenter in sandbox_presenters:

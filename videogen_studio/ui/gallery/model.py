@@ -1,18 +1,19 @@
-"""Qt item models for the presenter gallery: the list of presenters, their favorites, and the filtered view.
+"""Qt item models for the presenter gallery: the list of performers, their favorites, and the filtered view.
 
-The API gives presenters no names, so each gets a friendly, stable one: a first name chosen by gender from a
-hash of the id, plus a short tag taken from the id so two "Maya"s can still be told apart.
+The model shows `Performer`s from the catalog (presenters or ACTOR entities) and does not care which; bare
+`AvatarPresenter`s are accepted too (see `items`). Performers without a name of their own get a friendly,
+stable one from `pipeline.naming` (unique within the list while the pools last, kept once given, so pages
+that arrive later never rename cards already painted).
+
+Favorites sort first, but not under the user's pointer (issue 9, defect 14: starring a card moved it away and
+the next click starred someone else): while `hold_order(True)` is in force, stars change at once but the
+order (and the favorites-only filter) keep the snapshot taken before; `hold_order(False)` applies them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
-import re
-import tempfile
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
@@ -29,9 +30,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from videogen_studio.api.models import AvatarPresenter
+from videogen_studio.fileio import atomic_write
 from videogen_studio.paths import app_paths
+from videogen_studio.pipeline import naming
 
+from . import items
 from .thumbnails import ThumbnailCache, placeholder_pixmap
 
 log = logging.getLogger(__name__)
@@ -41,63 +44,25 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 GENDER_FILTERS = ("ALL", "MALE", "FEMALE", "NEUTRAL")
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-_FIRST_NAMES: dict[str, tuple[str, ...]] = {
-    "FEMALE": _words(
-        """Amara Beatriz Chloe Daria Elena Farah Grace Hana Ines Julia Keiko Leila Maya Nadia Olivia Priya
-        Rosa Sofia Tara Uma Vera Yara Zoe"""
-    ),
-    "MALE": _words(
-        """Adrian Bruno Caleb Daniel Emil Felix Gabriel Hugo Ivan Jonas Kenji Leo Marco Nikhil Omar Pablo
-        Rafael Samuel Tomas Victor Wei Yusuf"""
-    ),
-    "NEUTRAL": _words(
-        """Alex Avery Blake Casey Drew Eden Finley Jordan Kai Morgan Noa Quinn Reese Riley Robin Rowan Sage
-        Sky Taylor"""
-    ),
-}
-
-
 def short_tag(presenter_id: str) -> str:
-    """The last four letters/digits of the id, upper-cased: stable and visible in the id itself."""
-    tail = re.sub(r"[^0-9A-Za-z]", "", presenter_id)[-4:]
-    return tail.upper() or "?"
+    """The last four letters/digits of the id, upper-cased (see `pipeline.naming.short_tag`)."""
+    return naming.short_tag(presenter_id)
 
 
-def _name_pool(presenter: AvatarPresenter) -> tuple[str, ...]:
-    return _FIRST_NAMES.get(presenter.displayable_gender.upper(), _FIRST_NAMES["NEUTRAL"])
+def friendly_name(presenter: Any) -> str:
+    """The performer's own name, else a first name picked deterministically from the id and gender."""
+    return items.given_name(presenter) or naming.friendly_name(
+        items.performer_id(presenter), items.gender(presenter)
+    )
 
 
-def _name_slot(presenter: AvatarPresenter) -> int:
-    digest = hashlib.sha256(presenter.avatar_presenter_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big")
-
-
-def friendly_name(presenter: AvatarPresenter) -> str:
-    """A first name picked deterministically from the id; unknown genders use the neutral list."""
-    names = _name_pool(presenter)
-    return names[_name_slot(presenter) % len(names)]
-
-
-def assign_names(presenters: Iterable[AvatarPresenter]) -> dict[str, str]:
-    """Names for a whole list, unique while the name pools last (two "Rosa" cards side by side confuse).
-
-    Each presenter starts at its `friendly_name` and moves to the next free name of its pool; presenters are
-    visited in id order, so the result does not depend on the order the API lists them in. Once a pool is
-    used up, names repeat and the short tag on the card tells them apart.
-    """
-    taken: set[str] = set()
-    result: dict[str, str] = {}
-    for presenter in sorted(presenters, key=lambda p: p.avatar_presenter_id):
-        pool = _name_pool(presenter)
-        start = _name_slot(presenter) % len(pool)
-        rotated = pool[start:] + pool[:start]  # begins with friendly_name(presenter)
-        name = next((n for n in rotated if n not in taken), rotated[0])
-        taken.add(name)
-        result[presenter.avatar_presenter_id] = name
+def assign_names(presenters: Iterable[Any]) -> dict[str, str]:
+    """Names for a whole list, unique while the name pools last (performers with own names keep them)."""
+    listed = list(presenters)
+    result = naming.assign_names(
+        (items.performer_id(p), items.gender(p)) for p in listed if not items.given_name(p)
+    )
+    result.update({items.performer_id(p): items.given_name(p) for p in listed if items.given_name(p)})
     return result
 
 
@@ -153,17 +118,9 @@ class JsonFavoritesStore:
     def save(self, ids: set[str]) -> None:
         payload = json.dumps({"version": 1, "favorites": sorted(ids)}, indent=2)
         try:
+            # No fsync (durable=False): this runs on the UI thread; the rename leaves the old file or the new.
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".favorites.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(payload)
-                # No fsync: this runs on the UI thread; the rename alone leaves the old file or the new one.
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            atomic_write(self.path, payload.encode("utf-8"))
         except OSError as exc:
             log.warning("favorites: cannot save %s: %s", self.path, exc)
 
@@ -174,21 +131,30 @@ class JsonFavoritesStore:
 class Role(IntEnum):
     """Custom data roles, also reachable as `PresenterListModel.PresenterRole`, `.IdRole`, …"""
 
-    Presenter = Qt.ItemDataRole.UserRole + 1
+    Presenter = Qt.ItemDataRole.UserRole + 1  # the performer object itself (Performer or AvatarPresenter)
     Id = Qt.ItemDataRole.UserRole + 2
     Gender = Qt.ItemDataRole.UserRole + 3
-    Favorite = Qt.ItemDataRole.UserRole + 4
+    Favorite = Qt.ItemDataRole.UserRole + 4  # live: the star on the card
     SearchText = Qt.ItemDataRole.UserRole + 5
     Name = Qt.ItemDataRole.UserRole + 6
     ShortTag = Qt.ItemDataRole.UserRole + 7
     ThumbnailUrl = Qt.ItemDataRole.UserRole + 8
     SortKey = Qt.ItemDataRole.UserRole + 9
+    ListedFavorite = (
+        Qt.ItemDataRole.UserRole + 10
+    )  # what order and favorites-only filter go by (see hold_order)
+    Description = Qt.ItemDataRole.UserRole + 11
+    Form = Qt.ItemDataRole.UserRole + 12
 
 
 class PresenterListModel(QAbstractListModel):
-    """One row per presenter. Toggle favorites with `setData(index, bool, FavoriteRole)` or the helpers."""
+    """One row per performer. Toggle favorites with `setData(index, bool, FavoriteRole)` or the helpers.
+
+    Fill it whole (`set_presenters`/`set_performers`) or page by page (`append_performers`).
+    """
 
     PresenterRole = Role.Presenter
+    PerformerRole = Role.Presenter
     IdRole = Role.Id
     GenderRole = Role.Gender
     FavoriteRole = Role.Favorite
@@ -197,7 +163,7 @@ class PresenterListModel(QAbstractListModel):
     ShortTagRole = Role.ShortTag
     ThumbnailUrlRole = Role.ThumbnailUrl
 
-    favoriteChanged = Signal(str, bool)  # presenter id, is favorite now
+    favoriteChanged = Signal(str, bool)  # performer id, is favorite now
 
     def __init__(
         self,
@@ -208,55 +174,96 @@ class PresenterListModel(QAbstractListModel):
         super().__init__(parent)
         self._store: FavoritesStore = favorites if favorites is not None else MemoryFavoritesStore()
         self._favorites: set[str] = self._store.load()
+        self._listed_favorites: set[str] = set(self._favorites)
+        self._hold_order = False
         self._thumbnails = thumbnails
-        self._presenters: list[AvatarPresenter] = []
+        self._presenters: list[Any] = []
+        self._ids: list[str] = []
         self._names: list[str] = []
         self._search: list[str] = []
         self._rows_by_id: dict[str, int] = {}
         self._rows_by_thumb: dict[str, list[int]] = {}
+        self._namer = naming.PerformerNamer()
         self._placeholder_size = 256
         if thumbnails is not None:
             thumbnails.thumbnailReady.connect(self._on_thumbnail_ready)
 
     # -- content -----------------------------------------------------------------------------------------
 
-    def set_presenters(self, presenters: Iterable[AvatarPresenter]) -> None:
+    def set_presenters(self, presenters: Iterable[Any]) -> None:
         """Replace the list. Duplicate ids keep their first occurrence."""
-        unique: dict[str, AvatarPresenter] = {}
+        unique: dict[str, Any] = {}
         for presenter in presenters:
-            unique.setdefault(presenter.avatar_presenter_id, presenter)
+            unique.setdefault(items.performer_id(presenter), presenter)
         self.beginResetModel()
-        self._presenters = list(unique.values())
-        names = assign_names(self._presenters)
-        self._names = [names[p.avatar_presenter_id] for p in self._presenters]
-        self._search = [
-            f"{name} {short_tag(p.avatar_presenter_id)} {p.avatar_presenter_id}".casefold()
-            for name, p in zip(self._names, self._presenters, strict=True)
-        ]
-        self._rows_by_id = {p.avatar_presenter_id: row for row, p in enumerate(self._presenters)}
-        self._rows_by_thumb = {}
-        for row, p in enumerate(self._presenters):
-            self._rows_by_thumb.setdefault(p.thumbnail_url, []).append(row)
+        self._presenters, self._ids, self._names, self._search = [], [], [], []
+        self._rows_by_id, self._rows_by_thumb = {}, {}
+        self._namer = naming.PerformerNamer()
+        self._listed_favorites = set(self._favorites)
+        self._add(list(unique.values()))
         self.endResetModel()
 
-    def presenters(self) -> list[AvatarPresenter]:
+    set_performers = set_presenters
+
+    def append_performers(self, performers: Iterable[Any]) -> int:
+        """Add a page at the end (ids already listed are skipped); returns how many rows were added."""
+        fresh: dict[str, Any] = {}
+        for performer in performers:
+            pid = items.performer_id(performer)
+            if pid not in self._rows_by_id:
+                fresh.setdefault(pid, performer)
+        if not fresh:
+            return 0
+        first = len(self._presenters)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        self._add(list(fresh.values()))
+        self.endInsertRows()
+        return len(fresh)
+
+    def _add(self, performers: list[Any]) -> None:
+        # Names for this batch in id order, kept once given (later pages never rename painted cards).
+        names = self._namer.name_all(
+            (items.performer_id(p), items.gender(p)) for p in performers if not items.given_name(p)
+        )
+        for performer in performers:
+            pid = items.performer_id(performer)
+            name = items.given_name(performer) or names[pid]
+            row = len(self._presenters)
+            self._presenters.append(performer)
+            self._ids.append(pid)
+            self._names.append(name)
+            self._search.append(
+                f"{name} {naming.short_tag(pid)} {pid} {items.description(performer)}".casefold()
+            )
+            self._rows_by_id[pid] = row
+            self._rows_by_thumb.setdefault(items.thumbnail_url(performer), []).append(row)
+
+    def presenters(self) -> list[Any]:
         return list(self._presenters)
 
-    def presenter_at(self, row: int) -> AvatarPresenter | None:
+    performers = presenters
+
+    def presenter_at(self, row: int) -> Any:
         return self._presenters[row] if 0 <= row < len(self._presenters) else None
+
+    performer_at = presenter_at
 
     def index_of(self, presenter_id: str) -> QModelIndex:
         """The model index for `presenter_id`, or an invalid index if it is not in the list."""
         row = self._rows_by_id.get(presenter_id)
         return self.index(row, 0) if row is not None else QModelIndex()
 
-    def name_of(self, presenter: AvatarPresenter) -> str:
-        """The first name shown for `presenter` in this list (unique while the name pools last)."""
-        row = self._rows_by_id.get(presenter.avatar_presenter_id)
-        return self._names[row] if row is not None else friendly_name(presenter)
+    def name_of(self, presenter: Any) -> str:
+        """The name shown for a performer (or a performer id) in this list."""
+        pid = presenter if isinstance(presenter, str) else items.performer_id(presenter)
+        row = self._rows_by_id.get(pid)
+        if row is not None:
+            return self._names[row]
+        return "" if isinstance(presenter, str) else friendly_name(presenter)
 
-    def display_name(self, presenter: AvatarPresenter) -> str:
-        return f"{self.name_of(presenter)} · {short_tag(presenter.avatar_presenter_id)}"
+    def display_name(self, presenter: Any) -> str:
+        pid = presenter if isinstance(presenter, str) else items.performer_id(presenter)
+        return naming.display_label(self.name_of(presenter), pid)
 
     # -- favorites ---------------------------------------------------------------------------------------
 
@@ -276,8 +283,10 @@ class PresenterListModel(QAbstractListModel):
         self._store.save(set(self._favorites))
         index = self.index_of(presenter_id)
         if index.isValid():
-            # The proxy filters on FavoriteRole and sorts on SortKey: naming both re-filters and re-sorts.
-            self.dataChanged.emit(index, index, [self.FavoriteRole, Role.SortKey])
+            # Only the star: the order and the favorites-only filter follow in `_apply_listed_favorites`.
+            self.dataChanged.emit(index, index, [self.FavoriteRole, Qt.ItemDataRole.AccessibleTextRole])
+        if not self._hold_order:
+            self._apply_listed_favorites()
         self.favoriteChanged.emit(presenter_id, favorite)
 
     def toggle_favorite(self, presenter_id: str) -> bool:
@@ -285,6 +294,24 @@ class PresenterListModel(QAbstractListModel):
         new_state = presenter_id not in self._favorites
         self.set_favorite(presenter_id, new_state)
         return new_state
+
+    def hold_order(self, hold: bool) -> None:
+        """While held, starring changes the stars only; releasing re-sorts and re-filters once."""
+        self._hold_order = hold
+        if not hold:
+            self._apply_listed_favorites()
+
+    def order_held(self) -> bool:
+        return self._hold_order
+
+    def _apply_listed_favorites(self) -> None:
+        changed = self._listed_favorites ^ self._favorites
+        self._listed_favorites = set(self._favorites)
+        for pid in changed:
+            index = self.index_of(pid)
+            if index.isValid():
+                # The proxy sorts on SortKey, filters on ListedFavorite: naming both re-sorts, re-filters.
+                self.dataChanged.emit(index, index, [Role.ListedFavorite, Role.SortKey])
 
     # -- QAbstractItemModel ------------------------------------------------------------------------------
 
@@ -301,46 +328,54 @@ class PresenterListModel(QAbstractListModel):
             return None
         row = index.row()
         presenter = self._presenters[row]
-        pid = presenter.avatar_presenter_id
+        pid = self._ids[row]
         match role:
             case Qt.ItemDataRole.DisplayRole:
-                return f"{self._names[row]} · {short_tag(pid)}"
+                return naming.display_label(self._names[row], pid)
             case Qt.ItemDataRole.DecorationRole:
-                return self._decoration(presenter.thumbnail_url)
+                return self._decoration(items.thumbnail_url(presenter))
             case Qt.ItemDataRole.ToolTipRole:
-                return f"{self._names[row]}\n{gender_label(presenter.displayable_gender)}\n{pid}"
+                about = items.description(presenter)
+                tip = f"{self._names[row]}\n{gender_label(items.gender(presenter))}\n{pid}"
+                return f"{tip}\n{about}" if about else tip
             case Qt.ItemDataRole.AccessibleTextRole:
                 favorite = ", favorite" if pid in self._favorites else ""
-                return f"{self._names[row]}, {gender_label(presenter.displayable_gender)} presenter{favorite}"
+                return f"{self._names[row]}, {gender_label(items.gender(presenter))} presenter{favorite}"
             case Role.Presenter:
                 return presenter
             case Role.Id:
                 return pid
             case Role.Gender:
-                return presenter.displayable_gender
+                return items.gender(presenter)
             case Role.Favorite:
                 return pid in self._favorites
+            case Role.ListedFavorite:
+                return pid in self._listed_favorites
             case Role.SearchText:
                 return self._search[row]
             case Role.Name:
                 return self._names[row]
             case Role.ShortTag:
-                return short_tag(pid)
+                return naming.short_tag(pid)
             case Role.ThumbnailUrl:
-                return presenter.thumbnail_url
+                return items.thumbnail_url(presenter)
+            case Role.Description:
+                return items.description(presenter)
+            case Role.Form:
+                return items.form(presenter)
             case Role.SortKey:
                 # Favorites first, then name, then id, as one string so the proxy sorts in C++: a Python
                 # lessThan made setting 1,000 presenters ~3x slower (benchmarks/bench_gallery.py).
-                return f"{0 if pid in self._favorites else 1}{self._names[row].casefold()}\x00{pid}"
+                listed = 0 if pid in self._listed_favorites else 1
+                return f"{listed}{self._names[row].casefold()}\x00{pid}"
         return None
 
     def setData(self, index: ModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Role.Favorite or not index.isValid():
             return False
-        presenter = self.presenter_at(index.row())
-        if presenter is None:
+        if not 0 <= index.row() < len(self._ids):
             return False
-        self.set_favorite(presenter.avatar_presenter_id, bool(value))
+        self.set_favorite(self._ids[index.row()], bool(value))
         return True
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -375,10 +410,10 @@ class PresenterFilterProxy(QSortFilterProxyModel):
         self._text = ""
         self._gender = "ALL"
         self._favorites_only = False
-        # Toggling a favorite changes FavoriteRole and SortKey, so the proxy re-sorts and re-filters on its
-        # own, while thumbnail (DecorationRole) updates trigger no re-sorting.
+        # Applying a favorite changes ListedFavorite and SortKey, so the proxy re-sorts and re-filters on its
+        # own, while star (Favorite) and thumbnail (DecorationRole) updates trigger no re-sorting.
         self.setSortRole(Role.SortKey)
-        self.setFilterRole(Role.Favorite)
+        self.setFilterRole(Role.ListedFavorite)
         self.setDynamicSortFilter(True)
         self.sort(0, Qt.SortOrder.AscendingOrder)
 
@@ -435,7 +470,7 @@ class PresenterFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
         model = self.sourceModel()
         index = model.index(source_row, 0, source_parent)
-        if self._favorites_only and not index.data(Role.Favorite):
+        if self._favorites_only and not index.data(Role.ListedFavorite):
             return False
         if self._gender != "ALL" and str(index.data(Role.Gender)).upper() != self._gender:
             return False

@@ -159,7 +159,9 @@ class ThumbnailCache(QObject):
         super().__init__(parent)
         self._fetch = fetch
         self._dir = Path(cache_dir)
-        self._semaphore = asyncio.Semaphore(max(1, max_concurrent))
+        self._max_concurrent = max(1, max_concurrent)
+        # One semaphore per event loop: an asyncio primitive is bound to the loop it first waited on.
+        self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
         self._memory_bytes = 0
         self._memory_limit = memory_limit_bytes
@@ -284,11 +286,19 @@ class ThumbnailCache(QObject):
         path = self.cache_path(url)
         image = await asyncio.to_thread(_read_cached, path)
         if image is None:
-            async with self._semaphore:
+            async with self._semaphore():
                 data = await self._fetch(url)
             image = await asyncio.to_thread(_decode_and_store, path, bytes(data))
         # QPixmap belongs to the GUI thread; the decode above ran in a worker.
         return QPixmap.fromImage(image)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            self._semaphores = {loop: asyncio.Semaphore(self._max_concurrent)}  # forget closed loops
+            semaphore = self._semaphores[loop]
+        return semaphore
 
     def _on_failure(self, url: str, exc: Exception) -> None:
         count = self._failures.get(url, 0) + 1

@@ -7,41 +7,12 @@ shared `ThumbnailCache`; the detail pane's preview clip streams from its public 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
+from typing import Any
 
-from PySide6.QtCore import (
-    Q_ARG,
-    QEvent,
-    QItemSelection,
-    QModelIndex,
-    QObject,
-    QPointF,
-    QRectF,
-    QSize,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-)
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QHideEvent,
-    QIcon,
-    QKeyEvent,
-    QKeySequence,
-    QPainter,
-    QPainterPath,
-    QPaintEvent,
-    QPalette,
-    QPen,
-    QPixmap,
-    QResizeEvent,
-    QShortcut,
-    QShowEvent,
-)
-from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -53,7 +24,6 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -62,55 +32,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from videogen_studio.api.models import AvatarPresenter
-from videogen_studio.ui.player import invoke_queued
+from . import items
+from .delegate import PresenterDelegate
+from .detail import PREVIEW_DELAY_MS, PresenterDetailPane, painted_icon
+from .model import FavoritesStore, JsonFavoritesStore, PresenterFilterProxy, PresenterListModel, Role
+from .thumbnails import ThumbnailCache
 
-from .delegate import FAVORITE_GOLD, PresenterDelegate, badge_colors, star_path
-from .model import (
-    FavoritesStore,
-    JsonFavoritesStore,
-    PresenterFilterProxy,
-    PresenterListModel,
-    Role,
-    friendly_name,
-    gender_label,
-    short_tag,
-)
-from .thumbnails import ThumbnailCache, placeholder_pixmap
+__all__ = ["PREVIEW_DELAY_MS", "PresenterDetailPane", "PresenterGallery"]
 
 _PAGE_GRID, _PAGE_EMPTY, _PAGE_LOADING, _PAGE_ERROR = range(4)
 LIST_PADDING = 6  # plus the card's own 6 px margin: 12 px, like the filter bar
-PREVIEW_MIN_HEIGHT = 96
-PREVIEW_MAX_HEIGHT = 180
-PREVIEW_DELAY_MS = 250  # arrowing through the grid should not start a stream per card
 
 GENDER_CHOICES = (("All genders", "ALL"), ("Female", "FEMALE"), ("Male", "MALE"), ("Neutral", "NEUTRAL"))
-
-
-def _icon(draw: str, size: int = 16, color: QColor | None = None) -> QIcon:
-    """Small vector icons drawn at 1x and 2x so they stay crisp on high-DPI screens."""
-    icon = QIcon()
-    ink = color or QColor("#6B7280")
-    for scale in (1.0, 2.0):
-        pixmap = QPixmap(round(size * scale), round(size * scale))
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if draw == "search":
-            painter.setPen(QPen(ink, 1.6))
-            painter.drawEllipse(QRectF(2.5, 2.5, 8.5, 8.5))
-            painter.drawLine(QPointF(10, 10), QPointF(13.5, 13.5))
-        elif draw in ("star", "star-filled"):
-            path = star_path(QPointF(size / 2, size / 2 + 0.5), size * 0.45, size * 0.19)
-            if draw == "star-filled":
-                painter.fillPath(path, FAVORITE_GOLD)
-            else:
-                painter.setPen(QPen(ink, 1.3))
-                painter.drawPath(path)
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
 
 
 class _GalleryListView(QListView):
@@ -174,305 +107,12 @@ class _GalleryListView(QListView):
             self.setGridSize(cell)
 
 
-class _PortraitView(QWidget):
-    """Draws one portrait, scaled to fit and rounded; keeps its aspect via height-for-width."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._pixmap: QPixmap = placeholder_pixmap(256)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumSize(120, 120)
-        self.setMaximumHeight(230)  # leaves the preview clip below room to be seen
-        self._scaled: tuple[tuple[int, int, int, float], QPixmap] | None = None
-
-    def set_pixmap(self, pixmap: QPixmap) -> None:
-        self._pixmap = pixmap
-        self.update()
-
-    def pixmap(self) -> QPixmap:
-        return self._pixmap
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        if self._pixmap.isNull() or self._pixmap.width() == 0:
-            return width
-        return min(self.maximumHeight(), round(width * self._pixmap.height() / self._pixmap.width()))
-
-    def sizeHint(self) -> QSize:
-        return QSize(280, self.heightForWidth(280))
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        source = self._pixmap
-        bounds = QRectF(self.rect())
-        size = QSize(source.width(), source.height()).scaled(
-            bounds.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio
-        )
-        target = QRectF(0, 0, size.width(), size.height())
-        target.moveCenter(bounds.center())
-        path = QPainterPath()
-        path.addRoundedRect(target, 12, 12)
-        painter.setClipPath(path)
-        dpr = self.devicePixelRatioF()
-        key = (source.cacheKey(), size.width(), size.height(), dpr)
-        if self._scaled is None or self._scaled[0] != key:  # rescale only when the image or size changes
-            scaled = source.scaled(
-                size * dpr, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-            scaled.setDevicePixelRatio(dpr)
-            self._scaled = (key, scaled)
-        painter.drawPixmap(target.topLeft(), self._scaled[1])
-
-
-class PresenterDetailPane(QWidget):
-    """The selected presenter: large portrait, name, gender, id, and the muted looping preview clip."""
-
-    favoriteToggled = Signal(str, bool)
-
-    def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("PresenterDetailPane")
-        self.setAccessibleName("Presenter details")
-        # A panel in the base colour sets the details apart from the grid on the window colour.
-        self.setBackgroundRole(QPalette.ColorRole.Base)
-        self.setAutoFillBackground(True)
-        self._thumbnails = thumbnails
-        self._presenter: AvatarPresenter | None = None
-        self._favorite = False
-
-        self.portrait = _PortraitView()
-        self.portrait.setAccessibleName("Presenter portrait")
-
-        self.name_label = QLabel()
-        self.name_label.setAccessibleName("Presenter name")
-        name_font = QFont(self.font())
-        name_font.setPointSizeF(self.font().pointSizeF() + 5)
-        name_font.setWeight(QFont.Weight.DemiBold)
-        self.name_label.setFont(name_font)
-        self.name_label.setWordWrap(True)
-
-        self.favorite_button = QToolButton()
-        self.favorite_button.setCheckable(True)
-        self.favorite_button.setAutoRaise(True)
-        self.favorite_button.setIconSize(QSize(20, 20))
-        self.favorite_button.setAccessibleName("Favorite")
-        self.favorite_button.toggled.connect(self._on_favorite_clicked)
-
-        self.gender_label = QLabel()
-        self.gender_label.setAccessibleName("Presenter gender")
-        self.id_label = QLabel()
-        self.id_label.setAccessibleName("Presenter id")
-        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        mono.setPointSizeF(self.font().pointSizeF() - 0.5)
-        self.id_label.setFont(mono)
-        self.id_label.setStyleSheet("color: palette(placeholder-text);")
-
-        caption = QLabel("PREVIEW")
-        caption_font = QFont(self.font())
-        caption_font.setPointSizeF(self.font().pointSizeF() - 1.5)
-        caption_font.setWeight(QFont.Weight.DemiBold)
-        caption_font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 110)
-        caption.setFont(caption_font)
-        caption.setStyleSheet("color: palette(placeholder-text);")
-        caption.setAccessibleName("Preview")
-
-        # The preview has no audio output at all: muted by construction, and no audio device is opened.
-        self.video = QVideoWidget()
-        self.video.setAccessibleName("Presenter preview clip")
-        self.video.setFixedSize(PREVIEW_MIN_HEIGHT, PREVIEW_MIN_HEIGHT)
-        self.player = QMediaPlayer(self)
-        self.player.setVideoOutput(self.video)
-        self.player.setLoops(QMediaPlayer.Loops.Infinite)
-        self.player.errorOccurred.connect(self._on_preview_error)
-        self.video.videoSink().videoSizeChanged.connect(self._fit_preview)
-        self.preview_message = QLabel("No preview clip")
-        self.preview_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_message.setAccessibleName("Preview status")
-        self.preview_message.setStyleSheet("color: palette(placeholder-text);")
-        video_page = QWidget()
-        video_row = QHBoxLayout(video_page)
-        video_row.setContentsMargins(0, 0, 0, 0)
-        video_row.addWidget(self.video, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.preview_stack = QStackedWidget()
-        self.preview_stack.addWidget(self.preview_message)
-        self.preview_stack.addWidget(video_page)
-        # Shrinks before anything else when the pane is short; the video is refitted on every resize.
-        self.preview_stack.setMinimumHeight(PREVIEW_MIN_HEIGHT)
-        self.preview_stack.setMaximumHeight(PREVIEW_MAX_HEIGHT)
-        self.preview_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.preview_stack.installEventFilter(self)
-        self._video_page = video_page
-        self._preview_timer = QTimer(self)
-        self._preview_timer.setSingleShot(True)
-        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
-        self._preview_timer.timeout.connect(self._start_preview)
-
-        self.empty_label = QLabel("Select a presenter to see details")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet("color: palette(placeholder-text);")
-        self.empty_label.setAccessibleName("No presenter selected")
-
-        title_row = QHBoxLayout()
-        title_row.setSpacing(8)
-        title_row.addWidget(self.name_label, 1)
-        title_row.addWidget(self.favorite_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        meta_row = QHBoxLayout()
-        meta_row.setSpacing(10)
-        meta_row.addWidget(self.gender_label)
-        meta_row.addWidget(self.id_label, 1)
-
-        details = QWidget()
-        body = QVBoxLayout(details)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.setSpacing(6)
-        body.addWidget(self.portrait)
-        body.addSpacing(10)
-        body.addLayout(title_row)
-        body.addLayout(meta_row)
-        body.addSpacing(16)
-        body.addWidget(caption, 0, Qt.AlignmentFlag.AlignHCenter)  # centred like the media above and below
-        body.addWidget(self.preview_stack, 1)
-
-        self._pages = QStackedWidget()
-        self._pages.addWidget(self.empty_label)
-        self._pages.addWidget(details)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 16)
-        layout.addWidget(self._pages)
-
-        thumbnails.thumbnailReady.connect(self._on_image_ready)
-        self._refresh_favorite_button()
-
-    # -- public ------------------------------------------------------------------------------------------
-
-    def presenter(self) -> AvatarPresenter | None:
-        return self._presenter
-
-    def set_presenter(
-        self, presenter: AvatarPresenter | None, favorite: bool = False, name: str | None = None
-    ) -> None:
-        same = presenter is not None and self._presenter == presenter
-        self._presenter = presenter
-        self.set_favorite(favorite)
-        if presenter is None:
-            self._stop_preview()
-            self._pages.setCurrentIndex(0)
-            return
-        self._pages.setCurrentIndex(1)
-        self.name_label.setText(name or friendly_name(presenter))
-        self._set_gender(presenter.displayable_gender)
-        self.id_label.setText(presenter.avatar_presenter_id)
-        self.id_label.setToolTip(f"Presenter id (#{short_tag(presenter.avatar_presenter_id)} on the card)")
-        self._show_best_image()
-        if not same:
-            self._stop_preview()
-            if presenter.preview_video_url:
-                self.preview_message.setText("Loading preview…")
-                self._preview_timer.start()
-            else:
-                self.preview_message.setText("No preview clip")
-
-    def set_favorite(self, favorite: bool) -> None:
-        self._favorite = favorite
-        self._refresh_favorite_button()
-
-    # -- preview clip ------------------------------------------------------------------------------------
-
-    def _start_preview(self) -> None:
-        if self._presenter is None or not self._presenter.preview_video_url:
-            return
-        self.preview_stack.setCurrentWidget(self._video_page)
-        # Queued, never direct: see invoke_queued for the FFmpeg-teardown deadlock this avoids.
-        invoke_queued(self.player, "setSource", Q_ARG(QUrl, QUrl(self._presenter.preview_video_url)))
-        if self.isVisible():
-            invoke_queued(self.player, "play")
-
-    def _stop_preview(self) -> None:
-        self._preview_timer.stop()
-        invoke_queued(self.player, "stop")
-        invoke_queued(self.player, "setSource", Q_ARG(QUrl, QUrl()))
-        self.preview_stack.setCurrentWidget(self.preview_message)
-
-    def _fit_preview(self) -> None:
-        # The clip's aspect, as large as the preview area allows: no letterbox bars, never overflowing.
-        size = self.video.videoSink().videoSize()
-        if not size.isValid() or size.isEmpty():
-            size = QSize(1, 1)
-        bounds = self.preview_stack.size().boundedTo(QSize(10_000, PREVIEW_MAX_HEIGHT))
-        if bounds.width() > 0 and bounds.height() > 0:
-            self.video.setFixedSize(size.scaled(bounds, Qt.AspectRatioMode.KeepAspectRatio))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.preview_stack and event.type() == QEvent.Type.Resize:
-            self._fit_preview()
-        return super().eventFilter(watched, event)
-
-    def _on_preview_error(self, error: QMediaPlayer.Error, message: str) -> None:
-        if error != QMediaPlayer.Error.NoError:
-            self.preview_message.setText("Preview unavailable")
-            self.preview_message.setToolTip(message)
-            self.preview_stack.setCurrentWidget(self.preview_message)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.preview_stack.currentWidget() is self._video_page and not self.player.source().isEmpty():
-            invoke_queued(self.player, "play")
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        # Nobody watches a hidden preview; stop decoding it.
-        invoke_queued(self.player, "pause")
-        super().hideEvent(event)
-
-    # -- images, gender and favorite ---------------------------------------------------------------------
-
-    def _set_gender(self, gender: str) -> None:
-        fill, ink = badge_colors(gender, self.palette())
-        self.gender_label.setText(gender_label(gender))
-        self.gender_label.setStyleSheet(
-            f"background: {fill.name()}; color: {ink.name()}; border-radius: 9px; padding: 2px 9px;"
-        )
-
-    def _show_best_image(self) -> None:
-        presenter = self._presenter
-        if presenter is None:
-            return
-        pixmap = self._thumbnails.pixmap(presenter.image_url)
-        if pixmap is None:  # meanwhile the (already cached) thumbnail, then the placeholder
-            pixmap = self._thumbnails.cached(presenter.thumbnail_url) or placeholder_pixmap(256)
-        self.portrait.set_pixmap(pixmap)
-
-    def _on_image_ready(self, url: str) -> None:
-        if self._presenter is not None and url in (self._presenter.image_url, self._presenter.thumbnail_url):
-            self._show_best_image()
-
-    def _on_favorite_clicked(self, checked: bool) -> None:
-        if self._presenter is not None and checked != self._favorite:
-            self._favorite = checked
-            self._refresh_favorite_button()
-            self.favoriteToggled.emit(self._presenter.avatar_presenter_id, checked)
-
-    def _refresh_favorite_button(self) -> None:
-        self.favorite_button.blockSignals(True)
-        self.favorite_button.setChecked(self._favorite)
-        self.favorite_button.blockSignals(False)
-        self.favorite_button.setIcon(_icon("star-filled" if self._favorite else "star", 20))
-        text = "Remove from favorites" if self._favorite else "Add to favorites"
-        self.favorite_button.setToolTip(text)
-        self.favorite_button.setAccessibleName(text)
-
-
 class PresenterGallery(QWidget):
-    """Browse, filter and pick a presenter; `presenterSelected` fires whenever the pick changes."""
+    """Browse, filter and pick a performer; `presenterSelected` fires whenever the pick changes."""
 
-    presenterSelected = Signal(object)  # AvatarPresenter
-    presenterActivated = Signal(object)  # AvatarPresenter: double-click or Enter, "use this one"
+    presenterSelected = Signal(object)  # the performer object as given (Performer or AvatarPresenter)
+    performerSelected = Signal(object)  # the same, under the catalog's name
+    presenterActivated = Signal(object)  # double-click or Enter: "use this one"
     retryRequested = Signal()
 
     def __init__(
@@ -488,6 +128,8 @@ class PresenterGallery(QWidget):
         self._selected_id: str | None = None
         self._loaded = False
         self._restructuring = False
+        self._replace_on_next_page = True
+        self._appending = False
 
         self.model = PresenterListModel(
             favorites if favorites is not None else JsonFavoritesStore(), thumbnails, self
@@ -531,7 +173,7 @@ class PresenterGallery(QWidget):
         self.search_edit.setPlaceholderText("Search presenters")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName("Search presenters")
-        self.search_edit.addAction(_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search_edit.addAction(painted_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_edit.setMinimumWidth(180)
         self.search_edit.setMaximumWidth(440)
 
@@ -543,7 +185,7 @@ class PresenterGallery(QWidget):
         self.favorites_button = QToolButton()
         self.favorites_button.setText("Favorites")
         self.favorites_button.setCheckable(True)
-        self.favorites_button.setIcon(_icon("star-filled"))
+        self.favorites_button.setIcon(painted_icon("star-filled"))
         self.favorites_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.favorites_button.setAccessibleName("Show favorites only")
         self.favorites_button.setToolTip("Show favorites only")
@@ -667,6 +309,8 @@ class PresenterGallery(QWidget):
         ):
             done.connect(self._after_proxy_change)
 
+        # Defect 14: no re-sorting under the pointer; starred cards move once the pointer leaves the grid.
+        self.list_view.viewport().installEventFilter(self)
         self.list_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.list_view.favoriteKeyPressed.connect(self._toggle_favorite_at)
         self.list_view.activatedByKey.connect(self._on_activated)
@@ -681,17 +325,69 @@ class PresenterGallery(QWidget):
 
     # -- public API --------------------------------------------------------------------------------------
 
-    def set_presenters(self, presenters: Iterable[AvatarPresenter]) -> None:
-        """Show these presenters. A selection whose id is still present survives the refresh."""
+    def set_presenters(self, presenters: Iterable[Any]) -> None:
+        """Show these performers (the whole list). A selection whose id is still present survives."""
         self._loaded = True
+        self._replace_on_next_page = False
         self.model.set_presenters(presenters)
+        self._forget_vanished_selection()
+        self._after_proxy_change()
+
+    set_performers = set_presenters
+
+    def append_performers(self, page: Iterable[Any]) -> None:
+        """Add one page. The first page after `show_loading()` replaces the list and is painted at once."""
+        if self._replace_on_next_page:
+            self.set_presenters(page)
+            return
+        self._loaded = True
+        self._appending = True  # pages arriving must not yank the grid back to the selection
+        try:
+            self.model.append_performers(page)
+            self._after_proxy_change()
+        finally:
+            self._appending = False
+
+    async def load_catalog(self, catalog: Any) -> int:
+        """Fill from a `pipeline.catalog.Catalog`: its cached list at once, then the service page by page.
+
+        With a cached list on screen, fresh pages are collected and swapped in when the walk completes
+        (selection and scroll position survive); without one, every page is painted as it arrives. Errors
+        propagate with whatever was painted left in place: call `show_error` if `is_loaded()` is False.
+        Returns the number of performers from the service.
+        """
+        cached = catalog.cached()
+        if inspect.isawaitable(cached):
+            cached = await cached
+        cached = list(cached or ())
+        if cached:
+            self.set_presenters(cached)
+        elif not self._loaded:
+            self.show_loading()
+        pages = catalog.pages()
+        if inspect.isawaitable(pages):
+            pages = await pages
+        fresh: list[Any] = []
+        async for page in pages:
+            fresh.extend(page)
+            if not cached:
+                self.append_performers(page)
+        if cached or not fresh:
+            self.set_presenters(fresh)
+        return len(fresh)
+
+    def is_loaded(self) -> bool:
+        """True when the grid (or the empty state) shows a list, not the loading or error page."""
+        return self._loaded
+
+    def _forget_vanished_selection(self) -> None:
         if self._selected_id is not None and not self.model.index_of(self._selected_id).isValid():
             self._selected_id = None
             self.detail.set_presenter(None)
-        self._after_proxy_change()
 
     def show_loading(self, message: str = "Loading presenters…") -> None:
         self._loaded = False
+        self._replace_on_next_page = True
         self.loading_label.setText(message)
         self._pages.setCurrentIndex(_PAGE_LOADING)
         self._update_count()
@@ -705,7 +401,7 @@ class PresenterGallery(QWidget):
             self.retry_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self._update_count()
 
-    def selected_presenter(self) -> AvatarPresenter | None:
+    def selected_presenter(self) -> Any:
         if self._selected_id is None:
             return None
         index = self.model.index_of(self._selected_id)
@@ -747,8 +443,9 @@ class PresenterGallery(QWidget):
         )
         if presenter is not None:
             self.presenterSelected.emit(presenter)
+            self.performerSelected.emit(presenter)
 
-    def _sync_view_selection(self) -> None:
+    def _sync_view_selection(self, scroll: bool = True) -> None:
         if self._selected_id is None:
             return
         proxy_index = self.proxy.mapFromSource(self.model.index_of(self._selected_id))
@@ -758,12 +455,13 @@ class PresenterGallery(QWidget):
             return
         if not selection.isSelected(proxy_index) or self.list_view.currentIndex() != proxy_index:
             selection.setCurrentIndex(proxy_index, selection.SelectionFlag.ClearAndSelect)
-        self.list_view.scrollTo(proxy_index)
+        if scroll:
+            self.list_view.scrollTo(proxy_index)
 
     def _on_activated(self, index: QModelIndex) -> None:
         presenter = index.data(Role.Presenter)
-        if isinstance(presenter, AvatarPresenter):
-            self._set_selected(presenter.avatar_presenter_id)
+        if presenter is not None:
+            self._set_selected(items.performer_id(presenter))
             self.presenterActivated.emit(presenter)
 
     # -- favorites ---------------------------------------------------------------------------------------
@@ -779,6 +477,14 @@ class PresenterGallery(QWidget):
 
     # -- state pages -------------------------------------------------------------------------------------
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list_view.viewport():
+            if event.type() == QEvent.Type.Enter:
+                self.model.hold_order(True)
+            elif event.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
+                self.model.hold_order(False)
+        return super().eventFilter(watched, event)
+
     def _before_proxy_change(self, *_args: object) -> None:
         self._restructuring = True
 
@@ -789,7 +495,7 @@ class PresenterGallery(QWidget):
         visible = self.proxy.rowCount()
         if visible:
             self._pages.setCurrentIndex(_PAGE_GRID)
-            self._sync_view_selection()
+            self._sync_view_selection(scroll=not self._appending)
         else:
             self.empty_label.setText(self._empty_text())
             self.clear_filters_button.setVisible(self.proxy.has_active_filter())
