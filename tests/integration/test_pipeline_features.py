@@ -495,3 +495,17 @@ async def test_a_restart_mid_variations_downloads_only_what_is_missing(
     finally:
         await again.aclose()
         store.close()
+
+
+@pytest.mark.parametrize("sandbox_config", [generation_c(approval=True)])
+async def test_cancel_while_waiting_for_approval_cancels(
+    make_queue: Callable[..., RenderQueue], client: VideoGenClient, sandbox: SandboxServer, voice_id: str
+) -> None:
+    actor = (await client.list_entities())[0].entity_id
+    queue = make_queue()
+    await queue.start()
+    job = queue.submit(make_spec(actor, voice_id, avatar_form="actor"))
+    await wait_job(queue, job.job_id, lambda j: j.awaiting_approval)
+    cancelled = await queue.cancel(job.job_id)
+    assert cancelled.state is JobState.CANCELLED and cancelled.awaiting_approval is False
+    assert cancelled.notice is None

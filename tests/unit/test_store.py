@@ -549,3 +549,12 @@ def test_claim_many_wins_only_what_nobody_live_holds(store: JobStore) -> None:
     won = store.claim_many([j.job_id for j in jobs], "host:1:me", 30)
     assert won == {jobs[0].job_id, jobs[2].job_id, jobs[3].job_id, jobs[4].job_id}
     assert store.claim_many([], "host:1:me", 30) == set()
+
+
+def test_a_data_folder_that_cannot_be_created_is_a_clear_local_file_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_bytes(b"a file where the data folder should be")
+    with pytest.raises(LocalFileError) as caught:
+        JobStore(blocker / "jobs.sqlite3")
+    assert kind_of(caught.value) == "local_file"
+    assert str(blocker) in caught.value.message
