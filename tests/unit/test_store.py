@@ -399,17 +399,26 @@ def test_an_expired_lease_can_be_taken_over(store: JobStore) -> None:
 
 
 def test_a_dead_owner_on_this_host_loses_its_lease_at_once(store: JobStore) -> None:
-    import socket
     import subprocess
     import sys
 
+    from videogen_studio.pipeline.lease import new_owner_id
+
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()  # its pid now names no live process
-    dead = f"{socket.gethostname()}:{child.pid}:deadbeef"
+    machine = new_owner_id().split(":")[0]
+    dead = f"{machine}:{child.pid}:deadbeef"
     job = full_job()
     store.save(job)
     assert store.claim(job.job_id, dead, 3600) is True
     assert store.claim(job.job_id, "elsewhere:1:x", 30) is True  # long before the hour is up
+    # The same pid seen from another host or pid namespace proves nothing: that lease is left alone.
+    other_ns = f"{machine}~other:{child.pid}:cafef00d"
+    assert store.claim(job.job_id, other_ns, 3600) is False  # "elsewhere:1:x" holds it now
+    job2 = full_job(created_at=3.0)
+    store.save(job2)
+    assert store.claim(job2.job_id, other_ns, 3600)
+    assert store.claim(job2.job_id, "host:2:b", 30) is False
 
 
 def test_save_with_an_owner_refuses_a_job_leased_to_someone_else(store: JobStore) -> None:

@@ -17,10 +17,20 @@ from dataclasses import dataclass
 DEFAULT_TTL_S = 30.0
 
 
+def _machine() -> str:
+    """This host, plus its process-id namespace where there is one (a Flatpak or container beside the
+    host sees other pids, so a pid from another namespace must never be judged dead here)."""
+    host = socket.gethostname().replace(":", "_").replace("~", "_") or "host"
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return host
+    return f"{host}~{namespace}"
+
+
 def new_owner_id() -> str:
     """'<host>:<pid>:<random>': unique per queue, and readable enough to show who holds a job."""
-    host = socket.gethostname().replace(":", "_") or "host"
-    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_machine()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,7 @@ def owner_is_dead(owner: str) -> bool:
     if parsed is None:
         return False
     host, pid = parsed
-    if host != (socket.gethostname().replace(":", "_") or "host"):
+    if host != _machine():
         return False
     if pid == os.getpid():
         return False  # another queue of this process: alive by definition
