@@ -492,7 +492,15 @@ class JobRunner:
                 FailureKind.NO_RESULT,
             )
             return
-        self._save(self.job.update(audio_file_id=execution.results[0].file_id), durable=True)
+        speech = execution.results[0]
+        # The speech's length is the clip's length: the best estimate of how long the video step takes.
+        spoken = speech.file.duration_seconds if speech.file is not None else None
+        self._save(
+            self.job.update(
+                audio_file_id=speech.file_id, duration_seconds=spoken or self.job.duration_seconds
+            ),
+            durable=True,
+        )
         await self._submit(self.job, JobState.SUBMITTING_AVATAR)
 
     async def _avatar(self) -> None:
@@ -675,9 +683,9 @@ class JobRunner:
                 )
 
     def _expected_seconds(self) -> float | None:
-        """Seconds of speech the script should give: what each step's duration scales with."""
+        """Seconds of speech: what each step's duration scales with (measured once the speech exists)."""
         spec = self.job.spec
-        if spec.audio_path and not spec.script:
+        if self.job.duration_seconds or (spec.audio_path and not spec.script):
             return self.job.duration_seconds
         try:
             return estimate_seconds(spec.script, spec.voice_speed) or None
