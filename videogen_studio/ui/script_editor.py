@@ -1,17 +1,36 @@
 """The script editor: what the presenter says, with which voice, and how the clip is rendered.
 
-A pure view: it never talks to the network. It renders the voices it is given (`set_voices`), the presenter
-the gallery chose (`set_presenter`), and turns the user's input into a `TtsRequest` (voice preview) or a
-`RenderSpec` (render) emitted as signals. The draft (script and options) is saved through an injected
-load/save pair so nothing typed is lost when the app closes.
+A pure view: it never talks to the network. It renders the voices it is given (`set_voices`), the performer
+the gallery chose (`set_performer`), and turns the user's input into a `TtsRequest` (voice preview) or a
+`RenderSpec` (render) emitted as signals. The rules (validation, limits, estimates) and the request builder
+live in `pipeline.script_rules` / `pipeline.requests`, shared with the CLI. The draft (script and options) is
+saved through an injected load/save pair so nothing typed is lost when the app closes.
+
+`ScriptEditor(parent=None, *, load=None, save=None, max_chars=MAX_SCRIPT_CHARS, output_dir="",
+default_watermark=AUTO, default_temporary=False)`
+
+Signals:
+    previewRequested(TtsRequest): "Preview voice" (first sentences, temporary output).
+    renderRequested(RenderSpec): Render / Ctrl+Enter; `audio_path` set when the user brings their own audio.
+    voiceSampleRequested(TtsVoice): a sample button in the voice browser (when no sampler is injected).
+    presentersForVoiceRequested(str): "Presenters that fit this voice" (when no finder is injected).
+Slots / methods for the shell (H6):
+    set_voices(voices)
+    set_performer(performer | None): a catalog `Performer`; picks a fitting default voice unless the user
+        chose one. Older form: set_presenter(id, name, thumbnail_url, *, gender="", form="presenter").
+    set_output_dir(path), set_busy_preview(bool), set_script(text), select_voice(id)
+    set_watermark_none_allowed(bool, why=""), set_account_features(AccountFeatures | None)
+    set_voice_sampler(async voice -> Path), e.g. session.voice_preview.sample
+    set_voice_finder(async voice_id -> list[Performer]), e.g. catalog.performers_for_voice
+    audio_path() / set_audio_path(path): "Your own voice" (see `ui.editor.own_voice`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLocale, QSignalBlocker, Qt, QTimer, Signal
@@ -19,7 +38,6 @@ from PySide6.QtGui import (
     QFont,
     QHideEvent,
     QKeySequence,
-    QPalette,
     QShortcut,
     QStandardItem,
     QStandardItemModel,
@@ -30,43 +48,74 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from videogen_studio.api.models import WATERMARK_MODES, PronunciationReplacement, TtsRequest, TtsVoice
+from videogen_studio.api.models import TtsRequest, TtsVoice
+from videogen_studio.pipeline import script_rules
+from videogen_studio.pipeline.catalog import Catalog
 from videogen_studio.pipeline.jobs import RenderSpec
+from videogen_studio.pipeline.requests import build_tts_request
+from videogen_studio.pipeline.script_rules import (
+    CHARS_PER_SECOND,
+    MAX_SCRIPT_CHARS,
+    MAX_SPEED,
+    MIN_SPEED,
+    PREVIEW_CHARS,
+    ScriptProblemKind,
+    count_words,
+    estimate_seconds,
+    preview_excerpt,
+)
+from videogen_studio.ui.editor.own_voice import OwnVoicePicker
+from videogen_studio.ui.widgets import watermark as wm
+from videogen_studio.ui.widgets.colors import error_color
+from videogen_studio.ui.widgets.watermark import watermark_combo
+
+__all__ = [
+    "CHARS_PER_SECOND",
+    "DEFAULT_MAX_CHARS",
+    "DRAFT_KEY",
+    "PREVIEW_CHARS",
+    "WATERMARK_LABELS",
+    "WATERMARK_TOOLTIPS",
+    "ScriptEditor",
+    "count_words",
+    "error_color",
+    "estimate_seconds",
+    "preview_excerpt",
+    "voice_label",
+    "watermark_combo",
+]
 
 #: Key under which the draft is stored (one JSON string, so any QSettings backend round-trips it unchanged).
 DRAFT_KEY = "script_editor/draft"
 DRAFT_VERSION = 1
-DEFAULT_MAX_CHARS = 5000
-#: Rough speaking rate at speed 1.0, used only for the duration estimate shown to the user.
-CHARS_PER_SECOND = 14.0
-PREVIEW_CHARS = 300
+DEFAULT_MAX_CHARS = MAX_SCRIPT_CHARS
 
 VOICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LANGUAGE_ROLE = Qt.ItemDataRole.UserRole + 2
 
-WATERMARK_LABELS: dict[str, str] = {
-    "AUTO": "Automatic",
-    "VIDEO_GEN": "VideoGen watermark",
-    "NONE": "No watermark",
-}
-WATERMARK_TOOLTIPS: dict[str, str] = {
-    "AUTO": "Watermark the video unless your account has the Production API add-on.",
-    "VIDEO_GEN": "Always add the VideoGen watermark.",
-    "NONE": "No watermark. Requires the Production API add-on; without it the render fails.",
-}
+WATERMARK_LABELS: dict[str, str] = wm.LABELS
+WATERMARK_TOOLTIPS: dict[str, str] = wm.TOOLTIPS
+#: Why "No watermark" is greyed out, in the words the user sees in the list (issue 9, defect 7).
+NO_WATERMARK_REFUSED = (
+    f"“{wm.label(wm.NONE)}” needs the Production API add-on, which this account does not have. "
+    f"“{wm.label(wm.AUTO)}” adds the watermark only where needed."
+)
 
 #: Languages offered as a pronunciation hint even before voices are loaded (ISO-639-1).
 COMMON_SPEECH_LANGUAGES = (
@@ -76,16 +125,6 @@ COMMON_SPEECH_LANGUAGES = (
 
 DraftLoad = Callable[[str], object]
 DraftSave = Callable[[str, object], None]
-
-
-def watermark_combo(accessible_name: str) -> QComboBox:
-    """The watermark-mode picker (label + tooltip per mode), shared with the Settings dialog's default."""
-    combo = QComboBox()
-    combo.setAccessibleName(accessible_name)
-    for mode in WATERMARK_MODES:
-        combo.addItem(WATERMARK_LABELS.get(mode, mode), mode)
-        combo.setItemData(combo.count() - 1, WATERMARK_TOOLTIPS.get(mode, ""), Qt.ItemDataRole.ToolTipRole)
-    return combo
 
 
 def language_name(code: str) -> str:
@@ -108,14 +147,6 @@ def voice_label(voice: TtsVoice) -> str:
     return text
 
 
-def count_words(text: str) -> int:
-    return len(text.split())
-
-
-def estimate_seconds(text: str, speed: float) -> float:
-    return len(text) / (CHARS_PER_SECOND * max(speed, 0.01))
-
-
 def format_estimate(seconds: float) -> str:
     total = max(1, math.ceil(seconds)) if seconds > 0 else 0
     if total < 60:
@@ -124,27 +155,8 @@ def format_estimate(seconds: float) -> str:
     return f"~{minutes} min {secs:02d} s"
 
 
-def preview_excerpt(text: str, limit: int = PREVIEW_CHARS) -> str:
-    """The start of the script, cut at a sentence (or else word) boundary near `limit` characters."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    # Prefer ending on a full sentence when one ends in the last third of the window.
-    ends = [m.end() for m in re.finditer(r"[.!?…](\s|$)", head)]
-    if ends and ends[-1] >= limit * 2 // 3:
-        return head[: ends[-1]].strip()
-    space = head.rfind(" ")
-    return (head[:space] if space > limit // 2 else head).strip()
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
-def error_color(widget: QWidget) -> str:
-    """A red that stays readable on both light and dark palettes."""
-    return "#ff6b6b" if widget.palette().color(QPalette.ColorRole.Window).lightness() < 128 else "#c62828"
 
 
 class ScriptEditor(QWidget):
@@ -161,6 +173,8 @@ class ScriptEditor(QWidget):
 
     previewRequested = Signal(object)  # TtsRequest
     renderRequested = Signal(object)  # RenderSpec
+    voiceSampleRequested = Signal(object)  # TtsVoice (only when no sampler is injected)
+    presentersForVoiceRequested = Signal(str)  # voice id (only when no finder is injected)
 
     def __init__(
         self,
@@ -170,7 +184,7 @@ class ScriptEditor(QWidget):
         save: DraftSave | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
         output_dir: str = "",
-        default_watermark: str = "AUTO",
+        default_watermark: str = wm.AUTO,
         default_temporary: bool = False,
     ) -> None:
         super().__init__(parent)
@@ -185,8 +199,16 @@ class ScriptEditor(QWidget):
         self._presenter_id: str | None = None
         self._presenter_name = ""
         self._presenter_thumbnail_url = ""
+        self._performer: Any = None
+        self._avatar_form = "presenter"
+        #: True once the user picked a voice themselves: a new presenter then keeps it (defect 15).
+        self._voice_chosen = False
         self._busy_preview = False
         self._restoring = False
+        self._sampler: Callable[[TtsVoice], Awaitable[Path]] | None = None
+        self._finder: Callable[[str], Awaitable[list[Any]]] | None = None
+        self._voice_browser: Any = None
+        self._features_unsubscribe: Callable[[], None] | None = None
 
         self._build_ui()
         self._set_watermark(default_watermark)
@@ -204,9 +226,19 @@ class ScriptEditor(QWidget):
 
     # ------------------------------------------------------------------ UI construction
     def _build_ui(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(8, 8, 8, 8)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setSpacing(8)
+        # Script on top, options below in a scroll area, Render fixed at the bottom: a long script's counter
+        # or a short window can no longer push the options onto each other (issue 9, defect 11).
+        top = QWidget()
+        root = QVBoxLayout(top)
+        root.setContentsMargins(0, 0, 0, 0)
         root.setSpacing(8)
+        options = QWidget()
+        options_layout = QVBoxLayout(options)
+        options_layout.setContentsMargins(0, 0, 4, 0)
+        options_layout.setSpacing(8)
 
         self.presenter_label = QLabel()
         self.presenter_label.setAccessibleName("Chosen presenter")
@@ -226,13 +258,17 @@ class ScriptEditor(QWidget):
             f"Up to {self._max_chars:,} characters per video."
         )
         self.script_edit.setTabChangesFocus(True)
-        self.script_edit.setMinimumHeight(140)
+        self.script_edit.setMinimumHeight(90)
         root.addWidget(self.script_edit, 1)
 
         self.counter_label = QLabel()
         self.counter_label.setAccessibleName("Script length")
         self.counter_label.setWordWrap(True)
         root.addWidget(self.counter_label)
+
+        # -- your own voice
+        self.own_voice = OwnVoicePicker()
+        root.addWidget(self.own_voice)
 
         # -- voice
         voice_box = QGroupBox("Voice")
@@ -257,7 +293,13 @@ class ScriptEditor(QWidget):
         self.voice_combo.setModel(QStandardItemModel(self.voice_combo))
         self.voice_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.voice_combo.setMinimumContentsLength(18)
-        voice_form.addRow("&Voice:", self.voice_combo)
+        self.browse_voices_button = QPushButton("Browse…")
+        self.browse_voices_button.setAccessibleName("Browse voices")
+        self.browse_voices_button.setToolTip("Listen to samples, filter by language, gender and accent")
+        voice_row = QHBoxLayout()
+        voice_row.addWidget(self.voice_combo, 1)
+        voice_row.addWidget(self.browse_voices_button)
+        voice_form.addRow("&Voice:", voice_row)
         _buddy(voice_form, self.voice_combo)
 
         self.speech_language_combo = QComboBox()
@@ -268,7 +310,7 @@ class ScriptEditor(QWidget):
         self._fill_speech_languages(())
         self.speed_spin = QDoubleSpinBox()
         self.speed_spin.setAccessibleName("Voice speed")
-        self.speed_spin.setRange(0.5, 2.0)
+        self.speed_spin.setRange(MIN_SPEED, MAX_SPEED)
         self.speed_spin.setSingleStep(0.05)
         self.speed_spin.setDecimals(2)
         self.speed_spin.setValue(1.0)
@@ -283,7 +325,8 @@ class ScriptEditor(QWidget):
         speech_row.addWidget(self.speed_spin)
         voice_form.addRow("Speech l&anguage:", speech_row)
         _buddy(voice_form, self.speech_language_combo)
-        root.addWidget(voice_box)
+        self.voice_box = voice_box
+        options_layout.addWidget(voice_box)
 
         # -- pronunciation
         pron_box = QGroupBox("Pronunciation")
@@ -324,13 +367,14 @@ class ScriptEditor(QWidget):
             "Say numbers, symbols and acronyms as words (for example “$5” as “five dollars”)"
         )
         pron_layout.addWidget(self.expand_check)
-        root.addWidget(pron_box)
+        self.pronunciation_box = pron_box
+        options_layout.addWidget(pron_box)
 
         # -- output
         out_box = QGroupBox("Output")
         out_form = QFormLayout(out_box)
         self.watermark_combo = watermark_combo("Watermark")
-        self.temporary_check = QCheckBox("Temporary output")
+        self.temporary_check = QCheckBox("Temporary output (kept 24 h)")
         self.temporary_check.setAccessibleName("Temporary output")
         self.temporary_check.setToolTip(
             "VideoGen keeps temporary files for at least 24 hours and may archive them after; they are not "
@@ -342,7 +386,29 @@ class ScriptEditor(QWidget):
         wm_row.addWidget(self.temporary_check)
         out_form.addRow("&Watermark:", wm_row)
         _buddy(out_form, self.watermark_combo)
-        root.addWidget(out_box)
+        self.watermark_hint = QLabel()
+        self.watermark_hint.setAccessibleName("Why a watermark option is unavailable")
+        self.watermark_hint.setWordWrap(True)
+        self.watermark_hint.setStyleSheet("color: palette(placeholder-text);")
+        self.watermark_hint.hide()
+        out_form.addRow(self.watermark_hint)
+        options_layout.addWidget(out_box)
+        options_layout.addStretch(1)
+
+        self.options_scroll = QScrollArea()
+        self.options_scroll.setAccessibleName("Voice and output options")
+        self.options_scroll.setWidget(options)
+        self.options_scroll.setWidgetResizable(True)
+        self.options_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.options_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.options_scroll.setMinimumHeight(80)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.options_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        outer.addWidget(self.splitter, 1)
 
         # -- actions
         actions = QHBoxLayout()
@@ -366,13 +432,16 @@ class ScriptEditor(QWidget):
         ]
         actions.addWidget(self.preview_button)
         actions.addWidget(self.render_button)
-        root.addLayout(actions)
+        outer.addLayout(actions)
 
     def _connect(self) -> None:
         self.script_edit.textChanged.connect(self._on_changed)
         self.language_combo.currentIndexChanged.connect(self._on_language_filter_changed)
         self.show_deprecated_check.toggled.connect(self._on_show_deprecated)
         self.voice_combo.currentIndexChanged.connect(self._on_changed)
+        self.voice_combo.activated.connect(self._on_voice_picked_by_user)  # user picks only, not code
+        self.browse_voices_button.clicked.connect(self.open_voice_browser)
+        self.own_voice.audioChanged.connect(self._on_changed)
         self.speech_language_combo.currentIndexChanged.connect(self._on_changed)
         self.speed_spin.valueChanged.connect(self._on_changed)
         self.replacements_table.itemChanged.connect(self._on_changed)
@@ -380,7 +449,7 @@ class ScriptEditor(QWidget):
         self.remove_replacement_button.clicked.connect(self._remove_selected_rows)
         self.replacements_table.itemSelectionChanged.connect(self._refresh)
         self.expand_check.toggled.connect(self._on_changed)
-        self.watermark_combo.currentIndexChanged.connect(self._on_watermark_changed)
+        self.watermark_combo.currentIndexChanged.connect(self._on_changed)
         self.temporary_check.toggled.connect(self._on_changed)
         self.preview_button.clicked.connect(self.request_preview)
         self.render_button.clicked.connect(self.request_render)
@@ -398,13 +467,151 @@ class ScriptEditor(QWidget):
         self._rebuild_voices(prefer=current)
         if self._voices:
             self._wanted_voice_id = None  # the draft's voice was applied, or is gone for good
+        if self._performer is not None and not self._voice_chosen:
+            self._apply_default_voice()
+        if self._voice_browser is not None:
+            self._voice_browser.set_voices(self._voices)
         self._refresh()
 
-    def set_presenter(self, presenter_id: str | None, name: str = "", thumbnail_url: str = "") -> None:
+    def set_performer(self, performer: Any) -> None:
+        """The performer to render (a catalog `Performer`, or anything with id/name/gender), or None.
+
+        Unless the user picked a voice themselves, the voice follows the performer: a fitting default
+        (`Catalog.default_voice_for`), so a female presenter does not keep "Jack — American, male".
+        """
+        if performer is None:
+            self.set_presenter(None)
+            return
+        pid = getattr(performer, "performer_id", None) or getattr(performer, "avatar_presenter_id", "")
+        self.set_presenter(
+            str(pid),
+            str(getattr(performer, "name", "") or ""),
+            str(getattr(performer, "thumbnail_url", "") or ""),
+            gender=str(getattr(performer, "gender", None) or getattr(performer, "displayable_gender", "")),
+            form=str(getattr(performer, "form", "") or "presenter"),
+            performer=performer,
+        )
+
+    def set_presenter(
+        self,
+        presenter_id: str | None,
+        name: str = "",
+        thumbnail_url: str = "",
+        *,
+        gender: str = "",
+        form: str = "presenter",
+        performer: Any = None,
+    ) -> None:
+        """Older form of `set_performer`; `gender` lets the editor pick a fitting default voice."""
         self._presenter_id = presenter_id or None
         self._presenter_name = name if presenter_id else ""
         self._presenter_thumbnail_url = thumbnail_url if presenter_id else ""
+        self._avatar_form = form if presenter_id else "presenter"
+        if not presenter_id:
+            self._performer = None
+        elif performer is not None:
+            self._performer = performer
+        elif gender:
+            self._performer = _PerformerHint(gender)
+        else:
+            self._performer = None
+        if self._performer is not None and not self._voice_chosen:
+            self._apply_default_voice()
         self._refresh()
+
+    def default_voice(self) -> TtsVoice | None:
+        """The voice that fits the chosen performer (None without voices)."""
+        offered = [v for v in self._offerable()] or self._voices
+        return Catalog.default_voice_for(self._performer, offered, language=self.language_filter())
+
+    def voice_chosen_by_user(self) -> bool:
+        return self._voice_chosen
+
+    def _apply_default_voice(self) -> None:
+        voice = self.default_voice()
+        if voice is not None and voice.voice_id != self.current_voice_id():
+            self.select_voice(voice.voice_id)
+
+    def _on_voice_picked_by_user(self, *_: object) -> None:
+        self._voice_chosen = True
+
+    def set_watermark_none_allowed(self, allowed: bool, why: str = "") -> None:
+        """Offer "No watermark" only to accounts that can use it (defect 7); otherwise grey it out and say why
+        in the labels the user sees. A chosen "No watermark" falls back to "Automatic"."""
+        reason = why or NO_WATERMARK_REFUSED
+        wm.set_mode_allowed(self.watermark_combo, wm.NONE, allowed, reason)
+        self.watermark_hint.setText("" if allowed else reason)
+        self.watermark_hint.setVisible(not allowed)
+
+    def watermark_none_allowed(self) -> bool:
+        index = self.watermark_combo.findData(wm.NONE)
+        item = self.watermark_combo.model().item(index) if index >= 0 else None  # type: ignore[attr-defined]
+        return bool(item is not None and item.isEnabled())
+
+    def set_account_features(self, features: Any) -> None:
+        """Follow `pipeline.account_features.AccountFeatures` (None: offer everything)."""
+        if self._features_unsubscribe is not None:
+            self._features_unsubscribe()
+            self._features_unsubscribe = None
+        if features is None:
+            self.set_watermark_none_allowed(True)
+            return
+        unsubscribe = features.subscribe(self._on_features)
+        self._features_unsubscribe = unsubscribe
+        self.destroyed.connect(unsubscribe)  # no calls into a deleted editor
+        self._on_features(features)
+
+    def _on_features(self, features: Any) -> None:
+        self.set_watermark_none_allowed(bool(features.allows_watermark(wm.NONE)))
+
+    def audio_path(self) -> str:
+        """The user's own recording, or "" for text-to-speech."""
+        return self.own_voice.audio_path()
+
+    def set_audio_path(self, path: str) -> bool:
+        return self.own_voice.set_audio_path(path)
+
+    # -- voice browser (ui/voices) -----------------------------------------------------------------------
+
+    def set_voice_sampler(self, sampler: Callable[[TtsVoice], Awaitable[Path]] | None) -> None:
+        """E.g. `session.voice_preview.sample`: the browser's sample buttons play what it returns."""
+        self._sampler = sampler
+        if self._voice_browser is not None:
+            self._voice_browser.set_sampler(sampler)
+
+    def set_voice_finder(self, finder: Callable[[str], Awaitable[list[Any]]] | None) -> None:
+        """E.g. `catalog.performers_for_voice`: feeds "Presenters that fit this voice"."""
+        self._finder = finder
+        if self._voice_browser is not None:
+            self._voice_browser.set_finder(finder)
+
+    def voice_browser(self) -> Any:
+        """The voice browser window, created on first use."""
+        if self._voice_browser is None:
+            from videogen_studio.ui.voices.browser import VoiceBrowser  # first use only: keeps start-up lean
+
+            browser = VoiceBrowser(self)
+            browser.setWindowFlag(Qt.WindowType.Window, True)
+            browser.set_voices(self._voices)
+            browser.set_sampler(self._sampler)
+            browser.set_finder(self._finder)
+            browser.voiceChosen.connect(self._on_browser_voice_chosen)
+            browser.sampleRequested.connect(self.voiceSampleRequested)
+            browser.presentersForVoiceRequested.connect(self.presentersForVoiceRequested)
+            self._voice_browser = browser
+        return self._voice_browser
+
+    def open_voice_browser(self) -> None:
+        browser = self.voice_browser()
+        browser.set_performer(self._performer)
+        browser.set_current_voice(self.current_voice_id())
+        browser.show()
+        browser.raise_()
+        browser.activateWindow()
+
+    def _on_browser_voice_chosen(self, voice_id: str) -> None:
+        if self.select_voice(voice_id):
+            self._voice_chosen = True
 
     def set_output_dir(self, path: str) -> None:
         self._output_dir = path
@@ -494,19 +701,12 @@ class ScriptEditor(QWidget):
 
     def build_tts_request(self) -> TtsRequest:
         """The voice preview request: the first ~300 characters with the current voice and options."""
-        return TtsRequest(
-            tts_text=preview_excerpt(self.script()),
-            voice_id=self.current_voice_id(),
-            speech_language_code=self.speech_language(),
-            pronunciation_replacements=tuple(PronunciationReplacement(o, r) for o, r in self.replacements()),
-            auto_expand_pronunciation_replacements=self.expand_check.isChecked(),
-            voice_speed=round(self.speed_spin.value(), 2),
-            # A preview is throwaway audio: no need for the service to keep or index it.
-            is_output_temporary=True,
-        )
+        return build_tts_request(self.build_render_spec(), preview=True)
 
     def build_render_spec(self) -> RenderSpec:
         return RenderSpec(
+            avatar_form=self._avatar_form,
+            audio_path=self.own_voice.audio_path(),
             presenter_id=self._presenter_id or "",
             script=self.script(),
             voice_id=self.current_voice_id(),
@@ -548,6 +748,8 @@ class ScriptEditor(QWidget):
             "auto_expand": self.expand_check.isChecked(),
             "watermark": self.watermark_mode(),
             "temporary": self.temporary_check.isChecked(),
+            "voice_chosen": self._voice_chosen,
+            "audio_path": self.own_voice.audio_path(),
         }
         self._save(DRAFT_KEY, json.dumps(draft, ensure_ascii=False))
 
@@ -565,10 +767,6 @@ class ScriptEditor(QWidget):
         self._refresh()
         if self._save is not None:
             self._save_timer.start()
-
-    def _on_watermark_changed(self, *_: object) -> None:
-        self.watermark_combo.setToolTip(WATERMARK_TOOLTIPS.get(self.watermark_mode(), ""))
-        self._on_changed()
 
     def _on_language_filter_changed(self, *_: object) -> None:
         self._rebuild_voices(prefer=self.current_voice_id() or self._wanted_voice_id)
@@ -644,9 +842,11 @@ class ScriptEditor(QWidget):
             self.speech_language_combo.setCurrentIndex(max(0, self.speech_language_combo.findData(current)))
 
     def _set_watermark(self, mode: str) -> None:
-        index = self.watermark_combo.findData(mode)
+        index = self.watermark_combo.findData(str(mode))
+        item = self.watermark_combo.model().item(index) if index >= 0 else None  # type: ignore[attr-defined]
+        if item is not None and not item.isEnabled():  # e.g. a draft's "No watermark" this account lacks
+            index = self.watermark_combo.findData(wm.AUTO)
         self.watermark_combo.setCurrentIndex(max(0, index))
-        self.watermark_combo.setToolTip(WATERMARK_TOOLTIPS.get(self.watermark_mode(), ""))
 
     def _append_row(self, original: str, replacement: str) -> int:
         row = self.replacements_table.rowCount()
@@ -672,25 +872,30 @@ class ScriptEditor(QWidget):
         return rows
 
     def _script_problem(self) -> str | None:
-        text = self.script()
-        if not text:
+        if self.own_voice.audio_path():
+            return None  # the recording is what will be said; the script is only a note
+        problem = script_rules.validate_script(self.script_edit.toPlainText(), limit=self._max_chars)
+        if problem is None:
+            return None
+        if problem.kind == ScriptProblemKind.EMPTY:
             return "Type a script for the presenter to say."
-        if len(text) > self._max_chars:
-            over = len(text) - self._max_chars
+        if problem.kind == ScriptProblemKind.TOO_LONG:
             return (
-                f"The script is too long: {len(text):,} of {self._max_chars:,} characters. "
-                f"Remove {_plural(over, 'character')}."
+                f"The script is too long: {problem.length:,} of {problem.limit:,} characters. "
+                f"Remove {_plural(problem.excess, 'character')}."
             )
-        return None
+        return problem.message
 
     def _other_problem(self) -> str | None:
-        if self.current_voice_id() is None:
+        if self.current_voice_id() is None and not self.own_voice.audio_path():
             return "Choose a voice." if self._voices else "No voices available yet."
         if not self._presenter_id:
             return "Choose a presenter in the gallery."
         return None
 
     def _preview_problem(self) -> str | None:
+        if self.own_voice.audio_path():
+            return "Your own recording is used: there is no synthetic voice to preview."
         if self._busy_preview:
             return "A preview is already being made."
         if not self.script():
@@ -713,7 +918,8 @@ class ScriptEditor(QWidget):
         self.counter_label.setProperty("invalid", script_problem is not None)
 
         if self._presenter_id:
-            self.presenter_label.setText(f"Presenter: {self._presenter_name or self._presenter_id}")
+            who = "Actor" if self._avatar_form == "actor" else "Presenter"
+            self.presenter_label.setText(f"{who}: {self._presenter_name or self._presenter_id}")
         else:
             self.presenter_label.setText("No presenter chosen — pick one in the gallery")
 
@@ -734,6 +940,11 @@ class ScriptEditor(QWidget):
         # The counter already shows script problems; next to the button go the others (presenter, voice).
         self.validation_label.setText(self._other_problem() or "")
 
+        own_audio = bool(self.own_voice.audio_path())
+        # With the user's own recording there is no synthetic voice to choose or preview.
+        self.voice_box.setEnabled(not own_audio)
+        self.pronunciation_box.setEnabled(not own_audio)
+        self.voice_box.setToolTip("Your audio file is used instead of a synthetic voice" if own_audio else "")
         preview_problem = self._preview_problem()
         self.preview_button.setEnabled(preview_problem is None)
         self.preview_button.setToolTip(
@@ -771,6 +982,9 @@ class ScriptEditor(QWidget):
             self.temporary_check.setChecked(bool(draft.get("temporary", self.temporary_check.isChecked())))
             if isinstance(draft.get("voice_id"), str):
                 self._wanted_voice_id = draft["voice_id"]
+            self._voice_chosen = bool(draft.get("voice_chosen", False))
+            if isinstance(draft.get("audio_path"), str):
+                self.own_voice.set_audio_path(draft["audio_path"])  # gone since: silently back to TTS
             if isinstance(draft.get("language_filter"), str):
                 # Languages are known only after set_voices; remember the filter as a one-entry list.
                 code = draft["language_filter"]
@@ -778,6 +992,14 @@ class ScriptEditor(QWidget):
                 self.language_combo.setCurrentIndex(self.language_combo.count() - 1)
         finally:
             self._restoring = False
+
+
+class _PerformerHint:
+    """What `set_presenter(..., gender=...)` knows about a performer: enough to pick a fitting voice."""
+
+    def __init__(self, gender: str) -> None:
+        self.gender = gender
+        self.voice_name = ""
 
 
 def _buddy(form: QFormLayout, field: QWidget) -> None:

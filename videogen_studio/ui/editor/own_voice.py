@@ -1,0 +1,144 @@
+""" "Your own voice": the user brings an audio file (WAV, MP3, M4A); the avatar speaks it, no text-to-speech.
+
+`OwnVoicePicker(parent=None)`
+Signals:
+    audioChanged(str): the chosen file's path, "" when cleared.
+Methods:
+    audio_path() -> str, set_audio_path(path) (refuses unsupported or missing files, returns bool),
+    choose_file() (opens a non-blocking file dialog), clear().
+Files can also be dropped onto the widget. The job carries the path in `RenderSpec.audio_path`; the runner
+uploads it (with progress) and skips text-to-speech.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a")
+NAME_FILTER = "Audio (*.wav *.mp3 *.m4a);;All files (*)"
+
+
+def is_supported_audio(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in AUDIO_SUFFIXES
+
+
+class OwnVoicePicker(QWidget):
+    """A file row: "Use an audio file…" button, the file's name, a clear button; accepts drops."""
+
+    audioChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Your own voice")
+        self.setAcceptDrops(True)
+        self._path = ""
+        self._dialog: QFileDialog | None = None
+        self._start_dir = str(Path.home())
+
+        self.choose_button = QPushButton("Use an audio file…")
+        self.choose_button.setAccessibleName("Use your own audio file")
+        self.choose_button.setToolTip(
+            "The presenter speaks your recording (WAV, MP3 or M4A) instead of a synthetic voice. "
+            "You can also drop a file here."
+        )
+        self.file_label = QLabel("")
+        self.file_label.setAccessibleName("Your audio file")
+        self.file_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.file_label.setStyleSheet("color: palette(placeholder-text);")
+        self.clear_button = QToolButton()
+        self.clear_button.setText("✕")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.setAccessibleName("Stop using your audio file")
+        self.clear_button.setToolTip("Use text-to-speech again")
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.choose_button)
+        row.addWidget(self.file_label, 1)
+        row.addWidget(self.clear_button)
+
+        self.choose_button.clicked.connect(self.choose_file)
+        self.clear_button.clicked.connect(self.clear)
+        self._refresh()
+
+    # -- public ------------------------------------------------------------------------------------------
+
+    def audio_path(self) -> str:
+        return self._path
+
+    def set_audio_path(self, path: str) -> bool:
+        """Use `path` (an existing WAV/MP3/M4A file); "" clears. False (and nothing changes) otherwise."""
+        if path and (not is_supported_audio(path) or not Path(path).is_file()):
+            return False
+        if path == self._path:
+            return True
+        self._path = path
+        if path:
+            self._start_dir = str(Path(path).parent)
+        self._refresh()
+        self.audioChanged.emit(path)
+        return True
+
+    def clear(self) -> None:
+        self.set_audio_path("")
+
+    def choose_file(self) -> None:
+        """A non-blocking file dialog (`open()`, not `exec()`): the event loop and renders keep running."""
+        if self._dialog is None:
+            dialog = QFileDialog(self, "Choose your recording", self._start_dir, NAME_FILTER)
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+            dialog.fileSelected.connect(self._on_file_selected)
+            self._dialog = dialog
+        self._dialog.setDirectory(self._start_dir)
+        self._dialog.open()
+
+    def file_dialog(self) -> QFileDialog | None:
+        """The dialog once `choose_file` has opened it (tests drive it)."""
+        return self._dialog
+
+    # -- drag and drop -----------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_path(event)
+        if path is not None and self.set_audio_path(path):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    @staticmethod
+    def _dropped_path(event: QDragEnterEvent | QDropEvent) -> str | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and is_supported_audio(url.toLocalFile()):
+                return url.toLocalFile()
+        return None
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _on_file_selected(self, path: str) -> None:
+        if path and not self.set_audio_path(path):
+            self.file_label.setText(f"{Path(path).name}: not a WAV, MP3 or M4A file")
+
+    def _refresh(self) -> None:
+        if self._path:
+            self.file_label.setText(Path(self._path).name)
+            self.file_label.setToolTip(self._path)
+            self.choose_button.setText("Change file…")
+        else:
+            self.file_label.setText("or drop a WAV, MP3 or M4A file here")
+            self.file_label.setToolTip("")
+            self.choose_button.setText("Use an audio file…")
+        self.clear_button.setVisible(bool(self._path))
