@@ -76,7 +76,15 @@ async def _performers(base_url: str, key: str, listing: Path, before: bool) -> l
         return list(await catalog.performers())
 
 
-def _child(variant: str, tree: Path | None, base_url: str, key: str, listing: Path, cache_dir: Path) -> dict:
+def _child(
+    variant: str,
+    tree: Path | None,
+    base_url: str,
+    key: str,
+    listing: Path,
+    cache_dir: Path,
+    why: bool = False,
+) -> dict:
     use_tree(tree)
     import qasync
     from PySide6.QtCore import QEvent, QObject
@@ -160,7 +168,14 @@ def _child(variant: str, tree: Path | None, base_url: str, key: str, listing: Pa
             last = bar.maximum()
 
         meter = StallMeter()
+        probe = None
+        if why:  # diagnostic runs only: the sampling thread costs a little CPU
+            from bench_stall_probe import StallProbe
+
+            probe = StallProbe()
+            probe.start()
         meter.start()
+        await asyncio.sleep(0.05)  # the heartbeat's clock starts at its first beat: let it beat first
         steps: list[float] = []
         value = 0
         scroll_start = time.perf_counter()
@@ -185,6 +200,8 @@ def _child(variant: str, tree: Path | None, base_url: str, key: str, listing: Pa
                 await asyncio.sleep(0.05)
         await asyncio.sleep(0.2)
         meter.stop()
+        if probe is not None:
+            probe.stop()
         rss_after = rss_bytes()
         loaded = 0
         if thumbnails is not None:
@@ -206,6 +223,7 @@ def _child(variant: str, tree: Path | None, base_url: str, key: str, listing: Pa
             "thumbnails_in_memory": loaded,
             "presenters": count,
             "scroll_range_px": bar.maximum(),
+            "why": probe.top(12) if probe is not None else [],
         }
 
     with loop:
@@ -243,10 +261,14 @@ async def _listing(base_url: str, key: str) -> list[dict[str, str]]:
     ]
 
 
-def _run_child(variant: str, tree: Path | None, base_url: str, key: str, listing: Path) -> dict[str, float]:
+def _run_child(
+    variant: str, tree: Path | None, base_url: str, key: str, listing: Path, why: bool = False
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="vgs-bench-gallery-") as tmp:
         command = [sys.executable, __file__, "--child", variant, "--base-url", base_url, "--key", key]
         command += ["--listing", str(listing), "--cache-dir", tmp]
+        if why:
+            command.append("--why")
         if tree is not None:
             command += ["--child-tree", str(tree)]
         out = subprocess.run(
@@ -269,9 +291,14 @@ def main() -> None:
     p.add_argument("--key", help=argparse.SUPPRESS)
     p.add_argument("--listing", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--cache-dir", type=Path, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--why", action="store_true", help="diagnostic: sample the GUI thread's stack during stalls"
+    )
     args = p.parse_args()
     if args.child:
-        result = _child(args.child, args.child_tree, args.base_url, args.key, args.listing, args.cache_dir)
+        result = _child(
+            args.child, args.child_tree, args.base_url, args.key, args.listing, args.cache_dir, args.why
+        )
         print(json.dumps(result))
         return
 
@@ -297,17 +324,23 @@ def main() -> None:
             for run in range(args.runs):
                 for variant in names[run % len(names) :] + names[: run % len(names)]:
                     kind = "baseline" if variant == "baseline" else "gallery"
-                    r = _run_child(kind, variants[variant], server.base_url, server.api_key, listing)
+                    r = _run_child(
+                        kind, variants[variant], server.base_url, server.api_key, listing, args.why
+                    )
                     runs[variant].append(r)
                     print(
                         f"run {run + 1} {variant:8}: first paint {r['first_paint_ms']:6.1f} ms, "
                         f"RSS +{r['rss_delta_mb']:6.1f} MB, stall worst {r['stall_ms']:5.1f} ms "
-                        f"(p99 {r['stall_p99_ms']:4.1f}, {r['stalls_over_16']} beats > 16 ms of {r['beats']}), "
-                        f"{r['scroll_steps']} steps in {r['scroll_s']:.1f} s: median {r['step_ms_median']:.1f} ms, "
+                        f"(p99 {r['stall_p99_ms']:4.1f}, "
+                        f"{r['stalls_over_16']} beats > 16 ms of {r['beats']}), "
+                        f"{r['scroll_steps']} steps in {r['scroll_s']:.1f} s: "
+                        f"median {r['step_ms_median']:.1f} ms, "
                         f"p95 {r['step_ms_p95']:.1f} ms, max {r['step_ms_max']:.1f} ms; "
                         f"{r['thumbnails_in_memory']} thumbnails in memory",
                         flush=True,
                     )
+                    for ms, where in r["why"]:  # type: ignore[union-attr]
+                        print(f"    stalled ~{ms:5d} ms in {where}", flush=True)
 
     def vals(variant: str, key: str) -> list[float]:
         return [float(r[key]) for r in runs[variant]]
@@ -319,7 +352,8 @@ def main() -> None:
         bench = f"Gallery ({n:,})" + ("" if variant == "after" else " (before)")
         figures += [
             series_figure(bench, "time to first paint", vals(variant, "first_paint_ms"),
-                          vals("baseline", "first_paint_ms"), "ms", base, f"set {n} presenters → first frame"),
+                          vals("baseline", "first_paint_ms"), "ms", base,
+                          f"set {n} presenters → first frame"),
             series_figure(bench, "RSS growth after scrolling through all", vals(variant, "rss_delta_mb"),
                           vals("baseline", "rss_delta_mb"), "MB", base,
                           "every thumbnail fetched from the sandbox, decoded and painted; goal ≤ 30 MB"),
@@ -339,19 +373,21 @@ def main() -> None:
                    f"QListWidget {median(vals('baseline', 'first_paint_ms')):.0f} ms"),
             ba_row("RSS growth after scrolling through all", vals("after", "rss_delta_mb"),
                    vals("before", "rss_delta_mb"), "MB", "≤ 30 MB"),
-            ba_row("worst event-loop stall while scrolling", vals("after", "stall_ms"), vals("before", "stall_ms"),
-                   "ms", f"< 16 ms (QListWidget {median(vals('baseline', 'stall_ms')):.1f} ms)"),
-            ba_row("stall p99 while scrolling", vals("after", "stall_p99_ms"), vals("before", "stall_p99_ms"),
-                   "ms", ""),
+            ba_row("worst event-loop stall while scrolling", vals("after", "stall_ms"),
+                   vals("before", "stall_ms"), "ms",
+                   f"< 16 ms (QListWidget {median(vals('baseline', 'stall_ms')):.1f} ms)"),
+            ba_row("stall p99 while scrolling", vals("after", "stall_p99_ms"),
+                   vals("before", "stall_p99_ms"), "ms", ""),
             ba_row("scroll step p95 (setValue → painted)", vals("after", "step_ms_p95"),
                    vals("before", "step_ms_p95"), "ms",
                    f"QListWidget {median(vals('baseline', 'step_ms_p95')):.1f} ms", digits=2),
         ]  # fmt: skip
         notes = [
-            f"`benchmarks/bench_gallery.py --runs {args.runs} --before {args.before}`: {n:,} presenters from the "
-            "sandbox (thumbnails over HTTP from its storage origin), the real `PresenterGallery` + "
-            "`ThumbnailCache` in a fresh child per run on a qasync loop; order rotated each run. Stall = worst "
-            "lateness of a 2 ms heartbeat on that loop from the first scroll step until the last thumbnail landed.",
+            f"`benchmarks/bench_gallery.py --runs {args.runs} --before {args.before}`: {n:,} presenters "
+            "from the sandbox (thumbnails over HTTP from its storage origin), the real `PresenterGallery` + "
+            "`ThumbnailCache` in a fresh child per run on a qasync loop; order rotated each run. Stall = "
+            "worst lateness of a 2 ms heartbeat on that loop from the first scroll step until the last "
+            "thumbnail landed.",
         ]
         write_section(args.md, f"Gallery ({n:,} presenters)", notes, rows_md)
 
