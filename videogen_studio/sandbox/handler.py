@@ -154,6 +154,9 @@ class SandboxListener(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a burst of new connections (20 jobs submitting at once)
+    # overflowed it and some paid POSTs were dropped after the client had sent them — a false "uncertain".
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], origin: Origin) -> None:
         self.origin = origin
