@@ -1,14 +1,14 @@
 """Paints one presenter as a card: portrait, name, gender badge, id tag and a favorite star.
 
 Every colour comes from the view's palette (or is blended from it), so cards follow light and dark themes.
-Scaled portraits are cached per device-pixel ratio, which keeps them sharp on high-DPI screens and cheap to
-repaint while scrolling.
+Painting draws pre-rendered pixmaps and text only: covers are scaled in worker threads and kept in a
+byte-bounded cache (`covers.CoverCache`, `coverReady` repaints the view), frames and shadows are rendered
+once per size and state (`covers.FrameCache`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 from PySide6.QtCore import (
     QEvent,
@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from .covers import CoverCache, FrameCache
 from .model import Role, gender_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -102,9 +103,8 @@ class PresenterDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._scaled: OrderedDict[tuple[int, int, int, float], QPixmap] = OrderedDict()
-        # ~100 cards fill two screens; more only costs memory (161 → 121 MB over 1,000 presenters).
-        self._scaled_limit = 100
+        self.covers = CoverCache(self, radius=RADIUS)
+        self._frames = FrameCache()
 
     # -- geometry ----------------------------------------------------------------------------------------
 
@@ -158,6 +158,8 @@ class PresenterDelegate(QStyledItemDelegate):
     # -- painting ----------------------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        # Pixmaps and text only: frame, shadow and border are pre-rendered (FrameCache), covers are scaled
+        # in worker threads (CoverCache); nothing here scales smoothly or fills antialiased paths per card.
         palette: QPalette = option.palette
         state = option.state
         selected = bool(state & QStyle.StateFlag.State_Selected)
@@ -165,7 +167,8 @@ class PresenterDelegate(QStyledItemDelegate):
         focused = bool(state & QStyle.StateFlag.State_HasFocus)
         dark = is_dark(palette)
 
-        card = QRectF(self.card_rect(option))
+        card_rect = self.card_rect(option)
+        card = QRectF(card_rect)
         text_color = palette.color(QPalette.ColorRole.Text)
         base = palette.color(QPalette.ColorRole.Base)
         highlight = palette.color(QPalette.ColorRole.Highlight)
@@ -174,53 +177,52 @@ class PresenterDelegate(QStyledItemDelegate):
             background = blend(background, highlight, 0.16)
         elif hovered:
             background = blend(background, text_color, 0.05)
+        dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        size = card_rect.size()
+        transparent = QColor(0, 0, 0, 0)
 
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        frame = self._frames.frame(
+            size, dpr, background=background, edge=transparent, edge_width=0, shadow=not dark, radius=RADIUS
+        )
+        painter.drawPixmap(card_rect.topLeft(), frame)
 
-        shape = QPainterPath()
-        shape.addRoundedRect(card, RADIUS, RADIUS)
-        if not dark:  # a soft drop shadow lifts cards off light backgrounds; on dark ones it only muddies
-            shadow = QPainterPath()
-            shadow.addRoundedRect(card.translated(0, 1.5), RADIUS, RADIUS)
-            painter.fillPath(shadow, QColor(0, 0, 0, 26))
-        painter.fillPath(shape, background)
-
-        # Portrait, clipped to the card's rounded top corners.
         thumb = QRectF(card.left(), card.top(), card.width(), card.width())
-        painter.save()
-        painter.setClipPath(shape)
         decoration = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(decoration, QPixmap) and not decoration.isNull():
-            dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-            painter.drawPixmap(thumb.topLeft(), self._cover(decoration, thumb.size().toSize(), dpr))
+            cover = self.covers.cover(decoration, thumb.size().toSize(), dpr)
+            if cover is not None:
+                painter.drawPixmap(thumb.topLeft(), cover)
+            else:
+                # One frame or two until the worker is back: a fast, unsmoothed draw of the source.
+                painter.drawPixmap(thumb, decoration, QRectF(decoration.rect()))
         else:
             painter.fillRect(thumb, palette.color(QPalette.ColorRole.Mid))
-        painter.restore()
 
         favorite = bool(index.data(Role.Favorite))
         if favorite or hovered or selected:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_star(painter, QRectF(self.star_rect(option)), favorite)
 
         self._paint_text(painter, option, index, card, thumb, text_color)
 
-        # Border last so it sits on top of the portrait edge.
+        # Border last so it sits on top of the portrait edge (also pre-rendered).
         if selected:
-            pen = QPen(highlight, 2.0)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(card.adjusted(1, 1, -1, -1), RADIUS - 1, RADIUS - 1)
+            edge, width = QColor(highlight), 2.0
         else:
             edge = QColor(text_color)
             edge.setAlphaF(0.22 if hovered else 0.10)
-            painter.setPen(QPen(edge, 1.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(card.adjusted(0.5, 0.5, -0.5, -0.5), RADIUS, RADIUS)
+            width = 1.0
+        overlay = self._frames.frame(
+            size, dpr, background=transparent, edge=edge, edge_width=width, shadow=False, radius=RADIUS
+        )
+        painter.drawPixmap(card_rect.topLeft(), overlay)
         if focused and not selected:
             # Keyboard focus without selection (e.g. Ctrl+arrows): a dashed ring in the highlight colour.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             pen = QPen(highlight, 1.5, Qt.PenStyle.DashLine)
             painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), RADIUS - 2, RADIUS - 2)
         painter.restore()
 
@@ -288,27 +290,6 @@ class PresenterDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             small.elidedText(tag, Qt.TextElideMode.ElideLeft, int(tag_rect.width())),
         )
-
-    def _cover(self, source: QPixmap, size: QSize, dpr: float) -> QPixmap:
-        """Scale to fill `size` (cropping the overflow around the centre), in device pixels, memoised."""
-        key = (source.cacheKey(), size.width(), size.height(), round(dpr, 2))
-        cached = self._scaled.get(key)
-        if cached is not None:
-            self._scaled.move_to_end(key)
-            return cached
-        target = QSize(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
-        scaled = source.scaled(
-            target, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
-        )
-        # Faces sit in the upper half of a portrait: crop the overflow from the bottom rather than the top.
-        x = max(0, (scaled.width() - target.width()) // 2)
-        y = max(0, (scaled.height() - target.height()) // 4)
-        result = scaled.copy(x, y, target.width(), target.height())
-        result.setDevicePixelRatio(dpr)
-        self._scaled[key] = result
-        while len(self._scaled) > self._scaled_limit:
-            self._scaled.popitem(last=False)
-        return result
 
     # -- interaction -------------------------------------------------------------------------------------
 

@@ -152,7 +152,9 @@ class ThumbnailCache(QObject):
         cache_dir: Path,
         *,
         max_concurrent: int = 4,
-        memory_limit_bytes: int = 96 * 1024 * 1024,
+        # Source images only: the cards' scaled covers live in covers.CoverCache. 16 MB holds ~160 thumbnails
+        # of 160 px, a few screens; evicted ones come back from the disk cache (issue 11: was 96 MB).
+        memory_limit_bytes: int = 16 * 1024 * 1024,
         retry_delay: float = 5.0,
         parent: QObject | None = None,
     ) -> None:

@@ -73,6 +73,7 @@ class _GalleryListView(QListView):
         self.setMouseTracking(True)  # hover states on cards
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
         self.setItemDelegate(delegate)
+        delegate.covers.coverReady.connect(self.viewport().update)  # a cover came back from a worker
         self.verticalScrollBar().setSingleStep(24)  # pixel scrolling: a wheel notch moves ~3 lines of text
         self.setSpacing(0)  # the delegate's cells already include the gutter
         self.setViewportMargins(LIST_PADDING, LIST_PADDING, 0, 0)  # cards line up with the filter bar

@@ -1,0 +1,192 @@
+"""Card covers and card frames, prepared off the paint path (issue 11: 28–65 ms stalls while scrolling).
+
+`CoverCache.cover(source, size, dpr)` answers a portrait already cropped, smooth-scaled and rounded at the
+card's size, or None: then the scaling is queued on a `QThreadPool` worker (QImage work is allowed off the
+GUI thread) and `coverReady` fires when it is back (queued signal → GUI thread). The cache is bounded in bytes
+(a few screens of cards), not by the catalog's length: scrolling through 1,000 presenters does not grow it.
+
+`FrameCache.frame(...)` answers the card's background, drop shadow and border as one pre-rendered pixmap per
+(size, state, palette): the paint path draws pixmaps and text only, never antialiased paths per card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
+
+#: Bytes of scaled covers kept: ~60 cards of 216 px at 2x, or ~250 at 1x — a few screens, not the catalog.
+COVER_CACHE_BYTES = 12 * 1024 * 1024
+
+CoverKey = tuple[int, int, int, float]
+
+
+def render_cover(source: QImage, target: QSize, radius: float) -> QImage:
+    """Fill `target` (device pixels) with `source`, cropping the overflow (faces sit high: crop the bottom
+    more), smooth-scaled, top corners rounded to `radius` (device pixels). Any thread."""
+    scaled = source.scaled(
+        target, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
+    )
+    x = max(0, (scaled.width() - target.width()) // 2)
+    y = max(0, (scaled.height() - target.height()) // 4)
+    cropped = scaled.copy(x, y, target.width(), target.height())
+    out = QImage(target, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    w, h = float(target.width()), float(target.height())
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(0, 0, w, h + radius * 2), radius, radius)  # rounded top, square bottom
+    painter.setClipPath(path)
+    painter.drawImage(0, 0, cropped)
+    painter.end()
+    return out
+
+
+class _Signals(QObject):
+    scaled = Signal(object, object)  # key, QImage
+
+
+class _ScaleJob(QRunnable):
+    def __init__(
+        self, signals: _Signals, key: CoverKey, source: QImage, target: QSize, radius: float
+    ) -> None:
+        super().__init__()
+        self._signals = signals
+        self._key = key
+        self._source = source
+        self._target = target
+        self._radius = radius
+
+    def run(self) -> None:
+        image = render_cover(self._source, self._target, self._radius)
+        with contextlib.suppress(RuntimeError):  # the cache went away while we worked (shutdown)
+            self._signals.scaled.emit(self._key, image)
+
+
+class CoverCache(QObject):
+    """Covers scaled in workers, kept in a byte-bounded LRU."""
+
+    coverReady = Signal()
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        limit_bytes: int = COVER_CACHE_BYTES,
+        radius: float = 10.0,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._limit = limit_bytes
+        self._radius = radius
+        self._pool = pool or QThreadPool.globalInstance()
+        self._covers: OrderedDict[CoverKey, QPixmap] = OrderedDict()
+        self._bytes = 0
+        self._pending: set[CoverKey] = set()
+        self._signals = _Signals(self)
+        self._signals.scaled.connect(self._on_scaled, Qt.ConnectionType.QueuedConnection)
+        self.jobs_started = 0  # for tests: how many scalings went to the pool
+
+    @staticmethod
+    def key(source: QPixmap, size: QSize, dpr: float) -> CoverKey:
+        return (source.cacheKey(), size.width(), size.height(), round(dpr, 2))
+
+    def cover(self, source: QPixmap, size: QSize, dpr: float) -> QPixmap | None:
+        """The finished cover, or None after queuing its scaling (at most once per key)."""
+        key = self.key(source, size, dpr)
+        cached = self._covers.get(key)
+        if cached is not None:
+            self._covers.move_to_end(key)
+            return cached
+        if key not in self._pending and not source.isNull():
+            self._pending.add(key)
+            target = QSize(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
+            # toImage() of a small thumbnail is cheap; the scaling (the expensive part) runs in the pool.
+            job = _ScaleJob(self._signals, key, source.toImage(), target, self._radius * dpr)
+            self.jobs_started += 1
+            self._pool.start(job)
+        return None
+
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def limit_bytes(self) -> int:
+        return self._limit
+
+    def __len__(self) -> int:
+        return len(self._covers)
+
+    def clear(self) -> None:
+        self._covers.clear()
+        self._bytes = 0
+
+    def _on_scaled(self, key: CoverKey, image: QImage) -> None:
+        self._pending.discard(key)
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(key[3])
+        old = self._covers.pop(key, None)
+        if old is not None:
+            self._bytes -= _cost(old)
+        self._covers[key] = pixmap
+        self._bytes += _cost(pixmap)
+        while self._bytes > self._limit and len(self._covers) > 1:
+            _, evicted = self._covers.popitem(last=False)
+            self._bytes -= _cost(evicted)
+        self.coverReady.emit()
+
+
+class FrameCache:
+    """Card background + soft shadow + border, pre-rendered once per size, state and palette."""
+
+    def __init__(self, limit: int = 32) -> None:
+        self._frames: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+        self._limit = limit
+
+    def frame(
+        self,
+        size: QSize,
+        dpr: float,
+        *,
+        background: QColor,
+        edge: QColor,
+        edge_width: float,
+        shadow: bool,
+        radius: float,
+    ) -> QPixmap:
+        key = (size.width(), size.height(), round(dpr, 2), background.rgba(), edge.rgba(), edge_width, shadow)
+        cached = self._frames.get(key)
+        if cached is not None:
+            self._frames.move_to_end(key)
+            return cached
+        pad = 2  # room for the shadow below the card
+        pixmap = QPixmap(round((size.width()) * dpr), round((size.height() + pad) * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        card = QRectF(0, 0, size.width(), size.height())
+        if shadow:  # a soft drop shadow lifts cards off light backgrounds
+            path = QPainterPath()
+            path.addRoundedRect(card.translated(0, 1.5), radius, radius)
+            painter.fillPath(path, QColor(0, 0, 0, 26))
+        path = QPainterPath()
+        path.addRoundedRect(card, radius, radius)
+        painter.fillPath(path, background)
+        if edge_width > 0:  # background (alpha 0) + edge only = the border overlay drawn over the cover
+            painter.setPen(QPen(edge, edge_width))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            inset = edge_width / 2 if edge_width < 2 else 1.0
+            rect = card.adjusted(inset, inset, -inset, -inset)
+            painter.drawRoundedRect(rect, radius - inset, radius - inset)
+        painter.end()
+        self._frames[key] = pixmap
+        while len(self._frames) > self._limit:
+            self._frames.popitem(last=False)
+        return pixmap
+
+
+def _cost(pixmap: QPixmap) -> int:
+    return max(1, pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8)
