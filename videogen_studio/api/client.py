@@ -335,10 +335,12 @@ class VideoGenClient:
         # Creating an upload slot costs nothing and an orphan slot is harmless, so retries are fine.
         return models.parse_upload_ticket(await self._request("POST", "/v1/files/upload", json_body=body))
 
-    async def upload_file(self, path: Path, *, file_type: str | None = None) -> str:
+    async def upload_file(
+        self, path: Path, *, file_type: str | None = None, progress: ProgressCallback | None = None
+    ) -> str:
         """Create an upload slot, PUT the bytes to the presigned URL (no API auth). Returns the fileId."""
         ticket = await self.create_upload(path.name, file_type=file_type)
-        await self.transfer.upload(ticket.upload_url, path)
+        await self.transfer.upload(ticket.upload_url, path, progress=progress)
         return ticket.file_id
 
     async def download_file(

@@ -283,14 +283,18 @@ class Transfer:
             if progress is not None:
                 progress(written, total)
 
-    async def upload(self, url: str, path: Path) -> None:
-        """PUT a local file to a presigned upload URL, streamed from disk."""
+    async def upload(self, url: str, path: Path, *, progress: ProgressCallback | None = None) -> None:
+        """PUT a local file to a presigned upload URL, streamed from disk (`progress(sent, total)`)."""
         size = path.stat().st_size
 
         async def chunks() -> AsyncIterator[bytes]:
+            sent = 0
             with open(path, "rb") as fh:
                 while block := await asyncio.to_thread(fh.read, CHUNK):
+                    sent += len(block)
                     yield block
+                    if progress is not None:
+                        progress(sent, size)
 
         for attempt in range(self._retry.max_attempts):
             try:

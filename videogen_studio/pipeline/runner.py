@@ -469,7 +469,10 @@ class JobRunner:
             self._fail(error)
             return
         self._progress(0.0)
-        file_id = await self._with_retries(lambda: self.client.upload_file(path, file_type="AUDIO"), "upload")
+        file_id = await self._with_retries(
+            lambda: self.client.upload_file(path, file_type="AUDIO", progress=self._upload_progress),
+            "upload",
+        )
         self.stats["uploads"] += 1
         self._progress(1.0)
         self._save(self.job.update(audio_file_id=file_id), durable=True)
@@ -708,6 +711,10 @@ class JobRunner:
     def _publish(self, job: RenderJob) -> None:
         if self._on_change is not None:
             self._on_change(job)
+
+    def _upload_progress(self, sent: int, total: int | None) -> None:
+        if total:
+            self._progress(sent / total)
 
     def _progress(self, fraction: float) -> None:
         fraction = max(0.0, min(1.0, fraction))
