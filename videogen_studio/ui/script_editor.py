@@ -282,17 +282,20 @@ class ScriptEditor(QWidget):
         self.show_deprecated_check = QCheckBox("Show deprecated")
         self.show_deprecated_check.setAccessibleName("Show deprecated voices")
         self.show_deprecated_check.setToolTip("Deprecated voices still work but may be removed by VideoGen")
-        lang_row = QHBoxLayout()
-        lang_row.addWidget(self.language_combo, 1)
-        lang_row.addWidget(self.show_deprecated_check)
-        voice_form.addRow("&Language:", lang_row)
+        # One control per row: the options must fit a narrow editor (1024×640) without clipping.
+        self.language_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.language_combo.setMinimumContentsLength(10)
+        voice_form.addRow("&Language:", self.language_combo)
+        voice_form.addRow("", self.show_deprecated_check)
         _buddy(voice_form, self.language_combo)
 
         self.voice_combo = QComboBox()
         self.voice_combo.setAccessibleName("Voice")
         self.voice_combo.setModel(QStandardItemModel(self.voice_combo))
         self.voice_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.voice_combo.setMinimumContentsLength(18)
+        self.voice_combo.setMinimumContentsLength(10)
         self.browse_voices_button = QPushButton("Browse…")
         self.browse_voices_button.setAccessibleName("Browse voices")
         self.browse_voices_button.setToolTip("Listen to samples, filter by language, gender and accent")
@@ -316,15 +319,17 @@ class ScriptEditor(QWidget):
         self.speed_spin.setValue(1.0)
         self.speed_spin.setSuffix(" ×")
         self.speed_spin.setToolTip("Speaking rate: 1.00 × is the voice's natural pace")
-        speech_row = QHBoxLayout()
-        speech_row.addWidget(self.speech_language_combo, 1)
-        speed_label = QLabel("&Speed:")
-        speed_label.setBuddy(self.speed_spin)
-        speech_row.addSpacing(8)
-        speech_row.addWidget(speed_label)
-        speech_row.addWidget(self.speed_spin)
-        voice_form.addRow("Speech l&anguage:", speech_row)
+        self.speech_language_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.speech_language_combo.setMinimumContentsLength(10)
+        voice_form.addRow("Speech l&anguage:", self.speech_language_combo)
         _buddy(voice_form, self.speech_language_combo)
+        speed_row = QHBoxLayout()
+        speed_row.addWidget(self.speed_spin)
+        speed_row.addStretch(1)
+        voice_form.addRow("&Speed:", speed_row)
+        _buddy(voice_form, self.speed_spin)
         self.voice_box = voice_box
         options_layout.addWidget(voice_box)
 
@@ -380,11 +385,8 @@ class ScriptEditor(QWidget):
             "VideoGen keeps temporary files for at least 24 hours and may archive them after; they are not "
             "searchable in your library. Your downloaded copy is not affected."
         )
-        wm_row = QHBoxLayout()
-        wm_row.addWidget(self.watermark_combo, 1)
-        wm_row.addSpacing(8)
-        wm_row.addWidget(self.temporary_check)
-        out_form.addRow("&Watermark:", wm_row)
+        out_form.addRow("&Watermark:", self.watermark_combo)
+        out_form.addRow("", self.temporary_check)
         _buddy(out_form, self.watermark_combo)
         self.watermark_hint = QLabel()
         self.watermark_hint.setAccessibleName("Why a watermark option is unavailable")

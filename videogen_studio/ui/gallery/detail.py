@@ -171,6 +171,7 @@ class PresenterDetailPane(QWidget):
         self._thumbnails = thumbnails
         self._presenter: Any = None
         self._favorite = False
+        self._details: QWidget | None = None
 
         self.portrait = _PortraitView()
         self.portrait.setAccessibleName("Presenter portrait")
@@ -216,6 +217,8 @@ class PresenterDetailPane(QWidget):
         mono.setPointSizeF(self.font().pointSizeF() - 0.5)
         self.id_label.setFont(mono)
         self.id_label.setStyleSheet("color: palette(placeholder-text);")
+        # A narrow pane clips the id rather than growing wider than the pane (the star stays visible).
+        self.id_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.description_label = QLabel()
         self.description_label.setAccessibleName("Presenter description")
@@ -247,6 +250,8 @@ class PresenterDetailPane(QWidget):
         meta_row.addWidget(self.id_label, 1)
 
         details = QWidget()
+        self._details = details
+        details.installEventFilter(self)  # the media slot's height follows the pane's width
         body = QVBoxLayout(details)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(6)
@@ -341,6 +346,14 @@ class PresenterDetailPane(QWidget):
         self.preview_message.setText("Preview clip (muted, looping)")
         self._fit_video()
 
+    def _fit_media(self) -> None:
+        # Layouts inside a scroll area ignore height-for-width: set the slot's height from the still's aspect.
+        if self._details is None:
+            return
+        height = self.media.heightForWidth(self._details.width())
+        if self.media.height() != height or self.media.minimumHeight() != height:
+            self.media.setFixedHeight(height)
+
     def _fit_video(self) -> None:
         # The clip's aspect, as large as the slot allows: no letterbox bars, never overflowing.
         size = self.video.videoSink().videoSize()
@@ -360,6 +373,8 @@ class PresenterDetailPane(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._video_page and event.type() == QEvent.Type.Resize:
             self._fit_video()
+        elif self._details is not None and watched is self._details and event.type() == QEvent.Type.Resize:
+            self._fit_media()
         return super().eventFilter(watched, event)
 
     def _on_preview_error(self, error: QMediaPlayer.Error, message: str) -> None:
@@ -395,7 +410,7 @@ class PresenterDetailPane(QWidget):
         if pixmap is None:  # meanwhile the (already cached) thumbnail, then the placeholder
             pixmap = self._thumbnails.cached(items.thumbnail_url(presenter)) or placeholder_pixmap(256)
         self.portrait.set_pixmap(pixmap)
-        self.media.updateGeometry()
+        self._fit_media()
 
     def _on_image_ready(self, url: str) -> None:
         presenter = self._presenter

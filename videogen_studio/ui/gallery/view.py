@@ -142,7 +142,7 @@ class PresenterGallery(QWidget):
         self._build_filter_bar()
         self._build_pages()
         self.detail = PresenterDetailPane(thumbnails)
-        self.detail.setMinimumWidth(260)
+        self.detail.setMinimumWidth(200)  # at 1024×640 the grid still gets two columns
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -150,7 +150,7 @@ class PresenterGallery(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
-        splitter.setSizes([640, 320])
+        splitter.setSizes([700, 230])
         self.splitter = splitter
 
         layout = QVBoxLayout(self)

@@ -81,9 +81,10 @@ class _VoiceRow(QWidget):
         self.label = QLabel(text)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setToolTip(voice.description or "")
-        self.suggested_label = QLabel("Fits the presenter")
+        self.suggested_label = QLabel("★ Fits the presenter")
         self.suggested_label.setAccessibleName("Suggested voice")
-        self.suggested_label.setStyleSheet("color: palette(highlight); font-weight: 600;")
+        # Text colour, not the highlight colour: the row may itself be highlighted.
+        self.suggested_label.setStyleSheet("font-weight: 600;")
         self.suggested_label.setVisible(suggested)
         self.use_button = QPushButton("Use")
         self.use_button.setAccessibleName(f"Use {voice.display_name}")
