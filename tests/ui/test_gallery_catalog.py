@@ -88,6 +88,7 @@ def make_gallery(qtbot, tmp_path: Path, counting_fetch: Any):
         widget.resize(1100, 720)
         widget.show()
         made.append((widget, cache))
+        widget.test_cache = cache  # async tests wait for its loads before their loop closes
         return widget
 
     yield make
@@ -166,6 +167,7 @@ async def test_first_page_is_painted_before_the_rest_arrive(
     await asyncio.sleep(0.2)
     assert bar.value() == scrolled
     assert gallery.count_label.text() == f"{len(sandbox_presenters)} presenters"
+    await _until(gallery.test_cache.is_idle, task)
 
 
 async def test_cached_catalog_is_shown_at_once_and_swapped_for_the_fresh_list(
@@ -188,6 +190,7 @@ async def test_cached_catalog_is_shown_at_once_and_swapped_for_the_fresh_list(
     assert await asyncio.wait_for(task, 20) == len(fresh)
     assert [gallery.model.presenter_at(r) for r in range(gallery.model.rowCount())] == fresh
     assert gallery.selected_presenter() == stale[15]
+    await _until(gallery.test_cache.is_idle, task)
 
 
 def _star_center(gallery: PresenterGallery, row: int):

@@ -267,17 +267,20 @@ class PresenterDelegate(QStyledItemDelegate):
 
         # Gender badge: a tinted pill whose hue encodes the value and whose text spells it out.
         gender = str(index.data(Role.Gender) or "")
-        label = gender_label(gender)
         painter.setFont(small_font)
         small = QFontMetrics(small_font)
         badge_top = top + name_h + 6
-        badge = QRectF(left, badge_top, small.horizontalAdvance(label) + 16, badge_h)
-        fill, ink = badge_colors(gender, option.palette)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(badge, badge_h / 2, badge_h / 2)
-        painter.setPen(ink)
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        badge = QRectF(left, badge_top, 0, badge_h)
+        if gender:  # actors carry no gender: no "Unspecified" pill on every card
+            label = gender_label(gender)
+            badge = QRectF(left, badge_top, small.horizontalAdvance(label) + 16, badge_h)
+            fill, ink = badge_colors(gender, option.palette)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.drawRoundedRect(badge, badge_h / 2, badge_h / 2)
+            painter.setPen(ink)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
 
         # The short id tag, muted, right-aligned on the badge's line.
         tag = f"#{index.data(Role.ShortTag) or ''}"

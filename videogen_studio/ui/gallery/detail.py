@@ -398,6 +398,7 @@ class PresenterDetailPane(QWidget):
     def _set_gender(self, gender: str) -> None:
         fill, ink = badge_colors(gender, self.palette())
         self.gender_label.setText(gender_label(gender))
+        self.gender_label.setVisible(bool(gender))  # actors carry no gender
         self.gender_label.setStyleSheet(
             f"background: {fill.name()}; color: {ink.name()}; border-radius: 9px; padding: 2px 9px;"
         )
