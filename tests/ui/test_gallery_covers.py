@@ -4,6 +4,7 @@ what is on screen. No timings here: the lead's benchmarks measure; these check t
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,24 @@ def _option(view, index):
     option.rect = view.visualRect(index)
     option.font = view.font()
     return option
+
+
+async def test_thumbnails_are_decoded_at_the_size_shown(
+    tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
+) -> None:
+    url = sandbox_presenters[0].image_url  # the large portrait: bigger than any card
+    full = ThumbnailCache(counting_fetch, tmp_path / "full")
+    small = ThumbnailCache(counting_fetch, tmp_path / "small")
+    original = await full.load(url)
+    assert original is not None and min(original.width(), original.height()) > 200
+    small.request(url, 200)
+    for _ in range(1000):
+        if small.cached(url) is not None:
+            break
+        await asyncio.sleep(0.01)
+    decoded = small.cached(url)
+    assert decoded is not None
+    assert min(decoded.width(), decoded.height()) == 200  # fills a 200 px card, no larger
+    assert decoded.width() * original.height() == decoded.height() * original.width()  # same aspect
+    full.close()
+    small.close()

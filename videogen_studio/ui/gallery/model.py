@@ -71,6 +71,16 @@ def gender_label(gender: str) -> str:
     return gender.replace("_", " ").strip().title() or "Unspecified"
 
 
+def _card_pixels() -> int:
+    from PySide6.QtGui import QGuiApplication
+
+    from .delegate import MAX_CARD_WIDTH
+
+    screen = QGuiApplication.primaryScreen()
+    dpr = screen.devicePixelRatio() if screen is not None else 1.0
+    return round(MAX_CARD_WIDTH * max(1.0, dpr))
+
+
 # -- favorites persistence ---------------------------------------------------------------------------------
 
 
@@ -185,6 +195,8 @@ class PresenterListModel(QAbstractListModel):
         self._rows_by_thumb: dict[str, list[int]] = {}
         self._namer = naming.PerformerNamer()
         self._placeholder_size = 256
+        #: Thumbnails are decoded at the widest card's size in device pixels (issue 11: not at 512 px).
+        self._thumb_px = _card_pixels()
         if thumbnails is not None:
             thumbnails.thumbnailReady.connect(self._on_thumbnail_ready)
 
@@ -387,7 +399,7 @@ class PresenterListModel(QAbstractListModel):
     # -- thumbnails --------------------------------------------------------------------------------------
 
     def _decoration(self, url: str) -> Any:
-        pixmap = self._thumbnails.pixmap(url) if self._thumbnails is not None else None
+        pixmap = self._thumbnails.pixmap(url, self._thumb_px) if self._thumbnails is not None else None
         return pixmap if pixmap is not None else placeholder_pixmap(self._placeholder_size)
 
     def _on_thumbnail_ready(self, url: str) -> None:

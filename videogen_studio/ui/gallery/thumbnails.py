@@ -82,7 +82,7 @@ def cache_file_name(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
-def _decode(data: bytes) -> QImage | None:
+def _decode(data: bytes, max_px: int | None = None) -> QImage | None:
     """Decode image bytes (any thread); honours EXIF orientation. None when the bytes are not an image."""
     if not data:
         return None
@@ -91,12 +91,16 @@ def _decode(data: bytes) -> QImage | None:
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     reader = QImageReader(buffer)
     reader.setAutoTransform(True)
+    size = reader.size()
+    if max_px and size.isValid() and min(size.width(), size.height()) > max_px:
+        # Decode at the size shown (the card, in device pixels): less memory, no scaling on the GUI thread.
+        reader.setScaledSize(size.scaled(max_px, max_px, Qt.AspectRatioMode.KeepAspectRatioByExpanding))
     image = reader.read()
     buffer.close()
     return None if image.isNull() else image
 
 
-def _read_cached(path: Path) -> QImage | None:
+def _read_cached(path: Path, max_px: int | None = None) -> QImage | None:
     """Runs in a worker thread. A file that does not decode is deleted so the caller fetches it again."""
     try:
         data = path.read_bytes()
@@ -105,7 +109,7 @@ def _read_cached(path: Path) -> QImage | None:
     except OSError as exc:
         log.warning("thumbnail cache: cannot read %s: %s", path, exc)
         return None
-    image = _decode(data)
+    image = _decode(data, max_px)
     if image is None:
         log.warning("thumbnail cache: corrupt file %s removed", path)
         with contextlib.suppress(OSError):
@@ -113,9 +117,9 @@ def _read_cached(path: Path) -> QImage | None:
     return image
 
 
-def _decode_and_store(path: Path, data: bytes) -> QImage:
+def _decode_and_store(path: Path, data: bytes, max_px: int | None = None) -> QImage:
     """Runs in a worker thread. Only bytes that decode reach the disk, and only via an atomic rename."""
-    image = _decode(data)
+    image = _decode(data, max_px)
     if image is None:
         raise ValueError(f"response is not a decodable image ({len(data)} bytes)")
     try:
@@ -173,6 +177,7 @@ class ThumbnailCache(QObject):
         self._retries: dict[str, asyncio.TimerHandle] = {}
         self._failures: dict[str, int] = {}
         self._failed: set[str] = set()
+        self._max_px: dict[str, int] = {}  # url → decode size asked for (cards: their width in device px)
         self._closed = False
         self._warned_no_loop = False
 
@@ -196,22 +201,22 @@ class ThumbnailCache(QObject):
             self._memory.move_to_end(url)
         return pixmap
 
-    def pixmap(self, url: str) -> QPixmap | None:
+    def pixmap(self, url: str, max_px: int | None = None) -> QPixmap | None:
         """The pixmap if in memory; else None, and a load starts (unless one is running or has failed)."""
         if not url:
             return None
         pixmap = self.cached(url)
         if pixmap is None:
-            self.request(url)
+            self.request(url, max_px)
         return pixmap
 
-    def request(self, url: str) -> None:
+    def request(self, url: str, max_px: int | None = None) -> None:
         """Start loading `url` in the background if it is not cached, loading, waiting to retry or failed."""
         if not url or self._closed or url in self._memory:
             return
         if url in self._inflight or url in self._retries or url in self._failed:
             return
-        self._start(url)
+        self._start(url, max_px)
 
     def is_loading(self, url: str) -> bool:
         return url in self._inflight or url in self._retries
@@ -254,7 +259,7 @@ class ThumbnailCache(QObject):
 
     # -- internals ---------------------------------------------------------------------------------------
 
-    def _start(self, url: str) -> asyncio.Task[QPixmap | None] | None:
+    def _start(self, url: str, max_px: int | None = None) -> asyncio.Task[QPixmap | None] | None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -263,6 +268,8 @@ class ThumbnailCache(QObject):
                 log.warning("thumbnail cache: no running asyncio loop; loads are deferred")
                 self._warned_no_loop = True
             return None
+        if max_px:
+            self._max_px[url] = max_px  # remembered for the retry
         task = loop.create_task(self._guarded_load(url), name=f"thumbnail {url}")
         self._inflight[url] = task
         self._tasks.add(task)
@@ -271,7 +278,7 @@ class ThumbnailCache(QObject):
 
     async def _guarded_load(self, url: str) -> QPixmap | None:
         try:
-            pixmap = await self._load(url)
+            pixmap = await self._load(url, self._max_px.get(url))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -284,13 +291,13 @@ class ThumbnailCache(QObject):
         self._emit(self.thumbnailReady, url)
         return pixmap
 
-    async def _load(self, url: str) -> QPixmap:
+    async def _load(self, url: str, max_px: int | None = None) -> QPixmap:
         path = self.cache_path(url)
-        image = await asyncio.to_thread(_read_cached, path)
+        image = await asyncio.to_thread(_read_cached, path, max_px)
         if image is None:
             async with self._semaphore():
                 data = await self._fetch(url)
-            image = await asyncio.to_thread(_decode_and_store, path, bytes(data))
+            image = await asyncio.to_thread(_decode_and_store, path, bytes(data), max_px)
         # QPixmap belongs to the GUI thread; the decode above ran in a worker.
         return QPixmap.fromImage(image)
 
