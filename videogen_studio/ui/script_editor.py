@@ -16,8 +16,8 @@ Signals:
     presentersForVoiceRequested(str): "Presenters that fit this voice" (when no finder is injected).
 Slots / methods for the shell (H6):
     set_voices(voices)
-    set_performer(performer | None): a catalog `Performer`; picks a fitting default voice unless the user
-        chose one. Older form: set_presenter(id, name, thumbnail_url, *, gender="", form="presenter").
+    set_performer(performer | None, name=""): a catalog `Performer`; picks a fitting default voice unless
+        the user chose one. Older: set_presenter(id, name, thumbnail_url, *, gender="", form="presenter").
     set_output_dir(path), set_busy_preview(bool), set_script(text), select_voice(id)
     set_watermark_none_allowed(bool, why=""), set_account_features(AccountFeatures | None)
     set_voice_sampler(async voice -> Path), e.g. session.voice_preview.sample
@@ -475,7 +475,7 @@ class ScriptEditor(QWidget):
             self._voice_browser.set_voices(self._voices)
         self._refresh()
 
-    def set_performer(self, performer: Any) -> None:
+    def set_performer(self, performer: Any, name: str = "") -> None:
         """The performer to render (a catalog `Performer`, or anything with id/name/gender), or None.
 
         Unless the user picked a voice themselves, the voice follows the performer: a fitting default
@@ -487,7 +487,7 @@ class ScriptEditor(QWidget):
         pid = getattr(performer, "performer_id", None) or getattr(performer, "avatar_presenter_id", "")
         self.set_presenter(
             str(pid),
-            str(getattr(performer, "name", "") or ""),
+            name or str(getattr(performer, "name", "") or ""),
             str(getattr(performer, "thumbnail_url", "") or ""),
             gender=str(getattr(performer, "gender", None) or getattr(performer, "displayable_gender", "")),
             form=str(getattr(performer, "form", "") or "presenter"),

@@ -1,8 +1,21 @@
 """The presenter gallery widget: filter bar, card grid, empty/loading/error states and a detail pane.
 
-It only renders: the caller fetches presenters (through the API client) and hands them to `set_presenters`,
-calls `show_loading()` / `show_error()` around that, and listens to `retryRequested`. Images come from the
-shared `ThumbnailCache`; the detail pane's preview clip streams from its public URL through QMediaPlayer.
+It only renders performers (catalog `Performer`s — presenters or ACTOR entities — or bare `AvatarPresenter`s;
+it does not care which). Images come from the shared `ThumbnailCache`; the detail pane (`detail.py`) plays
+the preview clip in the still's place.
+
+`PresenterGallery(thumbnails, favorites=None, parent=None)`
+Signals:
+    presenterSelected(object) / performerSelected(object): the pick changed (the performer object given).
+    presenterActivated(object): double-click or Enter on a card ("use this one": focus the script).
+    retryRequested(): the error page's Retry.
+Methods / slots:
+    await load_catalog(catalog): `catalog.cached()` painted at once, then `catalog.pages()` page by page
+        (first page painted as it arrives); errors propagate — then `show_error(text)` if not `is_loaded()`.
+    set_performers(list) (= set_presenters), append_performers(page), show_loading(text), show_error(text),
+    select_presenter(id) -> bool, selected_presenter(), name_of(performer | id) -> str, clear_filters(),
+    is_loaded(), current_page() -> "grid" | "empty" | "loading" | "error".
+Attributes H6 may reach: `detail` (set_presenter(None) stops the clip at shutdown), `model`, `list_view`.
 """
 
 from __future__ import annotations
@@ -376,6 +389,10 @@ class PresenterGallery(QWidget):
         if cached or not fresh:
             self.set_presenters(fresh)
         return len(fresh)
+
+    def name_of(self, performer: Any) -> str:
+        """The name the gallery shows for a performer (or a performer id)."""
+        return self.model.name_of(performer)
 
     def is_loaded(self) -> bool:
         """True when the grid (or the empty state) shows a list, not the loading or error page."""
