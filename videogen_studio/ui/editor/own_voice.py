@@ -49,6 +49,8 @@ class OwnVoicePicker(QWidget):
         self.file_label.setAccessibleName("Your audio file")
         self.file_label.setTextFormat(Qt.TextFormat.PlainText)
         self.file_label.setStyleSheet("color: palette(placeholder-text);")
+        self.file_label.setWordWrap(True)  # a narrow editor wraps the hint instead of clipping it
+        self.file_label.setMinimumWidth(60)
         self.clear_button = QToolButton()
         self.clear_button.setText("✕")
         self.clear_button.setAutoRaise(True)
