@@ -3,6 +3,7 @@ text-to-speech; the render spec carries it as `audio_path`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import wave
 from pathlib import Path
@@ -13,8 +14,15 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from videogen_studio.api.capabilities import probe_capabilities
+from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.models import TtsVoice
-from videogen_studio.pipeline.catalog import Performer
+from videogen_studio.api.retry import RetryPolicy
+from videogen_studio.pipeline.catalog import Catalog, Performer
+from videogen_studio.pipeline.jobs import JobState, RenderSpec
+from videogen_studio.pipeline.queue import RenderQueue
+from videogen_studio.pipeline.store import JobStore
+from videogen_studio.sandbox import SandboxServer
 from videogen_studio.ui.editor.own_voice import OwnVoicePicker
 from videogen_studio.ui.script_editor import DRAFT_KEY, ScriptEditor
 
@@ -125,3 +133,41 @@ def test_the_chosen_recording_survives_a_restart(qtbot: QtBot, tmp_path: Path) -
     assert third.audio_path() == ""
     third.set_voices([MATILDA])
     assert third.voice_box.isEnabled()
+
+
+async def test_own_audio_renders_on_the_sandbox_without_text_to_speech(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    async with VideoGenClient(
+        sandbox.base_url, sandbox.api_key, retry=RetryPolicy(base_delay_s=0.01)
+    ) as client:
+        catalog = Catalog(client, await probe_capabilities(client))
+        performer = (await catalog.performers())[0]
+        store = JobStore(tmp_path / "jobs.sqlite3")
+        queue = RenderQueue(
+            client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+        )
+        await queue.start()
+        try:
+            editor = ScriptEditor(output_dir=str(tmp_path / "videos"))
+            specs: list[RenderSpec] = []
+            editor.renderRequested.connect(specs.append)
+            editor.set_performer(performer)
+            assert editor.set_audio_path(str(_wav(tmp_path / "my voice.wav", seconds=1.0)))
+            editor.render_button.click()
+            assert len(specs) == 1 and specs[0].audio_path.endswith("my voice.wav")
+            assert not specs[0].voice_id  # no synthetic voice asked for
+            job = queue.submit(specs[0])
+            for _ in range(3000):  # a hang guard, not a timing assertion
+                current = queue.get(job.job_id)
+                if current is not None and current.state.is_terminal:
+                    break
+                await asyncio.sleep(0.01)
+            done = queue.get(job.job_id)
+            assert done is not None and done.state == JobState.DONE, done
+            assert not done.tts_execution_id  # the recording was used, no speech was paid for
+            assert Path(done.output_path).is_file()
+            editor.deleteLater()
+        finally:
+            await queue.aclose()
+            store.close()
