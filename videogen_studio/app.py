@@ -10,21 +10,20 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import qasync
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from . import __version__
-from .credentials import SecretStore
+from . import __version__, milestones
 from .paths import AppPaths, app_paths
 from .settings import load_settings, settings_file
-from .ui.controller import StudioController
-from .ui.gallery.model import JsonFavoritesStore
-from .ui.gallery.thumbnails import ThumbnailCache
-from .ui.gc_guard import GuiThreadGarbageCollector
 from .ui.main_window import MainWindow
 from .ui.theme import app_icon, apply_theme
+
+if TYPE_CHECKING:
+    from .ui.controller import StudioController
+    from .ui.gallery.thumbnails import ThumbnailCache
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +65,28 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None = None) -> Studio:
-    """Compose settings, secrets, thumbnail cache, window and controller (no network yet)."""
+def build_studio(
+    paths: AppPaths | None = None,
+    *,
+    sandbox_config: object | None = None,
+    window: MainWindow | None = None,
+) -> Studio:
+    """Compose settings, secrets, thumbnail cache, window and controller (no network yet).
+
+    `window`: a skeleton window already on screen (`run_gui` paints one before the heavy imports); its
+    parts are built here. Tests, benchmarks and scripts leave it out and get a complete new window.
+    """
+    from .credentials import SecretStore
+    from .ui.controller import StudioController
+    from .ui.gallery.model import JsonFavoritesStore
+    from .ui.gallery.thumbnails import ThumbnailCache
+
     paths = (paths or app_paths()).ensure()
     first_run = not settings_file(paths).exists()
     settings = load_settings(paths)
-    apply_theme(QApplication.instance(), settings.theme)  # type: ignore[arg-type]
-    qsettings = QSettings(str(paths.config / "ui.ini"), QSettings.Format.IniFormat)
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and window is None:
+        apply_theme(app, settings.theme)
     secrets = SecretStore(paths.data / "api-key")
 
     controller_ref: list[StudioController] = []
@@ -81,14 +95,17 @@ def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None
         return await controller_ref[0].fetch_public(url)
 
     thumbnails = ThumbnailCache(fetch, paths.thumbnails)
-    window = MainWindow(
-        thumbnails,
-        JsonFavoritesStore(paths.config / "favorites.json"),
-        qsettings,
-        output_dir=settings.output_dir,
-        default_watermark=settings.default_watermark,
-        default_temporary=settings.temporary_outputs,
-    )
+    favorites = JsonFavoritesStore(paths.config / "favorites.json")
+    part_options = {
+        "output_dir": settings.output_dir,
+        "default_watermark": settings.default_watermark,
+        "default_temporary": settings.temporary_outputs,
+    }
+    if window is None:
+        window = MainWindow(thumbnails, favorites, ui_settings(paths), **part_options)  # type: ignore[arg-type]
+    else:
+        window.set_part_args(thumbnails=thumbnails, favorites=favorites, **part_options)
+        window.build_parts()
     controller = StudioController(window, settings, paths, secrets, sandbox_config=sandbox_config)
     controller_ref.append(controller)
     if first_run and settings.uses_sandbox:
@@ -100,6 +117,46 @@ def build_studio(paths: AppPaths | None = None, *, sandbox_config: object | None
             controller.open_account_dialog,
         )
     return Studio(window, controller, thumbnails)
+
+
+def ui_settings(paths: AppPaths) -> QSettings:
+    """Window layout and drafts (not user settings): an INI file beside settings.json."""
+    return QSettings(str(paths.config / "ui.ini"), QSettings.Format.IniFormat)
+
+
+class _FirstPaint(QObject):
+    """Notices the window's first paint (the `first-paint` milestone of the start-up benchmark)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.painted = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.painted:
+            self.painted = True
+            QTimer.singleShot(0, lambda: milestones.mark("first-paint"))  # after the paint is handled
+        return False
+
+
+def paint_skeleton(app: QApplication, paths: AppPaths) -> MainWindow:
+    """Put the window's frame on screen before anything heavy is imported (issue 11: first paint)."""
+    import time
+
+    settings = load_settings(paths)
+    apply_theme(app, settings.theme)
+    window = MainWindow(qsettings=ui_settings(paths), skeleton=True)
+    watcher = _FirstPaint(window)
+    window.show()
+    deadline = time.monotonic() + 2.0
+    while not watcher.painted and time.monotonic() < deadline:
+        app.processEvents()
+    app.processEvents()  # deliver the milestone timer
+    return window
+
+
+def _mark_ready() -> None:
+    milestones.mark("ready")
 
 
 async def _main(studio: Studio, *, play: Path | None = None, quit_after: float | None = None) -> int:
@@ -114,6 +171,7 @@ async def _main(studio: Studio, *, play: Path | None = None, quit_after: float |
         studio.controller.ready.disconnect(freeze_heap)
 
     studio.controller.ready.connect(freeze_heap)
+    studio.controller.ready.connect(_mark_ready)
     studio.window.show()
     studio.controller.spawn(studio.controller.start())
     player = studio.window.player
@@ -150,13 +208,38 @@ def run_gui(
     paths = app_paths().ensure()
     configure_logging(paths)
     app = create_application(argv)
+    # One GUI per data folder: a second start brings the first window forward and leaves.
+    from .ui.single_instance import SingleInstance, bring_forward
+
+    instance = SingleInstance(paths.data, parent=app)
+    if not instance.claim():
+        holder = instance.holder()
+        if instance.ask_first_to_come_forward():
+            print("VideoGen Studio is already open; its window was brought forward.", file=sys.stderr)
+            return 0
+        if holder is None or holder.kind == "gui":
+            print("VideoGen Studio is already running with this data folder.", file=sys.stderr)
+            return 1
+        # A command-line render holds the folder: start anyway (each job has its own lease) and say so.
     # The window's closeEvent shuts the session down first and then quits; the app must not quit earlier.
     app.setQuitOnLastWindowClosed(False)
+    window = paint_skeleton(app, paths)
+    instance.activationRequested.connect(lambda: bring_forward(window))
+
+    import qasync
+
+    from .ui.gc_guard import GuiThreadGarbageCollector
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = GuiThreadGarbageCollector(parent=app)
-    studio = build_studio(paths)
+    studio = build_studio(paths, window=window)
+    if not instance.is_first:
+        window.banner.show_message(
+            "A command-line render is using this data folder; its jobs appear here when it is done.", "info"
+        )
     with loop:
         status = loop.run_until_complete(_main(studio, play=play, quit_after=quit_after))
     collector.stop()
+    instance.release()
     return status

@@ -253,6 +253,11 @@ class MainWindow(QMainWindow):
         return self.actions["reload"]
 
     # ------------------------------------------------------------------------------------------ parts
+    def set_part_args(self, **kwargs: Any) -> None:
+        """What `build_parts` needs (thumbnails, favorites, output_dir, default_watermark, default_temporary)
+        when the window was made as a skeleton."""
+        self._part_args.update(kwargs)
+
     def build_parts(self) -> None:
         """Import and insert the gallery, editor, queue panel, player and library (the heavy imports)."""
         if self.gallery is not None:

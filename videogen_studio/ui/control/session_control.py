@@ -78,6 +78,7 @@ class SessionControl(QObject):
         w = self.window
         self._show_disconnected("Connecting…")
         key = None
+        self._show_cached_catalog()
         if not self.settings.uses_sandbox:
             try:
                 stored = self.secrets.load()
@@ -136,6 +137,27 @@ class SessionControl(QObject):
         w.gallery.show_loading(status)
         w.editor.set_presenter(None)
         self.presenters = {}
+
+    def _show_cached_catalog(self) -> None:
+        """Cards from last time's catalog while the service (or the sandbox) starts: a fast first screen.
+        Render stays disabled until the session is connected."""
+        if not self.settings.uses_sandbox:
+            return  # the cache is per account: the key is not loaded yet
+        from ...session import Session
+
+        try:
+            _capabilities, catalog = Session.cached_catalog(self.settings, self.paths, None)
+            performers = catalog.cached() if catalog is not None else []
+            voices = catalog.cached_voices() if catalog is not None else []
+        except (OSError, ValueError) as exc:
+            log.info("no cached catalog: %s", exc)
+            return
+        if performers:
+            self.window.gallery.set_presenters(performers)
+            self.presenters = {performer_items.performer_id(p): p for p in performers}
+            if voices:
+                self.window.editor.set_voices(voices)
+            self._restore_last_performer()
 
     def _show_store_notice(self, session: Session) -> None:
         store = getattr(session, "store", None)
