@@ -362,3 +362,64 @@ def test_closing_the_dialog_cancels_a_pending_check(qtbot: QtBot, qloop: qasync.
     dialog.reject()
     qtbot.waitUntil(cancelled.is_set)
     assert dialog.result() == AccountDialog.DialogCode.Rejected
+
+
+# -- issue 9 defect 10, issue 7 item 2, issue 8 item 3 ----------------------------------------------------
+
+
+@pytest.mark.usefixtures("no_keyring")
+@pytest.mark.parametrize("width", [None, 420])
+def test_keyring_warning_is_never_clipped(qtbot: QtBot, width: int | None) -> None:
+    dialog = AccountDialog(_never_called, mode="api", api_key=SECRET)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    if width is not None:
+        dialog.resize(width, 100)  # smaller than it needs: the dialog keeps the wrapped text's height
+    qtbot.waitExposed(dialog)
+    label = dialog.no_keyring_label
+    assert label.wordWrap()
+    assert label.height() >= label.heightForWidth(label.width())
+    assert label.visibleRegion().boundingRect().height() >= label.heightForWidth(label.width())
+    assert "Open Account" not in " ".join(_visible_texts(dialog))
+
+
+@pytest.mark.parametrize("bad", ["vg_key\nwith_newline", "vg key", "vg_kéy", "vg_key\x07"])
+def test_an_impossible_key_is_refused_as_typed_without_a_request(qtbot: QtBot, bad: str) -> None:
+    validate = FakeValidator()
+    dialog = AccountDialog(validate, mode="api")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.key_edit.setText(bad)
+    assert dialog.key_problem() is not None
+    assert not _ok(dialog).isEnabled() and not dialog.check_button.isEnabled()
+    assert dialog.check_result_label.isVisible() and dialog.check_result_label.property("ok") is False
+    assert bad.strip() not in dialog.check_result_label.text()
+    dialog.key_edit.setText("vg_key_fine_123")
+    assert dialog.key_problem() is None and _ok(dialog).isEnabled()
+    assert validate.calls == []
+
+
+def test_a_working_key_shows_who_it_belongs_to(qtbot: QtBot, qloop: qasync.QEventLoop) -> None:
+    async def validate(base_url: str, key: str) -> str:
+        return "The key works. Signed in as maya@example.com (Maya) · key “CI” · team team_7."
+
+    dialog = AccountDialog(validate, mode="api", api_key=SECRET)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.check_result_label.property("ok") is True)
+    text = dialog.check_result_label.text()
+    assert "maya@example.com" in text and "team_7" in text and "“CI”" in text
+
+
+def test_settings_offer_the_theme(qtbot: QtBot, settings: Settings) -> None:
+    dialog = SettingsDialog(dataclasses.replace(settings, theme="dark"))
+    qtbot.addWidget(dialog)
+    assert dialog.theme_combo.currentData() == "dark"
+    assert [dialog.theme_combo.itemData(i) for i in range(dialog.theme_combo.count())] == [
+        "system",
+        "light",
+        "dark",
+    ]
+    dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("light"))
+    assert dialog.result_settings().theme == "light"

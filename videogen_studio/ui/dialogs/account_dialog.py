@@ -37,6 +37,7 @@ from videogen_studio.api.errors import VideoGenError
 from videogen_studio.api.keys import check_api_key
 from videogen_studio.credentials import ENV_VAR, SERVICE, USERNAME
 from videogen_studio.ui.widgets.colors import error_color, success_color
+from videogen_studio.ui.widgets.wrapping_label import WrappingLabel
 from videogen_studio.ui.wording import describe_key_error
 
 #: ``async validate(base_url, key)``: returns a sentence about the account (or None) when the key works,
@@ -110,7 +111,7 @@ class AccountDialog(QDialog):
         # The dialog never gets smaller than its wrapped labels need (the keyring notice was clipped).
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
 
-        intro = QLabel(
+        intro = WrappingLabel(
             "Try everything offline with the built-in sandbox, or render real videos with your account."
         )
         intro.setWordWrap(True)
@@ -152,7 +153,7 @@ class AccountDialog(QDialog):
         key_row.addWidget(self.check_button)
         api_layout.addLayout(key_row)
 
-        self.check_result_label = QLabel()
+        self.check_result_label = WrappingLabel()
         self.check_result_label.setAccessibleName("Key check result")
         self.check_result_label.setWordWrap(True)
         self.check_result_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -187,7 +188,7 @@ class AccountDialog(QDialog):
         icon.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         notice.addWidget(icon, 0, 0)
         notice.setColumnStretch(1, 1)
-        self.no_keyring_label = QLabel(NO_KEYRING_MESSAGE)
+        self.no_keyring_label = WrappingLabel(NO_KEYRING_MESSAGE)
         self.no_keyring_label.setAccessibleName("No system keyring")
         self.no_keyring_label.setWordWrap(True)
         self.no_keyring_label.setTextFormat(Qt.TextFormat.PlainText)
