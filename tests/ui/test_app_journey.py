@@ -137,6 +137,14 @@ async def test_pick_type_preview_render_play(offline_studio: Studio, generation:
     await until(lambda: w.player.duration() > 0, what="the clip to load")
     assert abs(w.player.duration() / 1000 - probe_seconds(Path(job.output_path))) < 0.2
     assert w.player.source().toLocalFile() == job.output_path
+    # The Library (H8's tab, wired by the window) can bring the script and presenter back into the editor.
+    assert w.library is not None
+    w.editor.set_script("Something else entirely.")
+    w.library.reuseRequested.emit(job.spec)
+    assert w.editor.script() == SCRIPT and w.current_page() == "create"
+    assert w.editor.build_render_spec().presenter_id == presenter_id
+    w.library.playRequested.emit(job.output_path, "Again", "")
+    assert w.current_page() == "result"
     # One paid submission per step, no more.
     log = sandbox.request_log
     assert sum(1 for r in log if r.method == "POST" and r.path == "/v1/tools/generate-avatar") == 1

@@ -102,6 +102,10 @@ class StudioController(QObject):
             w.queue_panel.resultRequested.connect(self.play_job)
         else:
             w.queue_panel.playRequested.connect(self.play)
+        if w.library is not None and hasattr(w.library, "playRequested"):
+            w.library.playRequested.connect(self.play_source)
+            w.library.reuseRequested.connect(self.reuse_spec)
+            w.library.titleEdited.connect(self._title_edited)
         w.queue_panel.cancelRequested.connect(self.renders.request_cancel)
         w.queue_panel.retryRequested.connect(self.renders.retry_job)
         w.queue_panel.removeRequested.connect(self.renders.remove_job)
@@ -149,6 +153,7 @@ class StudioController(QObject):
 
     def _on_connected(self, session: Any) -> None:
         self.notifier.attach(session)
+        self._attach_library(session)
         panel = self.window.queue_panel
         attach = getattr(panel, "attach", None)
         if attach is not None:  # the queue's model subscribes to the queue's events itself
@@ -157,7 +162,22 @@ class StudioController(QObject):
             panel.set_jobs(session.queue.jobs())
             self._queue_unsubscribe = session.queue.subscribe(panel.apply)
 
+    def _attach_library(self, session: Any) -> None:
+        library = self.window.library
+        if library is None or not hasattr(library, "attach"):
+            return
+        library.attach(session.queue)
+        library.set_service(
+            session.client,
+            capabilities=getattr(session, "capabilities", None),
+            output_dir=self.settings.output_dir,
+        )
+
     def _on_disconnected(self) -> None:
+        library = self.window.library
+        if library is not None and hasattr(library, "detach"):
+            library.detach()
+            library.clear_service()
         self.notifier.detach()
         if self._queue_unsubscribe is not None:
             self._queue_unsubscribe()
@@ -177,6 +197,9 @@ class StudioController(QObject):
         if w.gallery is not None:
             w.gallery.set_presenters([])  # also stops the detail pane's preview clip
         self.sessions.flush()
+        library = w.library
+        if library is not None and hasattr(library, "aclose"):
+            await library.aclose()  # its service requests end before the session's client closes
         try:
             await self.sessions.close_session()
         finally:
@@ -224,6 +247,38 @@ class StudioController(QObject):
         else:
             w.player.load(path, autoplay=True)
         w.go_result()
+
+    def play_source(self, source: str, title: str = "", subtitle: str = "") -> None:
+        """A clip from the Library (a local file or the service's URL) on the Result page."""
+        w = self.window
+        if w.results is not None:
+            w.results.show_source(source, title, subtitle)
+        else:
+            w.player.load(source, autoplay=True)
+        w.go_result()
+
+    def reuse_spec(self, spec: Any) -> None:
+        """Library → Reuse script: the editor gets the script, presenter, voice and options back."""
+        w = self.window
+        apply = getattr(w.editor, "apply_spec", None)
+        if apply is not None:
+            apply(spec)
+        else:
+            w.editor.set_script(spec.script)
+            if spec.voice_id:
+                w.editor.select_voice(spec.voice_id)
+            if spec.language_code is not None:
+                w.editor.set_speech_language(spec.language_code)
+            w.editor.set_replacements(spec.replacements)
+        if not w.gallery.select_presenter(spec.presenter_id):
+            w.show_status("That presenter is not offered by the service you are connected to.")
+        w.focus_script()
+
+    def _title_edited(self, job_id: str, title: str) -> None:
+        session = self.sessions.session
+        rename = getattr(getattr(session, "queue", None), "set_title", None)
+        if rename is not None:
+            rename(job_id, title)
 
     def play_job(self, job: Any) -> None:
         """Play / double-click on a finished row: the job (all its variations) on the Result page."""
