@@ -145,3 +145,38 @@ async def test_thumbnails_are_decoded_at_the_size_shown(
     assert decoded.width() * original.height() == decoded.height() * original.width()  # same aspect
     full.close()
     small.close()
+
+
+def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
+    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any, monkeypatch
+) -> None:
+    from PySide6.QtGui import QPainter
+
+    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
+    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.resize(1100, 700)
+    gallery.set_presenters(sandbox_presenters)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    viewport = gallery.list_view.viewport()
+    covers = gallery.delegate.covers
+    qtbot.waitUntil(thumbnails.is_idle, timeout=20_000)
+    viewport.repaint()
+    qtbot.waitUntil(lambda: not covers._pending, timeout=10_000)  # every visible cover back from the pool
+
+    calls: list[str] = []
+    for cls, name in ((QPixmap, "scaled"), (QImage, "scaled"), (QPainter, "fillPath")):
+        original = getattr(cls, name)
+
+        def spy(
+            *args: Any, _name: str = f"{cls.__name__}.{name}", _original: Any = original, **kw: Any
+        ) -> Any:
+            calls.append(_name)
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(cls, name, spy)
+    viewport.repaint()
+    assert calls == [], "paint must draw pre-scaled covers and pre-rendered frames only"
+    gallery.detail.set_presenter(None)
+    thumbnails.close()
