@@ -150,3 +150,11 @@ def test_disconnected_window_offers_no_render(make_window, qtbot: QtBot) -> None
     w.editor.renderRequested.connect(specs.append)
     w.actions["render"].trigger()
     assert specs == []
+
+
+def test_no_style_sheet_stands_between_the_app_style_and_the_parts(make_window) -> None:  # type: ignore[no-untyped-def]
+    # A sheet on the window made every child draw through Qt's style-sheet style, which painted the queue's
+    # progress text in the plain text colour on the highlight (unreadable in dark mode, issue 9 defect 12).
+    w = make_window()
+    assert not w.styleSheet()
+    assert w.queue_panel.table.style() is QApplication.style()

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPalette
-from PySide6.QtWidgets import QApplication, QCheckBox, QProgressBar, QRadioButton, QStyle, QStyleOptionButton
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QProgressBar,
+    QRadioButton,
+    QStyle,
+    QStyleOptionButton,
+    QStyleOptionProgressBar,
+)
 from pytestqt.qtbot import QtBot
 
 from videogen_studio.ui.theme import StudioStyle, app_icon, apply_theme, dark_palette, light_palette
@@ -119,6 +127,9 @@ def test_progress_text_contrasts_with_what_is_under_it(
         w, h = image.width(), image.height()
         centre = (w // 3, h // 4, 2 * w // 3, 3 * h // 4)
         assert _pixels_near(image, palette.color(role), centre, tolerance=60) >= 8
+        wrong = QPalette.ColorRole.Text if value == 100 else QPalette.ColorRole.HighlightedText
+        if _distance(palette.color(wrong), palette.color(under)) > 200:  # a distinct, wrong text colour
+            assert _pixels_near(image, palette.color(wrong), centre, tolerance=60) == 0
     finally:
         apply_theme(qapp, "light")
 
@@ -128,3 +139,29 @@ def test_the_theme_keeps_one_proxy_style(qapp: QApplication) -> None:
     first = qapp.style()
     apply_theme(qapp, "light")
     assert qapp.style() is first and isinstance(first, StudioStyle)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_progress_text_in_a_table_cell_is_readable(qapp: QApplication, theme: str) -> None:
+    """The queue's delegate paints a bar from a bare option (no widget): full bar, text on the chunk."""
+    apply_theme(qapp, theme)
+    try:
+        image = QImage(160, 26, QImage.Format.Format_ARGB32)
+        palette = qapp.palette()
+        image.fill(palette.color(QPalette.ColorRole.Base))
+        bar = QStyleOptionProgressBar()
+        bar.rect = image.rect().adjusted(2, 2, -2, -2)
+        bar.palette = palette
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+        bar.minimum, bar.maximum, bar.progress = 0, 100, 100
+        bar.text, bar.textVisible = "100 %", True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        painter = QPainter(image)
+        qapp.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, None)
+        painter.end()
+        centre = (50, 6, 110, 20)
+        on_chunk = palette.color(QPalette.ColorRole.HighlightedText)
+        assert _pixels_near(image, on_chunk, centre, tolerance=60) >= 8
+        assert _pixels_near(image, palette.color(QPalette.ColorRole.Text), centre, tolerance=40) == 0
+    finally:
+        apply_theme(qapp, "light")

@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
+from PySide6.QtCore import QByteArray, QRectF, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -58,9 +58,24 @@ PAGE_TITLES = {"create": "Create", "result": "Result", "library": "Library"}
 LAYOUT_VERSION = 2  # bump when the saved splitter/dock state no longer fits the layout
 
 
+class Pane(QFrame):
+    """A rounded card in the palette's base colour, painted here rather than with a style sheet: a sheet on
+    the window would put Qt's style-sheet style in front of every child, which then draws progress-bar
+    text in the plain text colour on the highlight (unreadable in dark mode) and ignores the app style."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        painter.end()
+
+
 def _section(title: str, body: QWidget, *, scroll: bool = True) -> QFrame:
     """A titled pane: a small bold heading above the widget, which scrolls rather than forcing a size."""
-    box = QFrame()
+    box = Pane()
     box.setObjectName("pane")
     layout = QVBoxLayout(box)
     layout.setContentsMargins(10, 8, 10, 10)
@@ -86,6 +101,10 @@ def scrolling(body: QWidget) -> QScrollArea:
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     area.setWidget(body)
     area.setMinimumSize(120, 80)
+    # Transparent: the pane's card shows through (no style sheet, see Pane).
+    area.viewport().setAutoFillBackground(False)
+    area.setAutoFillBackground(False)
+    body.setAutoFillBackground(False)
     return area
 
 
@@ -194,10 +213,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
-        self.setStyleSheet(
-            "QFrame#pane { background: palette(base); border: 1px solid palette(mid); border-radius: 8px; }"
-            "QScrollArea#paneScroll, QScrollArea#paneScroll > QWidget > QWidget { background: transparent; }"
-        )
 
         self.queue_dock = QDockWidget("Render queue", self)
         self.queue_dock.setObjectName("queueDock")

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -150,11 +150,23 @@ class StudioStyle(QProxyStyle):
         painter: QPainter,
         widget: QWidget | None = None,
     ) -> None:
-        if element == QStyle.ControlElement.CE_ProgressBarLabel and isinstance(
-            option, QStyleOptionProgressBar
-        ):
-            _progress_label(option, painter)
-            return
+        if isinstance(option, QStyleOptionProgressBar):
+            if element == QStyle.ControlElement.CE_ProgressBar:
+                # The whole bar here: PySide does not route the base style's nested
+                # drawControl(CE_ProgressBarLabel) back to this override, so the label would be Fusion's.
+                part = QStyleOptionProgressBar(option)
+                for sub, area in (
+                    (QStyle.ControlElement.CE_ProgressBarGroove, QStyle.SubElement.SE_ProgressBarGroove),
+                    (QStyle.ControlElement.CE_ProgressBarContents, QStyle.SubElement.SE_ProgressBarContents),
+                ):
+                    part.rect = self.subElementRect(area, option, widget)
+                    super().drawControl(sub, part, painter, widget)
+                part.rect = self.subElementRect(QStyle.SubElement.SE_ProgressBarLabel, option, widget)
+                _progress_label(part, painter)
+                return
+            if element == QStyle.ControlElement.CE_ProgressBarLabel:
+                _progress_label(option, painter)
+                return
         super().drawControl(element, option, painter, widget)
 
 
@@ -169,11 +181,14 @@ def _progress_label(option: QStyleOptionProgressBar, painter: QPainter) -> None:
     palette = option.palette
     on_chunk = palette.color(QPalette.ColorRole.HighlightedText)
     on_groove = palette.color(QPalette.ColorRole.Text)
+    rest = rect.width() - filled.width()
     painter.save()
-    painter.setClipRect(filled)
-    painter.setPen(on_chunk)
-    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
-    painter.setClipRect(rect.adjusted(filled.width(), 0, 0, 0))
-    painter.setPen(on_groove)
-    painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
+    if filled.width() > 0:
+        painter.setClipRect(filled)
+        painter.setPen(on_chunk)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
+    if rest > 0:  # an empty clip rectangle would not clip at all: draw this part only when it exists
+        painter.setClipRect(QRect(rect.left() + filled.width(), rect.top(), rest, rect.height()))
+        painter.setPen(on_groove)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
     painter.restore()
