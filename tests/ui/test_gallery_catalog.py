@@ -41,7 +41,7 @@ class _Performer:
     thumbnail_file_id: str | None = None
 
 
-_WORDS = ("amber", "birch", "cedar", "dune", "ember", "fjord")
+_WORDS = ("amber", "birch", "cedar", "dune", "ember", "fjord")  # distinct words to search for
 
 
 def _actors(presenters: list[AvatarPresenter]) -> list[_Performer]:
@@ -50,7 +50,7 @@ def _actors(presenters: list[AvatarPresenter]) -> list[_Performer]:
             f"ent_{p.avatar_presenter_id[-8:]}",
             "actor",
             f"Actor {i}",
-            p.displayable_gender,
+            "",  # ACTOR entities carry no gender
             f"Studio portrait {_WORDS[i]}",
             p.image_url,
             p.thumbnail_url,
@@ -131,6 +131,9 @@ def test_actor_performers_show_their_own_names_and_descriptions(
     assert gallery.detail.name_label.text() == "Actor 3"
     assert gallery.detail.description_label.text() == "Studio portrait dune"
     assert gallery.detail.preview_message.text() == "No preview clip"
+    assert not gallery.gender_combo.isVisibleTo(gallery), "actors carry no gender: nothing to filter by"
+    gallery.set_performers(sandbox_presenters[:3])
+    assert gallery.gender_combo.isVisibleTo(gallery)
 
 
 async def test_first_page_is_painted_before_the_rest_arrive(

@@ -250,6 +250,10 @@ class PresenterListModel(QAbstractListModel):
             self._rows_by_id[pid] = row
             self._rows_by_thumb.setdefault(items.thumbnail_url(performer), []).append(row)
 
+    def has_genders(self) -> bool:
+        """True when some performer has a gender (presenters do, ACTOR entities do not)."""
+        return any(items.gender(p) for p in self._presenters)
+
     def presenters(self) -> list[Any]:
         return list(self._presenters)
 

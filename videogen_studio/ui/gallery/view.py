@@ -533,6 +533,9 @@ class PresenterGallery(QWidget):
     def _update_count(self) -> None:
         total = self.model.rowCount()
         shown = self.proxy.rowCount()
+        # Actors carry no gender: a gender filter would only ever empty the grid.
+        genders = self.model.has_genders() or self.proxy.gender_filter() != "ALL"
+        self.gender_combo.setVisible(genders or not self._loaded)
         if not self._loaded:
             self.count_label.setText("")
         elif shown == total:
