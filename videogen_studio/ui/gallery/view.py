@@ -24,7 +24,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ... import milestones
 from . import items
 from .delegate import PresenterDelegate
 from .detail import PREVIEW_DELAY_MS, PresenterDetailPane, painted_icon
@@ -497,11 +498,28 @@ class PresenterGallery(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.list_view.viewport():
+            if event.type() == QEvent.Type.Paint and milestones.enabled():
+                self._trace_frame()
             if event.type() == QEvent.Type.Enter:
                 self.model.hold_order(True)
             elif event.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
                 self.model.hold_order(False)
         return super().eventFilter(watched, event)
+
+    def _trace_frame(self) -> None:
+        """Benchmarks only: the first frame with cards, then the first with every visible card's picture."""
+        if self.proxy.rowCount() == 0:
+            return
+        QTimer.singleShot(0, lambda: milestones.mark("cards-visible"))  # after this paint is handled
+        area = self.list_view.viewport().rect()
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if not self.list_view.visualRect(index).intersects(area):
+                continue
+            url = index.data(Role.ThumbnailUrl)
+            if url and self._thumbnails.cached(url) is None:
+                return  # a placeholder is painted in this frame
+        QTimer.singleShot(0, lambda: milestones.mark("thumbnails-visible"))
 
     def _before_proxy_change(self, *_args: object) -> None:
         self._restructuring = True
