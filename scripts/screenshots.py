@@ -80,7 +80,7 @@ async def drive(out: Path, theme: str, size: tuple[int, int] | None, prefix: str
     await asyncio.sleep(1.5)  # the detail pane loads the portrait and starts the preview clip
     snap(window, out / f"{prefix}02-script.png")
 
-    window.actions["render"].trigger()
+    window.registry["render"].trigger()
     queue = controller.session.queue  # type: ignore[union-attr]
     await asyncio.sleep(1.0)
     snap(window, out / f"{prefix}03-rendering.png")

@@ -64,9 +64,9 @@ def test_menus_show_their_shortcuts(window: MainWindow) -> None:
 
 def test_settings_has_ctrl_comma_on_every_platform(window: MainWindow) -> None:
     # QKeySequence.StandardKey.Preferences is empty on Linux: the registry spells it out.
-    assert window.actions["settings"].shortcut() == QKeySequence("Ctrl+,")
+    assert window.registry["settings"].shortcut() == QKeySequence("Ctrl+,")
     triggered: list[bool] = []
-    window.actions["settings"].triggered.connect(lambda: triggered.append(True))
+    window.registry["settings"].triggered.connect(lambda: triggered.append(True))
     QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert triggered
 
@@ -122,7 +122,7 @@ def test_ctrl_enter_renders_wherever_the_focus_is(window: MainWindow, qtbot: QtB
 
 
 def test_shortcuts_help_lists_the_registry(window: MainWindow) -> None:
-    text = window.actions.shortcuts_html()
+    text = window.registry.shortcuts_html()
     for spec in ACTIONS:
         for shortcut in spec.shortcuts:
             assert QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText) in text

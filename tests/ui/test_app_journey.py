@@ -280,7 +280,7 @@ async def test_switching_back_to_the_sandbox_clears_the_connection_error(qapp: o
     assert w.banner.isVisible() and w.banner.level == "error" and "Could not connect" in w.banner.text()
     assert "[Errno" not in w.banner.text()
     assert w.gallery.selected_presenter() is None
-    assert not w.actions["render"].isEnabled() and not w.editor.render_button.isEnabled()
+    assert not w.registry["render"].isEnabled() and not w.editor.render_button.isEnabled()
     # Back to the sandbox (Settings → Offline sandbox): the error goes away and Render comes back.
     ready = asyncio.Event()
     controller.ready.connect(ready.set)
@@ -289,7 +289,7 @@ async def test_switching_back_to_the_sandbox_clears_the_connection_error(qapp: o
     await asyncio.wait_for(ready.wait(), 60)
     assert controller.session is not None and controller.session.offline
     assert not w.banner.isVisible()
-    assert w.actions["render"].isEnabled()
+    assert w.registry["render"].isEnabled()
     await close(studio)
 
 

@@ -125,7 +125,7 @@ def test_pages_and_queue_panel_state_survive_a_restart(make_window, qtbot: QtBot
     w.show()
     qtbot.waitExposed(w)
     w.show_page("library")
-    w.actions["toggle_queue"].setChecked(False)
+    w.registry["toggle_queue"].setChecked(False)
     assert not w.queue_dock.isVisible()
     w.save_layout()
     again = make_window()
@@ -133,7 +133,7 @@ def test_pages_and_queue_panel_state_survive_a_restart(make_window, qtbot: QtBot
     qtbot.waitExposed(again)
     assert again.current_page() == "library"
     assert not again.queue_dock.isVisible()
-    again.actions["toggle_queue"].setChecked(True)
+    again.registry["toggle_queue"].setChecked(True)
     assert again.queue_dock.isVisible()
 
 
@@ -143,12 +143,12 @@ def test_disconnected_window_offers_no_render(make_window, qtbot: QtBot) -> None
     w.editor.set_presenter("vg_pres_1", "Maya")
     w.editor.set_script("Hello there.")
     w.set_connected(True)
-    assert w.actions["render"].isEnabled()
+    assert w.registry["render"].isEnabled()
     w.set_connected(False)
-    assert not w.actions["render"].isEnabled() and not w.actions["preview"].isEnabled()
+    assert not w.registry["render"].isEnabled() and not w.registry["preview"].isEnabled()
     specs: list[object] = []
     w.editor.renderRequested.connect(specs.append)
-    w.actions["render"].trigger()
+    w.registry["render"].trigger()
     assert specs == []
 
 

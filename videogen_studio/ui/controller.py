@@ -76,7 +76,7 @@ class StudioController(QObject):
         self.renders.previewReady.connect(self.audio_preview.play)
         self.notifier.renderFinished.connect(self._show_result)
 
-        a = window.actions
+        a = window.registry
         a["reload"].triggered.connect(self.reload_catalog)
         a["account"].triggered.connect(self.open_account_dialog)
         a["settings"].triggered.connect(self.open_settings_dialog)
@@ -385,7 +385,7 @@ class StudioController(QObject):
         self._info_box = QMessageBox(
             QMessageBox.Icon.NoIcon,
             "Keyboard shortcuts",
-            self.window.actions.shortcuts_html(),
+            self.window.registry.shortcuts_html(),
             parent=self.window,
         )
         self._info_box.open()

@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self._sized_once = False
         #: Asked before closing (e.g. "a render is running — quit anyway?"); returns True to go on.
         self.confirm_close: Any = None
-        self._part_args = dict(
+        self._part_args: dict[str, Any] = dict(
             thumbnails=thumbnails,
             favorites=favorites,
             output_dir=output_dir,
@@ -161,10 +161,10 @@ class MainWindow(QMainWindow):
         self.results: Any = None
 
         self.banner = Banner()
-        self.actions = ActionRegistry(self)
+        self.registry = ActionRegistry(self)
         self._build_frame()
         self._build_status_bar()
-        self.actions.build_menus(self.menuBar())
+        self.registry.build_menus(self.menuBar())
         self._connect_frame_actions()
         self._set_parts_enabled(False)
         self.setMinimumSize(MIN_WIDTH * 3 // 4, MIN_HEIGHT * 3 // 4)
@@ -201,8 +201,8 @@ class MainWindow(QMainWindow):
         self._library_slot = _section(
             "Library", _placeholder("Every clip you make appears here."), scroll=False
         )
-        for page in (self.create_splitter, self._result_slot, self._library_slot):
-            self.pages.addWidget(page)
+        for widget in (self.create_splitter, self._result_slot, self._library_slot):
+            self.pages.addWidget(widget)
         self.tab_bar.currentChanged.connect(self._on_tab)
 
         central = QWidget()
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.mode_label)
 
     def _connect_frame_actions(self) -> None:
-        a = self.actions
+        a = self.registry
         a["quit"].triggered.connect(self.close)
         a["page_create"].triggered.connect(self.go_create)
         a["page_result"].triggered.connect(self.go_result)
@@ -253,19 +253,19 @@ class MainWindow(QMainWindow):
     # Old attribute names (used by older callers and tests).
     @property
     def account_action(self) -> Any:
-        return self.actions["account"]
+        return self.registry["account"]
 
     @property
     def settings_action(self) -> Any:
-        return self.actions["settings"]
+        return self.registry["settings"]
 
     @property
     def render_action(self) -> Any:
-        return self.actions["render"]
+        return self.registry["render"]
 
     @property
     def reload_action(self) -> Any:
-        return self.actions["reload"]
+        return self.registry["reload"]
 
     # ------------------------------------------------------------------------------------------ parts
     def set_part_args(self, **kwargs: Any) -> None:
@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
             self._replace_body(self._library_slot, self.library, scroll=True)
         self.queue_dock.setWidget(scrolling(self.queue_panel))
 
-        a = self.actions
+        a = self.registry
         a["fullscreen"].triggered.connect((self.results or self.player).toggle_fullscreen)
         a["preview"].triggered.connect(self.editor.request_preview)
         a["render"].triggered.connect(self.editor.request_render)
@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         moved into a footer of the Script pane (their signals stay connected to the editor)."""
         bar = getattr(self.editor, "action_bar", None)
         if bar is None:
-            parts = [
+            parts: list[Any] = [
                 getattr(self.editor, n, None) for n in ("validation_label", "preview_button", "render_button")
             ]
             if any(p is None for p in parts):
@@ -342,9 +342,10 @@ class MainWindow(QMainWindow):
             bar.setObjectName("editorActions")
             row = QHBoxLayout(bar)
             row.setContentsMargins(0, 4, 0, 0)
-            row.addWidget(parts[0], 1)
-            row.addWidget(parts[1])
-            row.addWidget(parts[2])
+            label, preview, render = parts
+            row.addWidget(label, 1)
+            row.addWidget(preview)
+            row.addWidget(render)
         layout = self._editor_slot.layout()
         assert layout is not None
         layout.addWidget(bar)
@@ -360,11 +361,11 @@ class MainWindow(QMainWindow):
 
     def _make_library(self) -> QWidget | None:
         try:
-            from .library.tab import LibraryTab  # type: ignore[import-not-found]
+            from .library.tab import LibraryTab
         except ImportError:
             return None
         try:
-            return LibraryTab()  # type: ignore[no-any-return]
+            return LibraryTab()
         except TypeError:  # its constructor wants services: the controller builds it once connected
             return None
 
@@ -382,7 +383,8 @@ class MainWindow(QMainWindow):
     def _replace_body(section: QFrame, body: QWidget, *, scroll: bool) -> None:
         layout = section.layout()
         assert layout is not None
-        old = layout.itemAt(1).widget() if layout.count() > 1 else None
+        item = layout.itemAt(1) if layout.count() > 1 else None
+        old = item.widget() if item is not None else None
         widget = scrolling(body) if scroll else body
         if old is not None:
             layout.replaceWidget(old, widget)
@@ -395,12 +397,12 @@ class MainWindow(QMainWindow):
 
     def _set_parts_enabled(self, on: bool) -> None:
         for key in ("preview", "render", "fullscreen", "reload"):
-            self.actions[key].setEnabled(on)
+            self.registry[key].setEnabled(on)
 
     def set_connected(self, connected: bool) -> None:
         """While disconnected nothing can be rendered or previewed."""
         for key in ("preview", "render", "reload"):
-            self.actions[key].setEnabled(connected and self.editor is not None)
+            self.registry[key].setEnabled(connected and self.editor is not None)
         if not connected and self.editor is not None and hasattr(self.editor, "render_button"):
             self.editor.render_button.setEnabled(False)
 
@@ -464,7 +466,7 @@ class MainWindow(QMainWindow):
 
     def _sync_queue_toggle(self, *_: object) -> None:
         # isHidden(), not the signal's argument: minimizing the window also reports "not visible".
-        action = self.actions["toggle_queue"]
+        action = self.registry["toggle_queue"]
         shown = not self.queue_dock.isHidden()
         if action.isChecked() != shown:
             action.blockSignals(True)

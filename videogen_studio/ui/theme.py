@@ -128,11 +128,11 @@ class StudioStyle(QProxyStyle):
             QStyle.PrimitiveElement.PE_IndicatorRadioButton,
         ):
             return
-        palette = option.palette  # type: ignore[attr-defined]
+        palette = option.palette
         color = QColor(palette.color(QPalette.ColorRole.Text))
-        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)  # type: ignore[attr-defined]
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
         color.setAlphaF((0.75 if is_dark(palette) else 0.55) * (1.0 if enabled else 0.45))
-        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)  # type: ignore[attr-defined]
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(color, 1.2))
@@ -159,9 +159,10 @@ class StudioStyle(QProxyStyle):
                     (QStyle.ControlElement.CE_ProgressBarGroove, QStyle.SubElement.SE_ProgressBarGroove),
                     (QStyle.ControlElement.CE_ProgressBarContents, QStyle.SubElement.SE_ProgressBarContents),
                 ):
-                    part.rect = self.subElementRect(area, option, widget)
+                    part.rect = self.subElementRect(area, option, widget)  # type: ignore[arg-type]
                     super().drawControl(sub, part, painter, widget)
-                part.rect = self.subElementRect(QStyle.SubElement.SE_ProgressBarLabel, option, widget)
+                label = QStyle.SubElement.SE_ProgressBarLabel
+                part.rect = self.subElementRect(label, option, widget)  # type: ignore[arg-type]
                 _progress_label(part, painter)
                 return
             if element == QStyle.ControlElement.CE_ProgressBarLabel:

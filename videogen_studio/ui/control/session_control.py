@@ -104,7 +104,12 @@ class SessionControl(QObject):
         from ...session import Session  # the session layer pulls in httpx: after the first paint
 
         try:
-            session = await Session.open(self.settings, self.paths, key, sandbox_config=self._sandbox_config)
+            session = await Session.open(
+                self.settings,
+                self.paths,
+                key,
+                sandbox_config=self._sandbox_config,  # type: ignore[arg-type]
+            )
         except (VideoGenError, OSError, ValueError) as exc:
             text = wording.describe_error(exc)
             w.set_mode("Not connected")
@@ -300,7 +305,7 @@ class SessionControl(QObject):
         reconnect = new.base_url != old.base_url
         # Keep fields the dialog does not edit that changed meanwhile (e.g. the chosen presenter).
         if hasattr(new, "last_performer_id"):
-            new = dataclasses.replace(new, last_performer_id=getattr(old, "last_performer_id", None))
+            new = dataclasses.replace(new, last_performer_id=old.last_performer_id)
         self.settings = new
         save_settings(self.paths, new)
         self.window.editor.set_output_dir(new.output_dir)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QGenericArgument, QMetaObject, QObject, Qt
+from typing import Any
+
+from PySide6.QtCore import QMetaObject, QObject, Qt
 
 
-def invoke_queued(target: QObject, method: str, *args: QGenericArgument) -> None:
+def invoke_queued(target: QObject, method: str, *args: Any) -> None:
     """Run a C++ slot of `target` from the event loop rather than from Python.
 
     Why: PySide holds the GIL while a Python call runs C++ code. QMediaPlayer.stop()/setSource() tear down the
