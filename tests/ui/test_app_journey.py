@@ -360,3 +360,30 @@ async def test_a_damaged_job_database_is_named_in_a_banner(qapp: object) -> None
         assert "jobs-sandbox" in w.banner.text()  # the moved file is named
     finally:
         await close(studio)
+
+
+async def test_a_job_database_from_a_newer_version_is_shown_read_only(qapp: object) -> None:
+    import sqlite3
+
+    from videogen_studio.pipeline.store import SCHEMA_VERSION, JobStore
+
+    paths = app_paths().ensure()
+    JobStore(paths.data / "jobs-sandbox.sqlite3").close()  # a real database, then "from the future"
+    db = sqlite3.connect(paths.data / "jobs-sandbox.sqlite3")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    db.commit()
+    db.close()
+    studio = await _restart(paths, SandboxConfig.fast())
+    try:
+        w, controller = studio.window, studio.controller
+        assert w.banner.isVisible() and w.banner.level == "warning"
+        assert "newer" in w.banner.text().lower()
+        # Rendering into a database that must not be written is refused with a clear message, not a crash.
+        w.gallery.select_presenter(next(iter(controller.presenters)))
+        w.editor.set_script(SCRIPT)
+        queued = await controller.renders.submit_checked(w.editor.build_render_spec())
+        assert queued is None
+        assert w.banner.level == "error" and "Not rendered" in w.banner.text()
+        assert controller.session.queue.jobs() == []  # type: ignore[union-attr]
+    finally:
+        await close(studio)
