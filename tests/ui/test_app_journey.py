@@ -387,3 +387,24 @@ async def test_a_job_database_from_a_newer_version_is_shown_read_only(qapp: obje
         assert controller.session.queue.jobs() == []  # type: ignore[union-attr]
     finally:
         await close(studio)
+
+
+async def test_cards_from_the_cached_catalog_come_before_the_connection(qapp: object) -> None:
+    """Issue 11: a warm start paints last time's presenter cards while the sandbox is still starting."""
+    paths = app_paths().ensure()
+    config = SandboxConfig.fast()
+    first = await _restart(paths, config)
+    count = len(first.controller.presenters)
+    await close(first)
+    second = build_studio(paths, sandbox_config=config)
+    second.window.show()
+    start = second.controller.spawn(second.controller.start())
+    try:
+        await until(lambda: len(second.controller.presenters) == count, what="cached cards")
+        assert second.controller.session is None  # nothing connected yet: the cards came from the cache
+        assert second.window.gallery.is_loaded()
+        assert not second.window.registry["render"].isEnabled()  # but nothing can be rendered yet
+        await start
+        assert second.controller.session is not None and second.window.registry["render"].isEnabled()
+    finally:
+        await close(second)
