@@ -213,9 +213,7 @@ def main() -> int:
     grab(empty_panel, out / f"vg-queue-empty{suffix}.png")
 
     # 4. Dialogs.
-    settings = SettingsDialog(
-        Settings(base_url="http://example.com", output_dir=str(Path.home() / "Videos"))
-    )
+    settings = SettingsDialog(Settings(base_url="http://example.com", output_dir=str(Path.home() / "Videos")))
     settings.show()
     grab(settings, out / f"vg-settings{suffix}.png")
 

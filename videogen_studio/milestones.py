@@ -1,9 +1,9 @@
 """Start-up milestones for the benchmarks, written only when asked (no cost otherwise).
 
-With `VIDEOGEN_STUDIO_TRACE=/some/file` the app appends one line per milestone, `<name> <unix time>`, the first
-time it reaches it: `first-paint` (the window's first frame), `cards-visible` (the gallery's first frame with
-presenter cards), `thumbnails-visible` (every card on screen shows its real picture), `ready` (session
-connected, catalog loaded). `VIDEOGEN_STUDIO_TRACE_EXIT_AT=<name>` ends the process right after that
+With `VIDEOGEN_STUDIO_TRACE=/some/file` the app appends one line per milestone, `<name> <unix time>`, the
+first time it reaches it: `first-paint` (the window's first frame), `cards-visible` (the gallery's first
+frame with presenter cards), `thumbnails-visible` (every card on screen shows its real picture), `ready`
+(session connected, catalog loaded). `VIDEOGEN_STUDIO_TRACE_EXIT_AT=<name>` ends the process right after that
 milestone, so a benchmark measures the app's own start-up path, not a copy of it.
 """
 
