@@ -10,28 +10,56 @@ process is driving this data folder, 4 a decision is needed (a render that may a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
-import sqlite3
+import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..api.errors import VideoGenError
-from ..settings import SANDBOX
-from . import jobs, listings, render, sandbox
-from .connect import EXIT_FAILED, CliError
-from .console import Console
-from .logs import command_log
-from .stop import StopController
-from .wording import describe_error, error_line
+if TYPE_CHECKING:
+    from .console import Console
+
+# Plain `videogen-studio` starts the GUI: nothing below is imported on that path before `run_gui` (the
+# subcommand modules pull in the session, httpx and the pipeline, ~0.4 s the window's first paint would wait
+# for). A subcommand imports only its own module; `--help` or an unknown word builds the full parser.
+_SUBCOMMANDS: dict[str, str] = {
+    "render": "render",
+    **dict.fromkeys(("jobs", "resume", "retry", "cancel"), "jobs"),
+    **dict.fromkeys(("presenters", "voices", "actors", "history", "files"), "listings"),
+    "sandbox": "sandbox",
+}
 
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; `only` = one subcommand family's module name (the others are not imported)."""
     parser = argparse.ArgumentParser(prog="videogen-studio", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command")
+    _add_gui_parser(sub)
+    if only == "gui":
+        return parser
 
+    from ..settings import SANDBOX
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--base-url",
+        help=f"API base URL, or '{SANDBOX}' for the embedded offline server (default: from settings)",
+    )
+    for name in ("render", "jobs", "listings", "sandbox"):
+        if only in (None, name):
+            module = importlib.import_module(f"{__name__}.{name}")
+            if name == "sandbox":
+                module.add_parser(sub)
+            elif name == "render":
+                module.add_parser(sub, common)
+            else:
+                module.add_parsers(sub, common)
+    return parser
+
+
+def _add_gui_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gui = sub.add_parser("gui", help="start the desktop app (the default)")
     gui.add_argument("--play", type=Path, metavar="FILE", help="open this clip in the player at start")
     gui.add_argument(
@@ -41,20 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="close after SECONDS; with --play, exit 3 if the clip did not play (smoke tests)",
     )
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--base-url",
-        help=f"API base URL, or '{SANDBOX}' for the embedded offline server (default: from settings)",
-    )
-    render.add_parser(sub, common)
-    jobs.add_parsers(sub, common)
-    listings.add_parsers(sub, common)
-    sandbox.add_parser(sub)
-    return parser
+
+def _family(argv: list[str]) -> str | None:
+    """The module a command line needs: "gui", one subcommand family, or None (all: help, typos)."""
+    if not argv or argv[0] == "gui":
+        return "gui"
+    return _SUBCOMMANDS.get(argv[0])
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_family(words)).parse_args(words)
     command = args.command or "gui"
     if command == "gui":
         from ..app import run_gui  # Qt is imported only for the GUI
@@ -62,7 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         # Plain `videogen-studio` (no sub-command) has neither option.
         return run_gui(play=getattr(args, "play", None), quit_after=getattr(args, "quit_after", None))
     if command == "sandbox":
+        from . import sandbox
+
         return sandbox.run(args)
+    return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .connect import CliError
+    from .console import Console
+    from .logs import command_log
+
     console = Console()
     try:
         with command_log():
@@ -75,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, console: Console) -> int:
+    import sqlite3
+
+    from ..api.errors import VideoGenError
+    from .connect import EXIT_FAILED, CliError
+    from .stop import StopController
+    from .wording import describe_error, error_line
+
     stopper = StopController(console)
     stopper.install()
     try:
@@ -103,6 +147,7 @@ def _bug_line(exc: Exception) -> str:
     from ..api.redact import redact
     from ..fileio import atomic_write
     from ..paths import app_paths
+    from .wording import error_line
 
     where = ""
     try:
@@ -116,6 +161,8 @@ def _bug_line(exc: Exception) -> str:
 
 
 def _os_error_line(exc: OSError) -> str:
+    from .wording import error_line
+
     where = f" ({exc.filename})" if exc.filename else ""
     if exc.errno == errno.ENOSPC:
         return error_line(f"the disk is full{where}", "free some space, then rerun the same command")
