@@ -8,8 +8,10 @@ setup:
 run: setup
 	.venv/bin/videogen-studio
 
+# Tests run in parallel, a whole file per worker (module fixtures and the contract suite's completeness check
+# need every test of a module in one process).
 test: setup lint typecheck contracts
-	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -n auto
+	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -n auto --dist loadfile
 
 lint: setup
 	.venv/bin/ruff check .
