@@ -330,6 +330,29 @@ class RenderQueue:
                 log.info("Could not delete the partial download of %s: %s", job_id, exc)
         self._emit("removed", job)
 
+    def set_title(self, job_id: str, title: str) -> RenderJob:
+        """Give a job the user's name for its clip (display only: nothing is sent or paid again).
+
+        Saved at once and announced as a "changed" event, so every view of the queue shows it. A running job
+        continues from the renamed job. Raises KeyError for an unknown job,
+        `JobHeldElsewhere` while another process drives it, and `StoreReadOnly` on a read-only store.
+        """
+        job = self._require(job_id)
+        title = title.strip()
+        if title == job.spec.title:
+            return job
+        self._refuse_if_foreign(job_id)
+        self.store.check_writable()
+        job = dataclasses.replace(job, spec=dataclasses.replace(job.spec, title=title))
+        runner = self._runners.get(job_id)
+        if runner is not None:  # its next save starts from this job, title included
+            runner.job = dataclasses.replace(runner.job, spec=job.spec)
+        held = job_id in self._held
+        self.store.save(job, owner=self.owner if held else None, lease_ttl_s=self.lease_ttl_s)
+        self._jobs[job_id] = job
+        self._emit("changed", job)
+        return job
+
     def jobs(self) -> list[RenderJob]:
         """All jobs, newest first."""
         return sorted(self._jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=True)

@@ -109,6 +109,8 @@ class StudioController(QObject):
         w.queue_panel.cancelRequested.connect(self.renders.request_cancel)
         w.queue_panel.retryRequested.connect(self.renders.retry_job)
         w.queue_panel.removeRequested.connect(self.renders.remove_job)
+        if self.session is not None:  # the parts arrived after the connection
+            self._attach_editor(self.session)
 
     # ------------------------------------------------------------------------------------------ state
     @property
@@ -154,6 +156,7 @@ class StudioController(QObject):
     def _on_connected(self, session: Any) -> None:
         self.notifier.attach(session)
         self._attach_library(session)
+        self._attach_editor(session)
         panel = self.window.queue_panel
         attach = getattr(panel, "attach", None)
         if attach is not None:  # the queue's model subscribes to the queue's events itself
@@ -161,6 +164,25 @@ class StudioController(QObject):
         else:  # older queue panels: hand over the jobs and relay the events
             panel.set_jobs(session.queue.jobs())
             self._queue_unsubscribe = session.queue.subscribe(panel.apply)
+
+    def _attach_editor(self, session: Any) -> None:
+        """The editor's voice samples, "presenters that fit this voice" and account features (watermark NONE
+        offered only where allowed) come from this session's services."""
+        editor = self.window.editor
+        if editor is None:
+            return
+        editor.set_voice_sampler(session.voice_preview.sample)
+        catalog = getattr(session, "catalog", None)
+        editor.set_voice_finder(catalog.performers_for_voice if catalog is not None else None)
+        editor.set_account_features(getattr(session, "features", None))
+
+    def _detach_editor(self) -> None:
+        editor = self.window.editor
+        if editor is None:
+            return
+        editor.set_voice_sampler(None)
+        editor.set_voice_finder(None)
+        editor.set_account_features(None)
 
     def _attach_library(self, session: Any) -> None:
         library = self.window.library
@@ -174,6 +196,7 @@ class StudioController(QObject):
         )
 
     def _on_disconnected(self) -> None:
+        self._detach_editor()
         library = self.window.library
         if library is not None and hasattr(library, "detach"):
             library.detach()

@@ -723,6 +723,30 @@ class ScriptEditor(QWidget):
             output_dir=self._output_dir,
         )
 
+    def apply_spec(self, spec: RenderSpec) -> None:
+        """Library → Reuse script: script, voice and options of an earlier render back in the editor.
+
+        The presenter is the gallery's to select (its selection calls `set_performer`); a voice named by the
+        spec counts as the user's choice, so picking that presenter does not replace it with its default.
+        """
+        self.set_script(spec.script)
+        self.set_speech_language(spec.language_code)
+        if spec.voice_speed is not None:
+            self.speed_spin.setValue(float(spec.voice_speed))
+        self.set_replacements(spec.replacements)
+        self.expand_check.setChecked(spec.auto_expand)
+        self._set_watermark(str(spec.watermark_mode))
+        self.temporary_check.setChecked(spec.temporary)
+        if not self.own_voice.set_audio_path(spec.audio_path):  # the recording is gone: speech again
+            self.own_voice.set_audio_path("")
+        if spec.voice_id:
+            if self.select_voice(spec.voice_id):
+                self._voice_chosen = True
+            else:  # voices not loaded yet (or not offered here): picked when they arrive
+                self._wanted_voice_id = spec.voice_id
+                self._voice_chosen = True
+        self._on_changed()
+
     def request_preview(self) -> None:
         if self._preview_problem() is None:
             self.previewRequested.emit(self.build_tts_request())
