@@ -121,6 +121,20 @@ def test_ctrl_enter_renders_wherever_the_focus_is(window: MainWindow, qtbot: QtB
     assert len(specs) == 2
 
 
+def test_ctrl_enter_does_nothing_while_render_is_unavailable(window: MainWindow, qtbot: QtBot) -> None:
+    editor = window.editor
+    editor.set_voices([MATILDA])
+    editor.set_presenter("presenter-1", "Maya")
+    editor.set_script("   ")
+    assert editor.validation_message() is not None
+    specs: list[object] = []
+    editor.renderRequested.connect(specs.append)
+    _focus(editor.script_edit, qtbot)
+    QTest.keyClick(editor.script_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert specs == []
+    assert editor.script_edit.toPlainText() == "   "  # the shortcut typed no newline either
+
+
 def test_shortcuts_help_lists_the_registry(window: MainWindow) -> None:
     text = window.registry.shortcuts_html()
     for spec in ACTIONS:

@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from videogen_studio.api.models import PronunciationReplacement, TtsRequest, TtsVoice
 from videogen_studio.pipeline.jobs import RenderSpec
-from videogen_studio.ui.script_editor import DRAFT_KEY, PREVIEW_CHARS, ScriptEditor
+from videogen_studio.pipeline.script_rules import PREVIEW_CHARS
+from videogen_studio.ui.script_editor import DRAFT_KEY, ScriptEditor
 
 MATILDA = TtsVoice("vg_voic_matilda", "en-US", "Matilda", "FEMALE", True, True, False, "american", "Warm")
 OLIVER = TtsVoice("vg_voic_oliver", "en-GB", "Oliver", "MALE", True, False, False, "british")
@@ -304,42 +305,6 @@ def test_busy_preview_shows_progress_and_blocks_a_second_preview(qtbot: QtBot, e
     editor.set_busy_preview(False)
     assert editor.preview_button.text() == "Preview voice"
     assert editor.preview_button.isEnabled()
-
-
-@pytest.mark.parametrize(
-    ("key", "modifiers"),
-    [
-        (Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier),
-        (Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.KeypadModifier),
-    ],
-    ids=["ctrl-return", "ctrl-enter"],
-)
-def test_ctrl_return_renders_from_the_script_field(
-    qtbot: QtBot, editor: ScriptEditor, key: Qt.Key, modifiers: Qt.KeyboardModifier
-) -> None:
-    editor.set_script("Press the shortcut.")
-    with qtbot.waitActive(editor):  # window shortcuts need an active window
-        editor.show()
-        editor.activateWindow()
-    editor.script_edit.setFocus()
-
-    with qtbot.waitSignal(editor.renderRequested, timeout=5000) as blocker:
-        qtbot.keyClick(editor.script_edit, key, modifiers)
-
-    assert blocker.args[0].script == "Press the shortcut."
-    assert editor.script_edit.toPlainText() == "Press the shortcut."  # the shortcut typed no newline
-
-
-def test_shortcut_does_nothing_while_render_is_unavailable(qtbot: QtBot, editor: ScriptEditor) -> None:
-    editor.set_script("   ")
-    with qtbot.waitActive(editor):  # window shortcuts need an active window
-        editor.show()
-        editor.activateWindow()
-    editor.script_edit.setFocus()
-    emitted: list[object] = []
-    editor.renderRequested.connect(emitted.append)
-    qtbot.keyClick(editor.script_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert emitted == []
 
 
 # -- draft persistence ---------------------------------------------------------------------------------

@@ -295,10 +295,6 @@ class MainWindow(QMainWindow):
             default_watermark=args["default_watermark"],
             default_temporary=args["default_temporary"],
         )
-        # The window-wide Render action owns Ctrl+Enter; the editor's own focus-scoped shortcuts would make
-        # the key ambiguous (Qt then fires neither) while the script has focus.
-        for shortcut in getattr(self.editor, "_render_shortcuts", ()):
-            shortcut.setEnabled(False)
         self.queue_panel = QueuePanel(thumbnail=thumbnails.pixmap)
         if hasattr(self.queue_panel, "model") and hasattr(self.queue_panel.model, "thumbnail_ready"):
             thumbnails.thumbnailReady.connect(self.queue_panel.model.thumbnail_ready)

@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen, QPolygonF
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -43,7 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .widgets.invoke import invoke_queued  # re-exported: older code imports it from here
+from .widgets.icons import painted_icon
+from .widgets.invoke import invoke_queued
 
 SEEK_STEP_MS = 5_000
 _PAGE_PLACEHOLDER, _PAGE_VIDEO, _PAGE_ERROR = 0, 1, 2
@@ -58,18 +59,10 @@ def format_time(ms: int) -> str:
 
 
 def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
-    """Flat transport glyphs in the palette's text colour (the style's bitmaps vanish on dark themes).
+    """Flat transport glyphs in the palette's text colour, painted by `widgets.icons.painted_icon`."""
 
-    Drawn at 1x and 2x so they stay sharp on high-DPI screens.
-    """
-    icon = QIcon()
-    for scale in (1.0, 2.0):
-        pixmap = QPixmap(round(size * scale), round(size * scale))
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pixmap)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.scale(size / 18.0, size / 18.0)  # glyphs are designed on an 18 x 18 grid
+    def draw(p: QPainter, side: float) -> None:
+        p.scale(side / 18.0, side / 18.0)  # glyphs are designed on an 18 x 18 grid
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(color)
         stroke = QPen(color, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
@@ -108,9 +101,8 @@ def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
                 corner = QPointF(cx + 4 * dx, cy + 4 * dy) if inward else QPointF(cx, cy)
                 p.drawLine(corner, corner + QPointF(-4 * dx if inward else 4 * dx, 0))
                 p.drawLine(corner, corner + QPointF(0, -4 * dy if inward else 4 * dy))
-        p.end()
-        icon.addPixmap(pixmap)
-    return icon
+
+    return painted_icon(draw, size)
 
 
 def to_url(source: str | Path) -> QUrl:

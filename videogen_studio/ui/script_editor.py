@@ -37,8 +37,6 @@ from PySide6.QtCore import QLocale, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFont,
     QHideEvent,
-    QKeySequence,
-    QShortcut,
     QStandardItem,
     QStandardItemModel,
 )
@@ -70,47 +68,27 @@ from videogen_studio.pipeline.catalog import Catalog
 from videogen_studio.pipeline.jobs import RenderSpec
 from videogen_studio.pipeline.requests import build_tts_request
 from videogen_studio.pipeline.script_rules import (
-    CHARS_PER_SECOND,
     MAX_SCRIPT_CHARS,
     MAX_SPEED,
     MIN_SPEED,
-    PREVIEW_CHARS,
     ScriptProblemKind,
     count_words,
     estimate_seconds,
-    preview_excerpt,
 )
 from videogen_studio.ui.editor.own_voice import OwnVoicePicker
 from videogen_studio.ui.widgets import watermark as wm
 from videogen_studio.ui.widgets.colors import error_color
 from videogen_studio.ui.widgets.watermark import watermark_combo
 
-__all__ = [
-    "CHARS_PER_SECOND",
-    "DEFAULT_MAX_CHARS",
-    "DRAFT_KEY",
-    "PREVIEW_CHARS",
-    "WATERMARK_LABELS",
-    "WATERMARK_TOOLTIPS",
-    "ScriptEditor",
-    "count_words",
-    "error_color",
-    "estimate_seconds",
-    "preview_excerpt",
-    "voice_label",
-    "watermark_combo",
-]
+__all__ = ["DRAFT_KEY", "ScriptEditor", "language_name", "voice_label"]
 
 #: Key under which the draft is stored (one JSON string, so any QSettings backend round-trips it unchanged).
 DRAFT_KEY = "script_editor/draft"
 DRAFT_VERSION = 1
-DEFAULT_MAX_CHARS = MAX_SCRIPT_CHARS
 
 VOICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LANGUAGE_ROLE = Qt.ItemDataRole.UserRole + 2
 
-WATERMARK_LABELS: dict[str, str] = wm.LABELS
-WATERMARK_TOOLTIPS: dict[str, str] = wm.TOOLTIPS
 #: Why "No watermark" is greyed out, in the words the user sees in the list (issue 9, defect 7).
 NO_WATERMARK_REFUSED = (
     f"“{wm.label(wm.NONE)}” needs the Production API add-on, which this account does not have. "
@@ -182,7 +160,7 @@ class ScriptEditor(QWidget):
         *,
         load: DraftLoad | None = None,
         save: DraftSave | None = None,
-        max_chars: int = DEFAULT_MAX_CHARS,
+        max_chars: int = MAX_SCRIPT_CHARS,
         output_dir: str = "",
         default_watermark: str = wm.AUTO,
         default_temporary: bool = False,
@@ -427,11 +405,6 @@ class ScriptEditor(QWidget):
         render_font = QFont(self.render_button.font())
         render_font.setBold(True)
         self.render_button.setFont(render_font)
-        # Both keys: Return on the main block, Enter on the keypad.
-        self._render_shortcuts = [
-            QShortcut(QKeySequence(seq), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            for seq in ("Ctrl+Return", "Ctrl+Enter")
-        ]
         actions.addWidget(self.preview_button)
         actions.addWidget(self.render_button)
         outer.addLayout(actions)
@@ -455,8 +428,6 @@ class ScriptEditor(QWidget):
         self.temporary_check.toggled.connect(self._on_changed)
         self.preview_button.clicked.connect(self.request_preview)
         self.render_button.clicked.connect(self.request_render)
-        for shortcut in self._render_shortcuts:
-            shortcut.activated.connect(self.request_render)
 
     # ------------------------------------------------------------------ public API
     def set_voices(self, voices: Sequence[TtsVoice]) -> None:

@@ -42,6 +42,8 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from videogen_studio.ui.widgets.colors import is_dark
+
 from .covers import CoverCache, FrameCache
 from .model import Role, gender_label
 
@@ -67,10 +69,6 @@ def blend(a: QColor, b: QColor, amount: float) -> QColor:
         a.blueF() + (b.blueF() - a.blueF()) * amount,
         1.0,
     )
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def badge_colors(gender: str, palette: QPalette) -> tuple[QColor, QColor]:

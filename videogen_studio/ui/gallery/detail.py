@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from videogen_studio.ui.widgets.icons import painted_icon
 from videogen_studio.ui.widgets.invoke import invoke_queued
 
 from . import items
@@ -57,30 +58,24 @@ MEDIA_MAX_HEIGHT = 360  # the media slot grows with the pane up to this height
 MEDIA_MIN_HEIGHT = 120
 
 
-def painted_icon(draw: str, size: int = 16, color: QColor | None = None) -> QIcon:
-    """Small vector icons (search, star, filled star) drawn at 1x and 2x so they stay crisp on high-DPI."""
-    icon = QIcon()
+def gallery_icon(kind: str, size: int = 16, color: QColor | None = None) -> QIcon:
+    """The gallery's glyphs ("search", "star", "star-filled"), painted by `widgets.icons.painted_icon`."""
     ink = color or QColor("#6B7280")
-    for scale in (1.0, 2.0):
-        pixmap = QPixmap(round(size * scale), round(size * scale))
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if draw == "search":
+
+    def draw(painter: QPainter, side: float) -> None:
+        if kind == "search":
             painter.setPen(QPen(ink, 1.6))
             painter.drawEllipse(QRectF(2.5, 2.5, 8.5, 8.5))
             painter.drawLine(QPointF(10, 10), QPointF(13.5, 13.5))
-        elif draw in ("star", "star-filled"):
-            path = star_path(QPointF(size / 2, size / 2 + 0.5), size * 0.45, size * 0.19)
-            if draw == "star-filled":
+        elif kind in ("star", "star-filled"):
+            path = star_path(QPointF(side / 2, side / 2 + 0.5), side * 0.45, side * 0.19)
+            if kind == "star-filled":
                 painter.fillPath(path, FAVORITE_GOLD)
             else:
                 painter.setPen(QPen(ink, 1.3))
                 painter.drawPath(path)
-        painter.end()
-        icon.addPixmap(pixmap)
-    return icon
+
+    return painted_icon(draw, size)
 
 
 class _PortraitView(QWidget):
@@ -428,7 +423,7 @@ class PresenterDetailPane(QWidget):
         self.favorite_button.blockSignals(True)
         self.favorite_button.setChecked(self._favorite)
         self.favorite_button.blockSignals(False)
-        self.favorite_button.setIcon(painted_icon("star-filled" if self._favorite else "star", 20))
+        self.favorite_button.setIcon(gallery_icon("star-filled" if self._favorite else "star", 20))
         text = "Remove from favorites" if self._favorite else "Add to favorites"
         self.favorite_button.setToolTip(text)
         self.favorite_button.setAccessibleName(text)

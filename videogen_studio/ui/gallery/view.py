@@ -48,11 +48,11 @@ from PySide6.QtWidgets import (
 from ... import milestones
 from . import items
 from .delegate import PresenterDelegate
-from .detail import PREVIEW_DELAY_MS, PresenterDetailPane, painted_icon
+from .detail import PresenterDetailPane, gallery_icon
 from .model import FavoritesStore, JsonFavoritesStore, PresenterFilterProxy, PresenterListModel, Role
 from .thumbnails import ThumbnailCache
 
-__all__ = ["PREVIEW_DELAY_MS", "PresenterDetailPane", "PresenterGallery"]
+__all__ = ["PresenterGallery"]
 
 _PAGE_GRID, _PAGE_EMPTY, _PAGE_LOADING, _PAGE_ERROR = range(4)
 LIST_PADDING = 6  # plus the card's own 6 px margin: 12 px, like the filter bar
@@ -188,7 +188,7 @@ class PresenterGallery(QWidget):
         self.search_edit.setPlaceholderText("Search presenters")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setAccessibleName("Search presenters")
-        self.search_edit.addAction(painted_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search_edit.addAction(gallery_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_edit.setMinimumWidth(180)
         self.search_edit.setMaximumWidth(440)
 
@@ -200,7 +200,7 @@ class PresenterGallery(QWidget):
         self.favorites_button = QToolButton()
         self.favorites_button.setText("Favorites")
         self.favorites_button.setCheckable(True)
-        self.favorites_button.setIcon(painted_icon("star-filled"))
+        self.favorites_button.setIcon(gallery_icon("star-filled"))
         self.favorites_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.favorites_button.setAccessibleName("Show favorites only")
         self.favorites_button.setToolTip("Show favorites only")
