@@ -18,7 +18,7 @@ from .choices import preflight
 from .connect import EXIT_DECIDE, EXIT_FAILED, EXIT_USAGE, CliError, open_session
 from .console import Console
 from .follow import follow, is_uncertain, note_other_decisions, output_paths, report
-from .stop import StopController
+from .stop import StopController, stopped_before_sending
 from .wording import PROG, error_line, failure_hint, uncertain_advice
 
 SHORT_ID = 12
@@ -129,6 +129,8 @@ async def run_retry(args: argparse.Namespace, console: Console, stopper: StopCon
             return EXIT_DECIDE
         changes = retry_changes(args)
         await preflight(session, dataclasses.replace(job.spec, **changes))
+        if stopper.event.is_set():  # stopped during the checks: nothing is sent again
+            return stopped_before_sending(stopper, console, job.job_id)
         try:
             session.queue.retry(job.job_id, confirm_uncertain=args.confirm, changes=changes or None)
         except ValueError as exc:

@@ -18,7 +18,7 @@ from .connect import EXIT_DECIDE, open_session
 from .console import Console
 from .follow import follow, is_uncertain, note_other_decisions, output_paths
 from .inputs import check_out_folder, check_script, check_speed, parse_replacements, read_script
-from .stop import StopController
+from .stop import StopController, stopped_before_sending
 from .wording import PROG, error_line, uncertain_advice
 
 
@@ -95,11 +95,13 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
         note_other_decisions(session, console, before.job_id if before is not None else None)
         if before is not None:
             job = session.queue.get(before.job_id) or before
-            code = await _continue(session, job, console)
+            code = await _continue(session, job, console, stopper)
             if code is not None:
                 return code
             return await follow(session, job.job_id, console, stopper)
         await preflight(session, spec)
+        if stopper.event.is_set():  # stopped during the lookups: checked right before paying, never after
+            return stopped_before_sending(stopper, console)
         job = session.queue.submit(spec)
         if picked:
             console.err(
@@ -110,7 +112,9 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
         return await follow(session, job.job_id, console, stopper)
 
 
-async def _continue(session: Session, job: RenderJob, console: Console) -> int | None:
+async def _continue(
+    session: Session, job: RenderJob, console: Console, stopper: StopController
+) -> int | None:
     """The same render was asked before: finish here (an exit code) or continue it (None)."""
     if job.state is JobState.DONE:
         paths = output_paths(job)
@@ -123,6 +127,8 @@ async def _continue(session: Session, job: RenderJob, console: Console) -> int |
         return EXIT_DECIDE
     if job.state in (JobState.FAILED, JobState.CANCELLED):
         await preflight(session, job.spec)  # whatever made it fail may be checkable now
+        if stopper.event.is_set():
+            return stopped_before_sending(stopper, console, job.job_id)
         session.queue.retry(job.job_id)
         console.err(f"render {job.job_id} failed before; trying again from its last paid step")
         return None

@@ -64,3 +64,10 @@ class StopController:
                 self._console.mark_closed()
                 return
             await asyncio.sleep(PIPE_CHECK_S)
+
+
+def stopped_before_sending(stopper: StopController, console: Console, job_id: str | None = None) -> int:
+    """A stop that came before a paid request was sent: send nothing, say so, exit as stopped."""
+    what = f"render {job_id} was not sent again" if job_id else "nothing was sent"
+    console.err(f"{stopper.reason}: {what}; nothing was paid")
+    return stopper.exit_code
