@@ -24,7 +24,6 @@ cancel that came too late: "already finished and charged — downloaded") instea
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +33,6 @@ from PySide6.QtCore import (
     QPoint,
     QSize,
     Qt,
-    QThreadPool,
     QTimer,
     QUrl,
     Signal,
@@ -75,7 +73,7 @@ from .queue_model import (
     is_awaiting_approval,
     job_notice,
 )
-from .results.file_actions import copy_file, open_folder, save_dialog
+from .results.file_actions import SaveAs, open_folder
 from .widgets.colors import error_color
 
 #: confirm(parent, title, text, on_answer): show a question without blocking and call on_answer(yes).
@@ -167,7 +165,6 @@ class QueuePanel(QWidget):
     jobFinished = Signal(object)  # RenderJob that reached DONE while shown
     resultRequested = Signal(object)  # RenderJob: Play / double-click on a done row, for the result view
     #: Internal: a "Save as…" copy finished on a worker thread (destination, error text or "").
-    _copyFinished = Signal(str, str)
 
     def __init__(
         self,
@@ -183,8 +180,7 @@ class QueuePanel(QWidget):
         self._confirm: Confirm = confirm or self._ask_yes_no
         self._question: tuple[QMessageBox, QAbstractButton, Callable[[bool], None]] | None = None
         self._open_url: OpenUrl = open_url or QDesktopServices.openUrl
-        self._last_save_dir: str | None = None
-        self._save_source: Path | None = None  # the video a pending "Save as…" dialog will copy
+        self._saver = SaveAs(self, self._show_status)
 
         self._build_ui()
         self._connect()
@@ -374,7 +370,6 @@ class QueuePanel(QWidget):
             self.model.rowsRemoved,
         ):
             sig.connect(self._update_actions)
-        self._copyFinished.connect(self._on_copy_finished)
 
     # ------------------------------------------------------------------ public API
     def attach(self, queue: QueueLike) -> None:
@@ -540,44 +535,8 @@ class QueuePanel(QWidget):
         job = self._job_for("save_as")
         if job is None or not job.output_path:
             return
-        source = Path(job.output_path)
-        # The output folder, where the user's videos are (not the home folder); later the last folder used.
-        start_dir = Path(self._last_save_dir) if self._last_save_dir else source.parent
-        dialog = save_dialog(self, source, start_dir)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._save_source = source
-        # A bound method, not a lambda over self: see _ask_yes_no for the PySide crash this avoids.
-        dialog.fileSelected.connect(self._save_target_chosen)
-        dialog.open()  # non-blocking: the result arrives through fileSelected
-
-    def _save_target_chosen(self, target: str) -> None:
-        if self._save_source is not None and target:
-            self._start_copy(self._save_source, Path(target))
-
-    def _start_copy(self, source: Path, target: Path) -> None:
-        if not target.name:
-            return
-        self._last_save_dir = str(target.parent)
-        if source.resolve() == target.resolve():
-            self._show_status(f"Saved to {target}")
-            return
-        self._show_status(f"Saving to {target}…")
-        finished = self._copyFinished
-
-        def work() -> None:
-            error = copy_file(source, target)
-            # Queued to the UI thread by Qt; RuntimeError means the panel is gone and nobody needs telling.
-            with contextlib.suppress(RuntimeError):
-                finished.emit(str(target), error)
-
-        # Videos can be large: copying on the UI thread would freeze the window.
-        QThreadPool.globalInstance().start(work)
-
-    def _on_copy_finished(self, target: str, error: str) -> None:
-        if error:
-            self._show_status(f"Could not save {Path(target).name}: {error}", error=True)
-        else:
-            self._show_status(f"Saved to {target}")
+        # Opens in the output folder, where the user's videos are (not the home folder); later the last used.
+        self._saver.ask(Path(job.output_path))
 
     def _on_double_click(self, index: QModelIndex) -> None:
         job = self.model.job_at(index.row())

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QIcon, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -57,7 +57,7 @@ from videogen_studio.api.models import Page, StorageFile, ToolExecution
 
 from .. import wording
 from ..queue_model import JobEventLike, QueueLike
-from ..results.file_actions import OpenUrl, copy_file, open_folder, save_dialog
+from ..results.file_actions import OpenUrl, SaveAs, open_folder
 from ..results.frames import FrameGrabber
 from ..widgets.colors import error_color
 from .items import Clip, clip_from_file, clip_from_job, clips_from_execution, public_url_of
@@ -111,7 +111,6 @@ class LibraryTab(QWidget):
     reuseRequested = Signal(object)
     titleEdited = Signal(str, str)
     statusChanged = Signal(str)
-    _copyFinished = Signal(str, str)
 
     def __init__(
         self,
@@ -137,8 +136,7 @@ class LibraryTab(QWidget):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._search_task: asyncio.Task[Any] | None = None
         self._thumbnail_slots = asyncio.Semaphore(THUMBNAIL_FETCHES_AT_ONCE)
-        self._save_source: Path | None = None
-        self._last_save_dir: Path | None = None
+        self._saver = SaveAs(self, self._show_status)
         self._generation = 0  # bumps when the service changes: late answers for an old one are dropped
 
         self.model = LibraryModel(self, still=self._grabber.still)
@@ -288,7 +286,6 @@ class LibraryTab(QWidget):
         self._grabber.stillReady.connect(self.model.still_ready)
         self.search_edit.textChanged.connect(self._on_search_text)
         self._search_timer.timeout.connect(self._search_service)
-        self._copyFinished.connect(self._on_copy_finished)
 
     # ------------------------------------------------------------------ local renders
     def attach(self, queue: QueueLike) -> None:
@@ -577,37 +574,7 @@ class LibraryTab(QWidget):
         clip = self._clip_for("save_as")
         if clip is None:
             return
-        source = Path(clip.path)
-        dialog = save_dialog(self, source, self._last_save_dir or source.parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._save_source = source
-        dialog.fileSelected.connect(self._save_target_chosen)  # bound method: see queue_panel._ask_yes_no
-        dialog.open()
-
-    def _save_target_chosen(self, target: str) -> None:
-        source = self._save_source
-        if source is None or not target:
-            return
-        destination = Path(target)
-        self._last_save_dir = destination.parent
-        if source.resolve() == destination.resolve():
-            self._show_status(f"Saved to {destination}")
-            return
-        self._show_status(f"Saving to {destination}…")
-        finished = self._copyFinished
-
-        def work() -> None:
-            error = copy_file(source, destination)
-            with contextlib.suppress(RuntimeError):
-                finished.emit(str(destination), error)
-
-        QThreadPool.globalInstance().start(work)
-
-    def _on_copy_finished(self, target: str, error: str) -> None:
-        if error:
-            self._show_status(f"Could not save {Path(target).name}: {error}", error=True)
-        else:
-            self._show_status(f"Saved to {target}")
+        self._saver.ask(Path(clip.path))
 
     def open_folder(self, *_: object) -> None:
         clip = self._clip_for("open_folder")

@@ -15,11 +15,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QObject, Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 OpenUrl = Callable[[QUrl], object]
+#: `show_status(text, error=False)`: where a Save as flow reports "Saving…", "Saved to …" or what failed.
+ShowStatus = Callable[..., None]
 
 
 def _read_umask() -> int:
@@ -63,6 +65,60 @@ def save_dialog(parent: QWidget, source: Path, start_dir: Path) -> QFileDialog:
     return dialog
 
 
+class SaveAs(QObject):
+    """The "Save video as…" flow of the queue panel, the result view and the library: a non-blocking dialog
+    that opens where the video is (later in the last folder used), the copy on a pool thread (videos can be
+    large: the window must not freeze), and one status line for each step."""
+
+    _copyFinished = Signal(str, str)  # target, error text or ""
+
+    def __init__(self, parent: QWidget, show_status: ShowStatus) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._show_status = show_status
+        self._source: Path | None = None  # the video the pending dialog will copy
+        self.last_dir: Path | None = None
+        self._copyFinished.connect(self._on_copy_finished)
+
+    def ask(self, source: Path) -> None:
+        """Open the dialog for `source`; the copy starts when the user picks a file."""
+        dialog = save_dialog(self._parent, source, self.last_dir or source.parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._source = source
+        # A bound method, not a lambda over a widget (see queue_panel._ask_yes_no for the PySide crash).
+        dialog.fileSelected.connect(self._target_chosen)
+        dialog.open()  # non-blocking: the answer arrives through fileSelected
+
+    def _target_chosen(self, target: str) -> None:
+        if self._source is not None and target:
+            self.save(self._source, Path(target))
+
+    def save(self, source: Path, target: Path) -> None:
+        """Copy `source` to `target` on a pool thread, reporting progress through `show_status`."""
+        if not target.name:
+            return
+        self.last_dir = target.parent
+        if source.resolve() == target.resolve():
+            self._show_status(f"Saved to {target}")
+            return
+        self._show_status(f"Saving to {target}…")
+        finished = self._copyFinished
+
+        def work() -> None:
+            error = copy_file(source, target)
+            # Queued to the GUI thread by Qt; RuntimeError means the owner is gone and nobody needs telling.
+            with contextlib.suppress(RuntimeError):
+                finished.emit(str(target), error)
+
+        QThreadPool.globalInstance().start(work)
+
+    def _on_copy_finished(self, target: str, error: str) -> None:
+        if error:
+            self._show_status(f"Could not save {Path(target).name}: {error}", error=True)
+        else:
+            self._show_status(f"Saved to {target}")
+
+
 def open_folder(folder: Path, open_url: OpenUrl) -> str:
     """Ask the desktop to show `folder`. Returns "" when it did, else a message (the path is copied)."""
     if not folder.is_dir():
@@ -75,4 +131,4 @@ def open_folder(folder: Path, open_url: OpenUrl) -> str:
     return ""
 
 
-__all__ = ["NORMAL_FILE_MODE", "copy_file", "open_folder", "save_dialog"]
+__all__ = ["NORMAL_FILE_MODE", "SaveAs", "copy_file", "open_folder", "save_dialog"]

@@ -26,12 +26,11 @@ starts in the output folder (see file_actions.py).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -51,7 +50,7 @@ from videogen_studio.pipeline.jobs import JobState, RenderJob
 from ..player import ClipPlayer
 from ..queue_model import format_duration, job_title
 from ..widgets.colors import error_color
-from .file_actions import OpenUrl, copy_file, open_folder, save_dialog
+from .file_actions import OpenUrl, SaveAs, open_folder
 from .frames import FrameGrabber
 
 STILL_SIZE = QSize(128, 72)
@@ -147,7 +146,6 @@ class ResultView(QWidget):
     shown = Signal()
     detachedChanged = Signal(bool)
     bestPicked = Signal(str, int, str)
-    _copyFinished = Signal(str, str)  # internal: target, error text or ""
 
     def __init__(
         self,
@@ -165,11 +163,9 @@ class ResultView(QWidget):
         self._paths: list[str] = []
         self._source: str = ""  # what the player shows: a local path or a URL
         self._window: _DetachedWindow | None = None
-        self._save_source: Path | None = None
-        self._last_save_dir: Path | None = None
         self._build_ui()
+        self._saver = SaveAs(self, self._show_status)
         self._grabber.stillReady.connect(self.strip.set_still)
-        self._copyFinished.connect(self._on_copy_finished)
         self._update_actions()
 
     # ------------------------------------------------------------------ UI
@@ -388,36 +384,7 @@ class ResultView(QWidget):
         if not source.is_file():
             self._show_status(f"The video file is missing: {source}", error=True)
             return
-        dialog = save_dialog(self, source, self._last_save_dir or source.parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._save_source = source
-        dialog.fileSelected.connect(self._save_target_chosen)  # bound method: see queue_panel._ask_yes_no
-        dialog.open()
-
-    def _save_target_chosen(self, target: str) -> None:
-        source = self._save_source
-        if source is None or not target:
-            return
-        destination = Path(target)
-        self._last_save_dir = destination.parent
-        if source.resolve() == destination.resolve():
-            self._show_status(f"Saved to {destination}")
-            return
-        self._show_status(f"Saving to {destination}…")
-        finished = self._copyFinished
-
-        def work() -> None:
-            error = copy_file(source, destination)
-            with contextlib.suppress(RuntimeError):
-                finished.emit(str(destination), error)
-
-        QThreadPool.globalInstance().start(work)
-
-    def _on_copy_finished(self, target: str, error: str) -> None:
-        if error:
-            self._show_status(f"Could not save {Path(target).name}: {error}", error=True)
-        else:
-            self._show_status(f"Saved to {target}")
+        self._saver.ask(source)
 
     def open_current_folder(self) -> None:
         source = self.current_path()
