@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .api.models import WatermarkMode
+from .api.enums import WatermarkMode
 from .fileio import atomic_write
 from .paths import AppPaths
 

@@ -107,6 +107,7 @@ PUBLIC = {
     "keys": ["MAX_KEY_LENGTH", "check_api_key"],
     "redact": ["MASK", "RedactingFilter", "forget_secrets", "redact", "register_secret"],
     "capabilities": ["Capabilities", "probe_capabilities"],
+    "enums": ["AvatarQuality", "WatermarkMode"],
 }
 
 CLIENT_METHODS = [

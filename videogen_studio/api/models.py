@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, TypeVar
 
+from .enums import AvatarQuality, WatermarkMode
 from .errors import MalformedResponse
 
 T = TypeVar("T")
@@ -25,23 +25,6 @@ CANCELLED = "cancelled"
 #: Generation C: the result waits for a human approval. Neither terminal nor a success: keep polling slowly.
 AWAITING_APPROVAL = "awaiting_approval"
 TERMINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED})
-
-
-class WatermarkMode(StrEnum):
-    """`watermarkMode` of generate-avatar. NONE needs the Production API add-on."""
-
-    AUTO = "AUTO"
-    VIDEO_GEN = "VIDEO_GEN"
-    NONE = "NONE"
-
-
-class AvatarQuality(StrEnum):
-    """`avatarQuality` of the actor-form generate-avatar (generation C)."""
-
-    LOW = "LOW"
-    STANDARD = "STANDARD"
-    HIGH = "HIGH"
-    MAX = "MAX"
 
 
 WATERMARK_MODES = tuple(m.value for m in WatermarkMode)
