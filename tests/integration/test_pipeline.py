@@ -599,3 +599,75 @@ async def test_remove_and_retry_rules(queue: RenderQueue, store: JobStore, prese
     assert events[-1] == JobEvent("removed", done)
     with pytest.raises(KeyError):
         queue.remove(job.job_id)
+
+
+async def test_a_404_while_polling_keeps_the_paid_id_and_a_resubmit_needs_confirmation(
+    queue: RenderQueue, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    # M2: the service "forgets" the avatar execution (e.g. another account's key): its paid id must stay.
+    sandbox.faults.add(
+        FaultRule(kind="status", status=404, path=r"^/v1/tools/executions/vg_[^/]+$", method="GET", times=None)
+    )
+    job = queue.submit(spec(presenter_id))
+    failed = await wait_job(queue, job.job_id)
+
+    assert failed.state is JobState.FAILED and failed.uncertain
+    assert failed.error_kind == FailureKind.LOST_ID
+    assert failed.tts_execution_id  # kept: polling it later (right account) would find it again
+    with pytest.raises(ValueError, match="charge it twice"):
+        queue.retry(job.job_id)  # a plain Retry never pays again
+    assert posts(sandbox, TTS) == 1
+
+    sandbox.faults.clear()
+    queue.retry(job.job_id, confirm_uncertain=True)  # the user checked: submit the lost step again
+    done = await wait_job(queue, job.job_id)
+    assert done.state is JobState.DONE, done.error_message
+    assert posts(sandbox, TTS) == 2
+
+
+async def test_retry_decides_on_the_stored_job_not_an_old_copy(
+    make_queue: Callable[..., RenderQueue], store: JobStore, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    # M4: another process (the CLI) retried and finished the job; our window still shows it FAILED.
+    sandbox.faults.add(FaultRule(kind="status", status=402, path=TTS, method="POST"))
+    gui = make_queue()
+    await gui.start()
+    job = gui.submit(spec(presenter_id))
+    failed = await wait_job(gui, job.job_id)
+    assert failed.state is JobState.FAILED
+
+    cli = make_queue()
+    await cli.start()
+    cli.retry(job.job_id)
+    done = await wait_job(cli, job.job_id)
+    assert done.state is JobState.DONE, done.error_message
+    await cli.aclose()
+    assert gui.get(job.job_id) == failed  # finished jobs are not watched: the GUI's copy is stale
+
+    with pytest.raises(ValueError, match="done"):
+        gui.retry(job.job_id)
+    assert store.get(job.job_id) == done  # not put back to QUEUED over DONE
+    assert gui.get(job.job_id) == done  # and the window now shows the truth
+    assert posts(sandbox, TTS) == 2  # the refused first attempt and the CLI's; nothing paid again
+
+
+async def test_set_title_changes_only_the_title_of_the_stored_job(
+    make_queue: Callable[..., RenderQueue], store: JobStore, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    sandbox.faults.add(FaultRule(kind="status", status=402, path=TTS, method="POST"))
+    gui = make_queue()
+    await gui.start()
+    job = gui.submit(spec(presenter_id))
+    await wait_job(gui, job.job_id)
+    cli = make_queue()
+    await cli.start()
+    cli.retry(job.job_id)
+    done = await wait_job(cli, job.job_id)
+    await cli.aclose()
+
+    renamed = gui.set_title(job.job_id, "Quarterly update")
+
+    stored = store.get(job.job_id)
+    assert stored is not None and stored.state is JobState.DONE  # the CLI's result survives the rename
+    assert stored.spec.title == "Quarterly update" and stored.output_path == done.output_path
+    assert renamed == stored

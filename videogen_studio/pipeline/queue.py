@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from ..api.client import VideoGenClient
 from ..api.transfer import part_path
+from .failures import FailureKind
 from .jobs import JobState, RenderJob, RenderSpec
 from .lease import DEFAULT_TTL_S, new_owner_id, owner_is_dead
 from .runner import JobRunner, PollPacer, recover
@@ -273,14 +274,27 @@ class RenderQueue:
         redoes nothing paid. Unknown field names raise ValueError.
         """
         job = self._require(job_id)
-        if job.state not in (JobState.FAILED, JobState.CANCELLED):
-            raise ValueError(
-                f"Only failed or cancelled renders can be retried (this one is {job.state.label.lower()})."
-            )
-        if job.uncertain and not confirm_uncertain:
-            raise ValueError(UNCERTAIN_RETRY_REFUSED)
+        _check_retryable(job, confirm_uncertain)
         reset = _changed_spec(job, changes) if changes else {}
         self._claim_or_refuse(job_id)
+        # Finished jobs are not watched: another process (the CLI) may have retried, finished or removed this
+        # one meanwhile. Decide on the stored row, never on our old copy, or a DONE job would be paid again.
+        stored = self.store.get(job_id)
+        if stored != job:
+            self._release(job_id)
+            if stored is None:
+                self._jobs.pop(job_id, None)
+                self._emit("removed", job)
+                raise ValueError("This render was removed meanwhile (by another window or the command line).")
+            self._jobs[job_id] = stored
+            self._emit("changed", stored)
+            _check_retryable(stored, confirm_uncertain)  # e.g. "this one is done": nothing is paid again
+            job = stored
+            reset = _changed_spec(job, changes) if changes else {}
+            self._claim_or_refuse(job_id)
+        if confirm_uncertain and job.uncertain and job.error_kind == FailureKind.LOST_ID.value:
+            # The user checked: the service no longer knows the step's id, so that step runs again.
+            reset = {**_lost_step_reset(job), **reset}
         if "output_paths" in reset:  # those downloads will not be resumed: their partial files go
             self._drop_partials(job)
         job = job.advance(
@@ -343,12 +357,19 @@ class RenderQueue:
             return job
         self._refuse_if_foreign(job_id)
         self.store.check_writable()
-        job = dataclasses.replace(job, spec=dataclasses.replace(job.spec, title=title))
         runner = self._runners.get(job_id)
         if runner is not None:  # its next save starts from this job, title included
-            runner.job = dataclasses.replace(runner.job, spec=job.spec)
-        held = job_id in self._held
-        self.store.save(job, owner=self.owner if held else None, lease_ttl_s=self.lease_ttl_s)
+            runner.job = dataclasses.replace(
+                runner.job, spec=dataclasses.replace(runner.job.spec, title=title)
+            )
+        # Only the title changes in the stored row: a newer state saved by another process is kept.
+        stored = self.store.update_title(job_id, title)
+        if runner is not None:
+            job = runner.job
+        elif stored is not None:
+            job = stored
+        else:
+            job = dataclasses.replace(job, spec=dataclasses.replace(job.spec, title=title))
         self._jobs[job_id] = job
         self._emit("changed", job)
         return job
@@ -637,6 +658,24 @@ _AVATAR_RESET: dict[str, Any] = {
     **_OUTPUT_RESET,
 }
 _SPEECH_RESET: dict[str, Any] = {"tts_execution_id": None, "audio_file_id": None, **_AVATAR_RESET}
+
+
+def _check_retryable(job: RenderJob, confirm_uncertain: bool) -> None:
+    if job.state not in (JobState.FAILED, JobState.CANCELLED):
+        raise ValueError(
+            f"Only failed or cancelled renders can be retried (this one is {job.state.label.lower()})."
+        )
+    if job.uncertain and not confirm_uncertain:
+        raise ValueError(UNCERTAIN_RETRY_REFUSED)
+
+
+def _lost_step_reset(job: RenderJob) -> dict[str, Any]:
+    """The id the service no longer knows (404 while polling), cleared so that step is submitted again."""
+    if job.avatar_execution_id and not job.video_file_id:
+        return {"avatar_execution_id": None}
+    if job.tts_execution_id and not job.audio_file_id:
+        return {"tts_execution_id": None}
+    return {}
 
 
 def _changed_spec(job: RenderJob, changes: Mapping[str, Any]) -> dict[str, Any]:

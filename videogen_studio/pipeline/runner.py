@@ -381,7 +381,10 @@ class JobRunner:
                 self._save(recover(self.job))
             elif state is JobState.SPEECH_RUNNING:
                 if self.job.spec.audio_path and not self.job.tts_execution_id:
-                    await self._upload_audio()
+                    if self.job.audio_file_id:  # uploaded before a restart: do not upload it again
+                        await self._submit(self.job, JobState.SUBMITTING_AVATAR)
+                    else:
+                        await self._upload_audio()
                 else:
                     await self._speech()
             elif state is JobState.AVATAR_RUNNING:
@@ -632,8 +635,16 @@ class JobRunner:
                 try:
                     execution = await self.client.get_execution(execution_id)
                 except (NotFound, InvalidId) as exc:
-                    # Forget the id so Retry submits this step again instead of polling a ghost forever.
-                    self._fail(exc, **{field_name: None})
+                    # The id was paid for: keep it (the service may find it again, e.g. after switching
+                    # back to the right account) and mark the job uncertain, so a resubmission needs the
+                    # user's explicit confirmation (`RenderQueue.retry(confirm_uncertain=True)`).
+                    self._end_failed(
+                        error_message=exc.message,
+                        error_hint=UNCERTAIN_HINT,
+                        error_code=exc.code,
+                        error_kind=FailureKind.LOST_ID,
+                        uncertain=True,
+                    )
                     return None
                 except VideoGenError as exc:
                     if not is_glitch(exc):

@@ -13,6 +13,7 @@ power cut cannot roll them back and make the app submit the same render twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import json
@@ -20,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -458,6 +459,36 @@ class JobStore:
             rows.append(
                 (job.job_id, job.state.value, job.created_at, job.updated_at, data, job.spec.fingerprint())
             )
+        with self._transaction("save the render queue", durable=durable) as db:
+            now = time.time()
+            if owner is not None and check_lease:
+                for row in rows:
+                    holder = self._live_holder(row[0], now)
+                    if holder is not None and holder != owner:
+                        raise LeaseLost(row[0], holder)
+            db.executemany(
+                "INSERT INTO jobs (job_id, state, created_at, updated_at, data, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id)"
+                " DO UPDATE SET state = excluded.state,"
+                " updated_at = excluded.updated_at, data = excluded.data,"
+                " fingerprint = excluded.fingerprint",
+                rows,
+            )
+            if owner is not None:
+                db.executemany(
+                    "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
+                    " expires_at = excluded.expires_at",
+                    [(row[0], owner, now + lease_ttl_s) for row in rows],
+                )
+
+    @contextlib.contextmanager
+    def _transaction(self, action: str, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error.
+
+        An SQLite failure becomes a clear `LocalFileError` ("Could not <action>: …"); `durable=True` fsyncs
+        the commit (synchronous=FULL for this transaction only).
+        """
         with self._lock:
             try:
                 if durable:
@@ -466,27 +497,7 @@ class JobStore:
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
                     try:
-                        now = time.time()
-                        if owner is not None and check_lease:
-                            for row in rows:
-                                holder = self._live_holder(row[0], now)
-                                if holder is not None and holder != owner:
-                                    raise LeaseLost(row[0], holder)
-                        self._db.executemany(
-                            "INSERT INTO jobs (job_id, state, created_at, updated_at, data, fingerprint)"
-                            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id)"
-                            " DO UPDATE SET state = excluded.state,"
-                            " updated_at = excluded.updated_at, data = excluded.data,"
-                            " fingerprint = excluded.fingerprint",
-                            rows,
-                        )
-                        if owner is not None:
-                            self._db.executemany(
-                                "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
-                                " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
-                                " expires_at = excluded.expires_at",
-                                [(row[0], owner, now + lease_ttl_s) for row in rows],
-                            )
+                        yield self._db
                         self._db.execute("COMMIT")
                     except BaseException:
                         if self._db.in_transaction:
@@ -496,7 +507,27 @@ class JobStore:
                     if durable:
                         self._db.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
-                raise _local_error(exc, self.path, "save the render queue") from exc
+                raise _local_error(exc, self.path, action) from exc
+
+    def update_title(self, job_id: str, title: str) -> RenderJob | None:
+        """Set only the stored job's `spec.title` (read, change, write in one transaction) and return it.
+
+        Whatever else another process saved meanwhile (state, ids) is kept. None for an unknown job.
+        """
+        if self.read_only:
+            raise self._read_only_error()
+        with self._transaction("save the title") as db:
+            row = db.execute("SELECT job_id, data FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            job = None if row is None else _parse_row(row[0], row[1])
+            if job is None:
+                return None
+            job = dataclasses.replace(job, spec=dataclasses.replace(job.spec, title=title))
+            data = json.dumps(job_to_dict(job), separators=(",", ":"), ensure_ascii=False)
+            db.execute(
+                "UPDATE jobs SET data = ?, fingerprint = ? WHERE job_id = ?",
+                (data, job.spec.fingerprint(), job_id),
+            )
+        return job
 
     def _live_holder(self, job_id: str, now: float) -> str | None:
         """The owner of an unexpired lease on `job_id` (call with the lock held)."""
@@ -551,16 +582,9 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         if self.read_only:
             raise self._read_only_error()
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
-                self._db.execute("DELETE FROM leases WHERE job_id = ?", (job_id,))
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise _local_error(exc, self.path, "remove the render") from exc
+        with self._transaction("remove the render") as db:
+            db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM leases WHERE job_id = ?", (job_id,))
 
     # ----------------------------------------------------------------------------------------- leases
     def claim(self, job_id: str, owner: str, ttl_s: float = DEFAULT_TTL_S) -> bool:
@@ -576,30 +600,21 @@ class JobStore:
         if self.read_only or not job_ids:
             return set()  # nobody may drive a job whose every step could not be saved
         won: set[str] = set()
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                now = time.time()
-                for job_id in job_ids:
-                    row = self._db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
-                    holder = None if row is None else str(row[0])
-                    dead = (
-                        holder if holder is not None and holder != owner and owner_is_dead(holder) else None
-                    )
-                    cursor = self._db.execute(
-                        "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
-                        " expires_at = excluded.expires_at"
-                        " WHERE leases.owner = excluded.owner OR leases.expires_at <= ? OR leases.owner IS ?",
-                        (job_id, owner, now + ttl_s, now, dead),
-                    )
-                    if cursor.rowcount == 1:
-                        won.add(job_id)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise _local_error(exc, self.path, "claim the renders") from exc
+        with self._transaction("claim the renders") as db:
+            now = time.time()
+            for job_id in job_ids:
+                row = db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+                holder = None if row is None else str(row[0])
+                dead = holder if holder is not None and holder != owner and owner_is_dead(holder) else None
+                cursor = db.execute(
+                    "INSERT INTO leases (job_id, owner, expires_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner,"
+                    " expires_at = excluded.expires_at"
+                    " WHERE leases.owner = excluded.owner OR leases.expires_at <= ? OR leases.owner IS ?",
+                    (job_id, owner, now + ttl_s, now, dead),
+                )
+                if cursor.rowcount == 1:
+                    won.add(job_id)
         return won
 
     def renew(self, job_id: str, owner: str, ttl_s: float = DEFAULT_TTL_S) -> bool:
@@ -622,21 +637,14 @@ class JobStore:
             return set(job_ids)
         lost: set[str] = set()
         until = time.time() + ttl_s
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                for job_id in job_ids:
-                    cursor = self._db.execute(
-                        "UPDATE leases SET expires_at = ? WHERE job_id = ? AND owner = ?",
-                        (until, job_id, owner),
-                    )
-                    if cursor.rowcount != 1:
-                        lost.add(job_id)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise _local_error(exc, self.path, "renew the renders' leases") from exc
+        with self._transaction("renew the renders' leases") as db:
+            for job_id in job_ids:
+                cursor = db.execute(
+                    "UPDATE leases SET expires_at = ? WHERE job_id = ? AND owner = ?",
+                    (until, job_id, owner),
+                )
+                if cursor.rowcount != 1:
+                    lost.add(job_id)
         return lost
 
     def release(self, job_id: str, owner: str) -> None:
