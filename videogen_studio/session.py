@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING
 
 from .api.capabilities import Capabilities
 from .api.client import VideoGenClient
+from .api.errors import NotFound
+from .api.keys import check_api_key
+from .api.models import Account
+from .api.retry import WaitListener
 from .paths import AppPaths
 from .pipeline.account_features import AccountFeatures
 from .pipeline.capability_cache import CapabilityCache, account_key
@@ -150,6 +154,39 @@ class Session:
                 folder = self.paths.voice_previews
             self._voice_preview = VoicePreviewService(self.client, folder)
         return self._voice_preview
+
+    def add_rate_limit_listener(self, listener: WaitListener) -> Callable[[], None]:
+        """`listener(group, seconds)` whenever requests (the queue's too) start waiting for a rate limit.
+
+        Returns the unsubscribe; the GUI shows a countdown from it without reaching into the client.
+        """
+        limiter = self.client.limiter
+        limiter.add_wait_listener(listener)
+
+        def unsubscribe() -> None:
+            limiter.remove_wait_listener(listener)
+
+        return unsubscribe
+
+    @staticmethod
+    async def check_key(base_url: str, key: str) -> Account | None:
+        """Who `key` belongs to on `base_url` (`GET /v1/me`); None when the key works but the service has no
+        `/v1/me` (generation A: checked by listing the catalog instead). Nothing is charged.
+
+        An impossible key is refused before any request (`InvalidKeyFormat`); a refused key raises the
+        client's error (kind `auth`). Works without a session, e.g. for a key typed into the Account dialog.
+        """
+        key = check_api_key(key)
+        async with VideoGenClient(base_url, key) as client:
+            try:
+                return await client.get_me()
+            except NotFound:
+                pass
+            try:
+                await client.list_presenters()
+            except NotFound:  # generation C: no presenter list, actors instead
+                await client.list_entities()
+            return None
 
     def _on_job_event(self, event: JobEvent) -> None:
         if event.job.state.is_terminal:

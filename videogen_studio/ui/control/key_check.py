@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...api.errors import NotFound, VideoGenError
-from ...api.keys import check_api_key
+from ...api.errors import VideoGenError
 
 
 def describe_account(account: Any) -> str:
@@ -36,40 +35,13 @@ NO_ME_TEXT = (
 )
 
 
-async def check_key_with_client(client: Any) -> str:
-    """`client.get_me()`; a service without `/v1/me` answers 404, then the catalog is listed instead."""
-    try:
-        account = await client.get_me()
-    except NotFound:
-        await _list_something(client)
-        return NO_ME_TEXT
-    return describe_account(account)
-
-
-async def _list_something(client: Any) -> None:
-    try:
-        await client.list_presenters()
-    except NotFound:  # generation C: no presenter list, actors instead
-        await client.list_entities()
-
-
 async def check_key(base_url: str, key: str) -> str:
-    """Check `key` against `base_url`: legal characters first (no request for an impossible key), then the
-    service. Uses the session layer's checker when it offers one."""
-    key = check_api_key(key)
-    from ... import session as session_module
+    """Check `key` against `base_url` (the session layer's `Session.check_key`: legal characters first, no
+    request for an impossible key, then the service), worded for the Account dialog."""
+    from ...session import Session  # the session layer opens the short-lived client, not the UI
 
-    shared = getattr(session_module, "check_api_key_online", None) or getattr(
-        session_module, "check_key", None
-    )
-    if shared is not None:
-        result = await shared(base_url, key)
-        return result if isinstance(result, str) else describe_account(result)
-    # Fallback until the session layer offers a checker: a short-lived client for this one question.
-    from ...api.client import VideoGenClient
-
-    async with VideoGenClient(base_url, key) as probe:
-        return await check_key_with_client(probe)
+    account = await Session.check_key(base_url, key)
+    return NO_ME_TEXT if account is None else describe_account(account)
 
 
-__all__ = ["NO_ME_TEXT", "VideoGenError", "check_key", "check_key_with_client", "describe_account"]
+__all__ = ["NO_ME_TEXT", "VideoGenError", "check_key", "describe_account"]

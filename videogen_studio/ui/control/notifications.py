@@ -42,15 +42,7 @@ class Notifier(QObject):
     def attach(self, session: Any) -> None:
         self.detach()
         self._unsubscribe.append(session.queue.subscribe(self._on_job_event))
-        listen = getattr(session, "add_rate_limit_listener", None)
-        if listen is not None:
-            remove = listen(self._on_rate_limit)
-            if callable(remove):
-                self._unsubscribe.append(remove)
-        else:  # until the session layer offers it: the client's limiter (the one the queue waits on too)
-            limiter = session.client.limiter
-            limiter.add_wait_listener(self._on_rate_limit)
-            self._unsubscribe.append(lambda: limiter.remove_wait_listener(self._on_rate_limit))
+        self._unsubscribe.append(session.add_rate_limit_listener(self._on_rate_limit))
 
     def detach(self) -> None:
         while self._unsubscribe:
