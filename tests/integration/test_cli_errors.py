@@ -266,3 +266,15 @@ def test_a_full_disk_is_one_line(
     line = one_error_line(capsys.readouterr().err)
     assert "disk is full" in line and "free some disk space" in line
     assert posts(api_env, TTS) == 0
+
+
+def test_plain_http_to_another_machine_is_refused_before_the_key_is_used(
+    api_env: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["voices", "--base-url", "http://api.videogen.invalid"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "https://" in err and "--base-url" in err
+    assert api_env.api_key not in err and "Traceback" not in err
+    # The sandbox on loopback over plain http stays allowed.
+    assert main(["voices", "--base-url", api_env.base_url]) == 0

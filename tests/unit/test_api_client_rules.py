@@ -19,7 +19,7 @@ RETRY = RetryPolicy(max_attempts=3, base_delay_s=0.001, max_delay_s=0.002)
 
 
 def client_with(handler: httpx.MockTransport) -> VideoGenClient:
-    return VideoGenClient("http://api.invalid", "vg_key_rules_123456", retry=RETRY, transport=handler)
+    return VideoGenClient("https://api.invalid", "vg_key_rules_123456", retry=RETRY, transport=handler)
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError])

@@ -229,5 +229,5 @@ def test_avatar_request_forms_and_enums() -> None:
 )
 def test_every_error_class_has_a_stable_kind_and_neutral_hint(cls: type[errors.VideoGenError]) -> None:
     assert cls.kind in set(errors.ErrorKind)
-    for gui_words in ("Open Account", "press Retry", "the app", "Retry"):
+    for gui_words in ("Open Account", "press Retry", "the app", "Retry", "Refresh"):
         assert gui_words not in cls.hint

@@ -13,6 +13,7 @@ UI can paint the first page at once; `list_*` walk every page. Ids are opaque st
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from . import models
 from .download_transport import LargeReadTransport
 from .errors import (
     ApiError,
+    InsecureBaseUrl,
     MalformedResponse,
     NetworkError,
     RateLimited,
@@ -98,7 +100,7 @@ class VideoGenClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         download_stall_s: float = 30.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url)
         # A key with a line break would make httpx's own error text carry "Bearer <key>": refuse it here.
         key = check_api_key(api_key) if api_key.strip() else ""
         if key:
@@ -521,6 +523,34 @@ class VideoGenClient:
 
     def _host(self) -> str:
         return httpx.URL(self.base_url).host or self.base_url
+
+
+def check_base_url(base_url: str) -> str:
+    """The service address without a trailing slash; plain http only to this machine (loopback).
+
+    Every request carries the API key in its Authorization header: over http to another host it would
+    cross the network in clear. Raises InsecureBaseUrl (the message names the address, never the key).
+    """
+    url = base_url.strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise InsecureBaseUrl(f"{url!r} is not a web address.") from None
+    if parsed.scheme == "https":
+        return url
+    if parsed.scheme == "http" and _is_loopback(parsed.host):
+        return url
+    shown = f"{parsed.scheme}://{parsed.host}" if parsed.host else repr(url)
+    raise InsecureBaseUrl(f"{shown} is not https: the API key would travel unencrypted.")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _collect[T](pages: AsyncIterator[Page[T]], limit: int | None = None) -> list[T]:

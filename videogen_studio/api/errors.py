@@ -7,6 +7,7 @@ neutral `hint` as a fallback. No message contains the API key: every text built 
 
     VideoGenError                      kind
     ├── InvalidKeyFormat               invalid_key_format   (refused before any request)
+    ├── InsecureBaseUrl                insecure_url         (plain http to another machine; refused)
     ├── LocalFileError                 local_file / disk_full
     ├── NetworkError                   network              (no complete answer)
     │   ├── RequestTimeout             timeout              (the per-request deadline passed)
@@ -63,6 +64,7 @@ class ErrorKind(StrEnum):
     SIGNED_URL_REJECTED = "signed_url_rejected"
     SUBMISSION_UNCERTAIN = "submission_uncertain"
     INVALID_KEY_FORMAT = "invalid_key_format"
+    INSECURE_URL = "insecure_url"
 
 
 class VideoGenError(Exception):
@@ -114,6 +116,14 @@ class InvalidKeyFormat(VideoGenError):
 
     kind = ErrorKind.INVALID_KEY_FORMAT
     hint = "Paste the API key again, without spaces or line breaks."
+
+
+class InsecureBaseUrl(VideoGenError):
+    """The service address is plain http to another machine: the API key would cross the network
+    readable by anyone on the way. Refused before any request; plain http is for this machine only."""
+
+    kind = ErrorKind.INSECURE_URL
+    hint = "Use an https:// address (plain http:// only for this machine, e.g. http://127.0.0.1)."
 
 
 class NetworkError(VideoGenError):
@@ -237,7 +247,7 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     kind = ErrorKind.CONFLICT
-    hint = "Refresh and try again."
+    hint = "Load it again, then retry."
 
 
 class RateLimited(ApiError):

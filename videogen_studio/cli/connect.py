@@ -41,6 +41,13 @@ def cli_settings(args: argparse.Namespace, paths: AppPaths) -> Settings:
     settings = load_settings(paths)
     if getattr(args, "base_url", None):
         settings.base_url = args.base_url
+    if not settings.uses_sandbox:
+        from ..api.client import check_base_url
+
+        try:  # refused before the key is even loaded: it must never go out over plain http
+            check_base_url(settings.base_url)
+        except VideoGenError as exc:
+            raise CliError(describe_error(exc), EXIT_USAGE) from None
     return settings
 
 

@@ -18,6 +18,8 @@ PROG = "videogen-studio"
 HINTS: dict[str, str] = {
     "auth": f"set a valid key in VIDEOGEN_API_KEY (from app.videogen.io/developers) and run {PROG} again",
     "invalid_key_format": "copy the key again from app.videogen.io/developers into VIDEOGEN_API_KEY",
+    "insecure_url": "use an https:// --base-url; plain http:// only for this machine "
+    "(127.0.0.1, ::1 or localhost)",
     "permission": "this API key has no access to that; use a key of the account that owns it",
     "insufficient_credits": "add credits at app.videogen.io, then rerun the same command "
     "(the steps already paid are not paid again)",
