@@ -30,7 +30,44 @@ class AppPaths:
 
     @property
     def job_db(self) -> Path:
+        """The original single job database; since per-account databases, the first account's (see below)."""
         return self.data / "jobs.sqlite3"
+
+    @property
+    def job_db_owner_file(self) -> Path:
+        """Names the account (`capability_cache.account_key`) that `job_db` belongs to."""
+        return self.data / "jobs.sqlite3.account"
+
+    def job_db_for(self, account: str) -> Path:
+        """The job database of one account (service + key): jobs never cross to another account.
+
+        A job's ids are only valid on the account that paid for it: another key polls them into 404s, and
+        its queued jobs would be paid by the wrong account. The older single `jobs.sqlite3` (no account
+        recorded) stays where it is and belongs to the first account that opens a job database after the
+        upgrade (recorded in `job_db_owner_file`, created atomically so two processes agree); every other
+        account gets `jobs-<account>.sqlite3`.
+        """
+        if not account or not all(c.isalnum() or c in "-_" for c in account):
+            raise ValueError("account must be a plain file-name-safe key")
+        owner = self._job_db_owner(account)
+        return self.job_db if owner == account else self.data / f"jobs-{account}.sqlite3"
+
+    def _job_db_owner(self, account: str) -> str | None:
+        marker = self.job_db_owner_file
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                return marker.read_text(encoding="ascii").strip() or None
+            except (OSError, UnicodeDecodeError):
+                return None  # unreadable marker: nobody may use the old database (never guess)
+        except OSError:
+            return None  # e.g. a read-only folder: the JobStore reports that clearly when it opens
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(account)
+            out.flush()
+            os.fsync(out.fileno())
+        return account
 
     @property
     def thumbnails(self) -> Path:

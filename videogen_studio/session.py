@@ -87,7 +87,7 @@ class Session:
             if not api_key:
                 raise ValueError("An API key is needed to use the VideoGen API.")
             base_url = settings.base_url
-            db = paths.job_db
+            db = None  # one job database per account, chosen once the key is known to work (M1)
         account = _account(settings, api_key)
         client: VideoGenClient | None = None
         store: JobStore | None = None
@@ -95,7 +95,7 @@ class Session:
             client = VideoGenClient(base_url, api_key or "")
             capabilities = await CapabilityCache(paths.cache).probe(client, account)
             catalog = Catalog(client, capabilities, cache_file=paths.catalog_cache(account))
-            store = JobStore(db)
+            store = JobStore(db or paths.job_db_for(account))
             queue = RenderQueue(
                 client,
                 store,

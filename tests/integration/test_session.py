@@ -75,6 +75,61 @@ async def test_a_refused_key_leaves_nothing_open(paths: AppPaths, sandbox: Sandb
     await session.close()
 
 
+async def test_jobs_stay_with_the_account_that_made_them(paths: AppPaths, sandbox: SandboxServer) -> None:
+    # M1: a queued job of account A must never be adopted (and paid) by account B after a key switch.
+    from videogen_studio.sandbox import Account
+
+    other_key = "vg_key_second_account_0001"
+    sandbox.add_account(other_key, Account())
+    settings = Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads))
+    first = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
+    try:
+        job = first.queue.submit(RenderSpec("presenter-x", "Paid by the first account only."))
+    finally:
+        await first.close()
+
+    second = await Session.open(settings, paths, other_key)  # its queue starts: adopts what it sees
+    try:
+        assert second.queue.get(job.job_id) is None and second.queue.jobs() == []
+        assert second.store.path != first.store.path
+    finally:
+        await second.close()
+    assert posts(sandbox, TTS) == 0
+
+    again = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
+    try:
+        assert again.store.path == first.store.path
+        assert [j.job_id for j in again.store.load_all()] == [job.job_id]
+    finally:
+        await again.close()
+
+
+async def test_the_old_single_job_database_stays_with_the_first_account(
+    paths: AppPaths, sandbox: SandboxServer
+) -> None:
+    from videogen_studio.pipeline.jobs import RenderJob
+    from videogen_studio.pipeline.store import JobStore
+    from videogen_studio.sandbox import Account
+
+    with JobStore(paths.job_db) as old:  # written by a version with one database for every account
+        old.save(RenderJob(spec=RenderSpec("presenter-x", "From before the upgrade."), state=JobState.DONE))
+    other_key = "vg_key_second_account_0002"
+    sandbox.add_account(other_key, Account())
+    settings = Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads))
+    with pytest.raises(AuthError):  # a refused key claims nothing
+        await Session.open(settings, paths, "vg_key_not_known_here", start_queue=False)
+    first = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
+    try:
+        assert first.store.path == paths.job_db and len(first.store.load_all()) == 1
+    finally:
+        await first.close()
+    second = await Session.open(settings, paths, other_key, start_queue=False)
+    try:
+        assert second.store.path != paths.job_db and second.store.load_all() == []
+    finally:
+        await second.close()
+
+
 async def test_session_without_a_key_for_a_real_service(paths: AppPaths) -> None:
     with pytest.raises(ValueError):
         await Session.open(Settings(base_url="https://api.invalid"), paths, None, start_queue=False)
