@@ -291,6 +291,23 @@ def test_failing_fetch_keeps_the_placeholder(
     assert model.index(1, 0).data(Qt.ItemDataRole.DecorationRole).cacheKey() != placeholder.cacheKey()
 
 
+async def test_stopping_thumbnails_drops_pending_retries(
+    qtbot: Any, tmp_path: Path, sandbox: SandboxServer, counting_fetch: Any
+) -> None:
+    """At shutdown the gallery stops its thumbnail retries: their timers must not fire on a closed loop."""
+    cache = ThumbnailCache(counting_fetch, tmp_path, retry_delay=0.2)
+    gallery = PresenterGallery(cache, MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    url = f"{sandbox.storage_url}/nope-thumb.png"
+    assert await cache.load(url) is None  # the first try failed: one retry is pending
+    assert cache.is_loading(url)
+
+    gallery.stop_thumbnails()
+    assert not cache.is_loading(url)
+    await asyncio.sleep(0.4)  # past the retry's time: nothing fires
+    assert counting_fetch.calls == [url]
+
+
 async def test_concurrent_loads_share_one_fetch_and_respect_the_limit(
     tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
 ) -> None:

@@ -219,6 +219,7 @@ class StudioController(QObject):
             w.player.clear()
         if w.gallery is not None:
             w.gallery.set_presenters([])  # also stops the detail pane's preview clip
+            w.gallery.stop_thumbnails()
         self.sessions.flush()
         library = w.library
         if library is not None and hasattr(library, "aclose"):

@@ -658,7 +658,9 @@ class ScriptEditor(QWidget):
     def add_replacement_row(self) -> None:
         row = self._append_row("", "")
         self.replacements_table.setCurrentCell(row, 0)
-        self.replacements_table.editItem(self.replacements_table.item(row, 0))
+        item = self.replacements_table.item(row, 0)
+        if item is not None:
+            self.replacements_table.editItem(item)
         self._on_changed()
 
     def ignored_replacement_rows(self) -> list[int]:
@@ -823,8 +825,8 @@ class ScriptEditor(QWidget):
             self.voice_combo.setCurrentIndex(index)
         if prefer and self.current_voice_id() == prefer:
             self._wanted_voice_id = None
-        voice = self._voice_by_id.get(self.current_voice_id() or "")
-        self.voice_combo.setToolTip(voice.description or "" if voice else "")
+        current = self._voice_by_id.get(self.current_voice_id() or "")
+        self.voice_combo.setToolTip(current.description or "" if current else "")
 
     def _fill_speech_languages(self, extra: Iterable[str]) -> None:
         current = self.speech_language_combo.currentData() or ""
@@ -1008,7 +1010,8 @@ def _buddy(form: QFormLayout, field: QWidget) -> None:
             continue
         label = label_item.widget()
         layout = field_item.layout()
-        inner = field_item.widget() or (layout.itemAt(0).widget() if layout and layout.count() else None)
+        first = layout.itemAt(0) if layout is not None and layout.count() else None
+        inner = field_item.widget() or (first.widget() if first is not None else None)
         if isinstance(label, QLabel) and inner is field:
             label.setBuddy(field)
 

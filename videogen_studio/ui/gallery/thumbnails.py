@@ -316,7 +316,7 @@ class ThumbnailCache(QObject):
         if count == 1 and not self._closed:
             log.warning("thumbnail %s failed (%s); retrying in %.1fs", url, reason, self._retry_delay)
             loop = asyncio.get_running_loop()
-            self._retries[url] = loop.call_later(self._retry_delay, self._retry, url)
+            self._retries[url] = loop.call_later(self._retry_delay, self._retry, url, loop)
             return
         log.warning("thumbnail %s failed again (%s); keeping the placeholder", url, reason)
         self._failed.add(url)
@@ -330,8 +330,14 @@ class ThumbnailCache(QObject):
         except RuntimeError as exc:
             log.debug("thumbnail cache: signal dropped: %s", exc)
 
-    def _retry(self, url: str) -> None:
+    def _retry(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
         self._retries.pop(url, None)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a timer firing after its loop stopped: the loop's clients are gone with it
+        if running is not loop or loop.is_closed():
+            return
         if not self._closed and url not in self._memory and url not in self._inflight:
             self._start(url)
 

@@ -340,6 +340,10 @@ class PresenterGallery(QWidget):
 
     # -- public API --------------------------------------------------------------------------------------
 
+    def stop_thumbnails(self) -> None:
+        """At shutdown: cancel thumbnail loads and pending retries (their timers would outlive the loop)."""
+        self._thumbnails.close()
+
     def set_presenters(self, presenters: Iterable[Any]) -> None:
         """Show these performers (the whole list). A selection whose id is still present survives."""
         self._loaded = True
