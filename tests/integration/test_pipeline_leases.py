@@ -263,3 +263,43 @@ async def test_the_finished_job_releases_its_lease(
     finally:
         await queue.aclose()
         store.close()
+
+
+async def test_a_stalled_queue_never_overwrites_a_job_another_process_moved_on(
+    client: VideoGenClient, sandbox: SandboxServer, ids: tuple[str, str], tmp_path: Path
+) -> None:
+    # M5: we stalled past our lease; another process took the job, moved it on and let go. Our runner's old
+    # copy must not be saved over it, nor its next paid step bought again.
+    from videogen_studio.sandbox import FaultRule
+
+    presenter, voice = ids
+    sandbox.faults.add(
+        FaultRule(kind="status", status=500, path=r"^/v1/tools/executions/[^/]+$", method="GET", times=None)
+    )
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queue = RenderQueue(client, store, output_dir=tmp_path / "out", poll_interval=0.02, lease_ttl_s=0.6)
+    try:
+        await queue.start()
+        job = queue.submit(RenderSpec(presenter_id=presenter, voice_id=voice, script="Stalled here."))
+        polling = await wait_job(queue, job.job_id, lambda j: j.state is JobState.SPEECH_RUNNING)
+        with JobStore(tmp_path / "jobs.sqlite3") as other:  # the other process, after our lease expired
+            other.release(job.job_id, queue.owner)
+            assert other.claim(job.job_id, "otherhost:1:them", 30)
+            stored = other.get(job.job_id)
+            assert stored is not None
+            other.save(stored.advance(JobState.CANCELLED), owner="otherhost:1:them")
+            other.release(job.job_id, "otherhost:1:them")
+        sandbox.faults.clear()  # our runner's next poll sees the speech finished
+
+        ended = await wait_job(queue, job.job_id, lambda j: j.state is JobState.CANCELLED)
+        assert ended.tts_execution_id == polling.tts_execution_id
+        for _ in range(200):  # let the stopped runner unwind completely
+            if queue.running == 0:
+                break
+            await asyncio.sleep(0.01)
+        final = store.get(job.job_id)
+        assert final is not None and final.state is JobState.CANCELLED
+        assert posts(sandbox, AVATAR) == 0  # the video step was never bought by the stale runner
+    finally:
+        await queue.aclose()
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -432,6 +433,24 @@ def test_save_with_an_owner_refuses_a_job_leased_to_someone_else(store: JobStore
     assert store.get(job.job_id) == job  # nothing written
     store.save(job.advance(JobState.QUEUED), owner="host:1:a")  # the holder writes and renews
     assert store.get(job.job_id).state is JobState.QUEUED  # type: ignore[union-attr]
+
+
+def test_save_with_an_owner_refuses_once_the_lease_was_taken_and_let_go(store: JobStore) -> None:
+    # M5: a stalled owner must not write its stale copy after another owner took the job and released it.
+    from videogen_studio.pipeline.store import LeaseLost
+
+    job = full_job()
+    store.save(job)
+    assert store.claim(job.job_id, "host:1:a", 0.0)  # expires at once: a suspended laptop
+    store.save(job.advance(JobState.QUEUED), owner="host:1:a")  # nobody took it: the holder goes on
+    store.release(job.job_id, "host:1:a")
+    assert store.claim(job.job_id, "host:2:b", 30)
+    moved_on = dataclasses.replace(job, state=JobState.DONE, attempts=job.attempts + 1)
+    store.save(moved_on, owner="host:2:b")
+    store.release(job.job_id, "host:2:b")
+    with pytest.raises(LeaseLost):
+        store.save(job.advance(JobState.QUEUED), owner="host:1:a")
+    assert store.get(job.job_id) == moved_on
 
 
 _CLAIMER = """

@@ -604,11 +604,30 @@ class RenderQueue:
                 if runner is not None:
                     runner.request_stop("shutdown")  # its next save raises LeaseLost anyway
                 self._became_foreign(job_id, lease.owner)
-            elif not self._claim(job_id):  # our lease vanished: take it again if nobody else did
-                self._became_foreign(job_id, self._foreign.get(job_id, "unknown"))
+            else:
+                self._lease_vanished(job_id)
         for job_id in list(self._foreign):
             self._watch_foreign(job_id)
         self._dispatch()
+
+    def _lease_vanished(self, job_id: str) -> None:
+        """Our lease is gone (we stalled past its expiry): another process may have driven the job meanwhile.
+
+        Claim it afresh; if the stored job moved on from what our runner holds (the other process paid a
+        step), stop the runner without saving and pick the stored job up like one freed by another owner.
+        """
+        self._held.discard(job_id)
+        if not self._claim(job_id):
+            self._became_foreign(job_id, self._foreign.get(job_id, "unknown"))
+            return
+        runner = self._runners.get(job_id)
+        stored = self.store.get(job_id)
+        if runner is None or stored is None or _same_steps(stored, runner.job):
+            return
+        log.warning("Render %s was moved on by another process while this one stalled", job_id)
+        runner.lease_lost = "another process (it moved the job on)"  # the task's end shows it as such
+        runner.request_stop("shutdown")
+        self._release(job_id)  # so the stored job is adopted once the runner has unwound
 
     def _watch_foreign(self, job_id: str) -> None:
         """Refresh a job another process drives; adopt it once that owner let it go, expired or died."""
@@ -626,7 +645,9 @@ class RenderQueue:
             self._foreign.pop(job_id, None)
             return
         lease = self.store.lease(job_id)
-        if lease is None or lease.expired(time.time()) or owner_is_dead(lease.owner):
+        free = lease is None or lease.expired(time.time()) or owner_is_dead(lease.owner)
+        # Our own name on it: a runner stopped after a stall saved the id of its paid POST in flight.
+        if free or (lease is not None and lease.owner == self.owner):
             if job_id in self._tasks:
                 return  # our old runner for it is still unwinding; try next tick
             self._foreign.pop(job_id, None)
@@ -637,7 +658,7 @@ class RenderQueue:
             self._emit("changed", adopted)
             if adopted.state in _IN_FLIGHT:
                 self._launch(adopted)
-        elif lease.owner != self._foreign.get(job_id):
+        elif lease is not None and lease.owner != self._foreign.get(job_id):
             self._foreign[job_id] = lease.owner
             self._emit("changed", stored)
 
@@ -658,6 +679,18 @@ _AVATAR_RESET: dict[str, Any] = {
     **_OUTPUT_RESET,
 }
 _SPEECH_RESET: dict[str, Any] = {"tts_execution_id": None, "audio_file_id": None, **_AVATAR_RESET}
+
+
+def _same_steps(a: RenderJob, b: RenderJob) -> bool:
+    """True when two copies of a job agree on everything a restart depends on (progress aside)."""
+    return (a.state, a.attempts, a.uncertain, a.tts_execution_id, a.audio_file_id, a.avatar_execution_id) == (
+        b.state,
+        b.attempts,
+        b.uncertain,
+        b.tts_execution_id,
+        b.audio_file_id,
+        b.avatar_execution_id,
+    ) and (a.video_file_ids, a.output_paths) == (b.video_file_ids, b.output_paths)
 
 
 def _check_retryable(job: RenderJob, confirm_uncertain: bool) -> None:

@@ -423,9 +423,10 @@ class JobStore:
     ) -> None:
         """Insert or replace the job. `durable=True` also fsyncs the WAL (use before/after paid requests).
 
-        With `owner`, the write happens only while `owner` may drive the job (it holds the lease, or nobody
-        live does) and renews that lease in the same transaction; otherwise `LeaseLost` is raised and
-        nothing is written. Error texts are redacted before they reach the disk.
+        With `owner`, the write happens only while the job's lease names `owner` (even expired: nobody took
+        it) and renews that lease in the same transaction; a lease gone or taken by another owner raises
+        `LeaseLost` and nothing is written (claim the job first). Error texts are redacted before they
+        reach the disk.
         """
         self._write_jobs([job], durable=durable, owner=owner, lease_ttl_s=lease_ttl_s, check_lease=True)
 
@@ -463,9 +464,12 @@ class JobStore:
             now = time.time()
             if owner is not None and check_lease:
                 for row in rows:
-                    holder = self._live_holder(row[0], now)
-                    if holder is not None and holder != owner:
-                        raise LeaseLost(row[0], holder)
+                    # Our own lease may have expired (a suspended laptop): nobody took it, so go on. A lease
+                    # gone or under another name means another process took the job meanwhile and may have
+                    # moved it on (paid a step): our copy is stale and must not be written.
+                    holder = self._holder(row[0])
+                    if holder != owner:
+                        raise LeaseLost(row[0], holder or "another process (it let go)")
             db.executemany(
                 "INSERT INTO jobs (job_id, state, created_at, updated_at, data, fingerprint)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job_id)"
@@ -529,12 +533,10 @@ class JobStore:
             )
         return job
 
-    def _live_holder(self, job_id: str, now: float) -> str | None:
-        """The owner of an unexpired lease on `job_id` (call with the lock held)."""
-        row = self._db.execute("SELECT owner, expires_at FROM leases WHERE job_id = ?", (job_id,)).fetchone()
-        if row is None or float(row[1]) <= now:
-            return None
-        return str(row[0])
+    def _holder(self, job_id: str) -> str | None:
+        """The owner named on `job_id`'s lease, expired or not (call with the lock held)."""
+        row = self._db.execute("SELECT owner FROM leases WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def check_writable(self) -> None:
         """Raise StoreReadOnly when nothing can be saved (a newer app's database)."""
