@@ -11,9 +11,8 @@ import errno
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
@@ -55,31 +54,6 @@ def decode(path: Path) -> tuple[int, float]:
 async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
     async with VideoGenClient(sandbox.base_url, sandbox.api_key, retry=RetryPolicy(base_delay_s=0.01)) as c:
         yield c
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    s = JobStore(tmp_path / "jobs.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-async def make_queue(
-    client: VideoGenClient, store: JobStore, tmp_path: Path
-) -> AsyncIterator[Callable[..., RenderQueue]]:
-    """Build queues on the shared store; any still open at the end are closed."""
-    queues: list[RenderQueue] = []
-
-    def make(*, use_client: VideoGenClient | None = None, **options: Any) -> RenderQueue:
-        options = {"poll_interval": 0.02, "max_poll_interval": 0.1} | options
-        q = RenderQueue(use_client or client, store, output_dir=tmp_path / "videos", **options)
-        queues.append(q)
-        return q
-
-    yield make
-    for q in queues:
-        await q.aclose()
 
 
 @pytest.fixture
@@ -604,9 +578,11 @@ async def test_remove_and_retry_rules(queue: RenderQueue, store: JobStore, prese
 async def test_a_404_while_polling_keeps_the_paid_id_and_a_resubmit_needs_confirmation(
     queue: RenderQueue, sandbox: SandboxServer, presenter_id: str
 ) -> None:
-    # M2: the service "forgets" the avatar execution (e.g. another account's key): its paid id must stay.
+    # M2: the service "forgets" the speech execution (e.g. polled with another key): its paid id stays.
     sandbox.faults.add(
-        FaultRule(kind="status", status=404, path=r"^/v1/tools/executions/vg_[^/]+$", method="GET", times=None)
+        FaultRule(
+            kind="status", status=404, path=r"^/v1/tools/executions/vg_[^/]+$", method="GET", times=None
+        )
     )
     job = queue.submit(spec(presenter_id))
     failed = await wait_job(queue, job.job_id)

@@ -14,7 +14,7 @@ import math
 import sqlite3
 import struct
 import wave
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,31 +61,6 @@ async def bare_client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
     policy = RetryPolicy(max_attempts=1, base_delay_s=0.01)
     async with VideoGenClient(sandbox.base_url, sandbox.api_key, retry=policy) as c:
         yield c
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    s = JobStore(tmp_path / "jobs.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-async def make_queue(
-    client: VideoGenClient, store: JobStore, tmp_path: Path
-) -> AsyncIterator[Callable[..., RenderQueue]]:
-    queues: list[RenderQueue] = []
-
-    def make(*, use_client: VideoGenClient | None = None, **options: Any) -> RenderQueue:
-        options = {"poll_interval": 0.02, "max_poll_interval": 0.1} | options
-        q = RenderQueue(use_client or client, store, output_dir=tmp_path / "videos", **options)
-        q.pacer.approval_interval = 0.05
-        queues.append(q)
-        return q
-
-    yield make
-    for q in queues:
-        await q.aclose()
 
 
 @pytest.fixture
@@ -460,6 +435,31 @@ async def test_a_restart_mid_upload_uploads_again_and_pays_once(
         await queue.start()
         done = await wait_job(queue, crashed.job_id)
         assert done.state is JobState.DONE, done.error_message
+        assert (posts(sandbox, TTS), posts(sandbox, UPLOAD), posts(sandbox, AVATAR)) == (0, 1, 1)
+    finally:
+        await queue.aclose()
+        store.close()
+
+
+async def test_a_restart_after_the_upload_does_not_upload_again(
+    client: VideoGenClient, sandbox: SandboxServer, presenter_id: str, tmp_path: Path
+) -> None:
+    # M11: killed after the uploaded file's id was saved, before the video step was submitted.
+    audio = write_wav(tmp_path / "mine.wav")
+    file_id = await client.upload_file(audio, file_type="AUDIO")
+    spec = RenderSpec(presenter_id=presenter_id, script="", audio_path=str(audio))
+    crashed = RenderJob(spec=spec).advance(JobState.SPEECH_RUNNING).update(audio_file_id=file_id)
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.save(crashed)
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queue = RenderQueue(
+        client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+    )
+    try:
+        await queue.start()
+        done = await wait_job(queue, crashed.job_id)
+        assert done.state is JobState.DONE, done.error_message
+        assert done.audio_file_id == file_id
         assert (posts(sandbox, TTS), posts(sandbox, UPLOAD), posts(sandbox, AVATAR)) == (0, 1, 1)
     finally:
         await queue.aclose()
