@@ -35,6 +35,8 @@ HINTS: dict[str, str] = {
     "invalid_key_format": "The key contains characters an API key cannot have. Paste it again from "
     "app.videogen.io/developers.",
     "permission": "This API key has no access to that. Check the key's team in File → Account….",
+    "insecure_url": "Use an https:// address in Settings (plain http:// only for this computer, e.g. "
+    "http://127.0.0.1). Your key was not sent.",
     "insufficient_credits": "Add credits at app.videogen.io, then press Retry. The refused step was not "
     "charged.",
     "add_on_required": f"Choose “{_AUTO_WM}” or “{_VG_WM}” as the watermark, or buy the Production API "
@@ -76,6 +78,7 @@ HINTS: dict[str, str] = {
 TITLES: dict[str, str] = {
     "auth": "The API key was refused",
     "invalid_key_format": "That does not look like an API key",
+    "insecure_url": "The service address is not secure",
     "permission": "Access denied",
     "insufficient_credits": "Not enough credits",
     "add_on_required": f"“{_NO_WM}” needs the Production API add-on",
@@ -109,6 +112,7 @@ _CLASS_KINDS = {
     "MalformedResponse": "malformed",
     "LocalFileError": "local_file",
     "InvalidKeyFormat": "invalid_key_format",
+    "InsecureBaseUrl": "insecure_url",
 }
 # Old job error codes (api codes stored before `error_kind`) mapped to kinds.
 _CODE_KINDS = {
