@@ -263,3 +263,16 @@ def test_new_job_fields_default_to_a_single_result_and_no_notice() -> None:
         "",
         "",
     )
+
+
+def test_kind_of_reads_the_errors_own_kind_and_words_local_os_errors() -> None:
+    import errno
+
+    from videogen_studio.api.errors import ErrorKind, InsufficientCredits, LocalFileError
+    from videogen_studio.pipeline.failures import kind_of
+
+    assert kind_of(InsufficientCredits("No credits left.", status=402)) == ErrorKind.INSUFFICIENT_CREDITS
+    assert kind_of(LocalFileError("Cannot write.")) == ErrorKind.LOCAL_FILE
+    assert kind_of(OSError(errno.ENOSPC, "No space left on device")) == ErrorKind.DISK_FULL
+    assert kind_of(PermissionError(errno.EACCES, "Permission denied")) == ErrorKind.LOCAL_FILE
+    assert kind_of(ValueError("a bug")) is None

@@ -8,7 +8,10 @@ surface (GUI, CLI) words these kinds itself; the texts stored with a job are a n
 from __future__ import annotations
 
 import contextlib
+import errno
 from enum import StrEnum
+
+from ..api.errors import ErrorKind
 
 
 class FailureKind(StrEnum):
@@ -32,39 +35,14 @@ class FailureKind(StrEnum):
     INTERNAL = "internal"
 
 
-#: Used until every api error carries `kind` itself (class name -> ErrorKind value).
-_KIND_BY_CLASS = {
-    "AuthError": "auth",
-    "PermissionDenied": "permission",
-    "InsufficientCredits": "insufficient_credits",
-    "AddOnRequired": "add_on_required",
-    "UpgradePlan": "upgrade_plan",
-    "InvalidId": "invalid_id",
-    "InvalidParameters": "invalid_parameters",
-    "NotFound": "not_found",
-    "Conflict": "conflict",
-    "RateLimited": "rate_limited",
-    "ServerError": "server",
-    "NetworkError": "network",
-    "TimeoutError": "timeout",
-    "MalformedResponse": "malformed",
-    "TooLarge": "too_large",
-    "ResponseTooLarge": "too_large",
-    "LocalFileError": "local_file",
-    "SignedUrlRejected": "signed_url_rejected",
-    "SubmissionUncertain": "submission_uncertain",
-    "InvalidKeyFormat": "invalid_key_format",
-}
-
-
 def kind_of(exc: BaseException) -> str | None:
-    """The stable kind of an error: its own `kind` when it has one, else derived from its class."""
-    kind = getattr(exc, "kind", None)
+    """The stable kind of an error: every api error carries its own `kind` (an `ErrorKind` value); a plain
+    OSError is a local file problem (`disk_full` when the disk is full); anything else has none."""
+    kind = getattr(exc, "kind", None)  # api errors, and local errors marked with `set_kind`
     if isinstance(kind, str) and kind:
         return str(kind)
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _KIND_BY_CLASS:
-            return _KIND_BY_CLASS[cls.__name__]
+    if isinstance(exc, OSError):
+        return ErrorKind.DISK_FULL.value if exc.errno == errno.ENOSPC else ErrorKind.LOCAL_FILE.value
     return None
 
 
