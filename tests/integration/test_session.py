@@ -192,19 +192,35 @@ async def test_voice_samples_are_paid_once(paths: AppPaths, sandbox: SandboxServ
         await session.close()
 
 
-async def test_script_preview_uses_the_render_request(paths: AppPaths, sandbox: SandboxServer) -> None:
+async def test_a_failed_preview_download_resumes_the_paid_execution(
+    paths: AppPaths, sandbox: SandboxServer
+) -> None:
+    # M7: the speech was paid; the download failed. The next click fetches that speech, it does not pay again.
+    from videogen_studio.api.errors import VideoGenError
+    from videogen_studio.sandbox import FaultRule
+
     settings = Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads))
     session = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
     try:
         assert session.catalog is not None
         voice = next(v for v in await session.catalog.voices() if v.supports_direct_tool_execution)
-        spec = RenderSpec("p", "A long script. " * 60, voice_id=voice.voice_id, voice_speed=1.2)
-        path = await session.voice_preview.preview_spec(spec)
-        assert path.stat().st_size > 0
-        assert await session.voice_preview.preview_spec(spec) == path
+        sandbox.faults.add(FaultRule(kind="status", status=404, origin="storage", times=None))
+        with pytest.raises(VideoGenError):
+            await session.voice_preview.sample(voice)
         assert posts(sandbox, TTS) == 1
+        sandbox.faults.clear()
     finally:
         await session.close()
+    # Even after a restart (a new session, a new service object) the noted id is resumed.
+    again = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
+    try:
+        path = await again.voice_preview.sample(voice)
+        assert path.stat().st_size > 0
+        assert posts(sandbox, TTS) == 1 and again.voice_preview.requests_sent == 0
+        assert await again.voice_preview.sample(voice) == path  # and from the cache afterwards
+        assert list(paths.voice_previews.glob("*.execution")) == []  # nothing left to resume
+    finally:
+        await again.close()
 
 
 async def test_a_preview_held_for_approval_is_not_waited_for(paths: AppPaths) -> None:

@@ -2,7 +2,9 @@
 
 One pipeline for the editor's "Preview" button, the voice list's sample buttons and the CLI. Each clip is
 cached by what was asked for (voice, text, speed, language, pronunciation), so playing the same sample again
-costs nothing; two clicks while the first request runs share it instead of paying twice.
+costs nothing; two clicks while the first request runs share it instead of paying twice. The paid execution's
+id is remembered per clip (in memory and beside the clip) until its audio is on disk, so a poll failure, a
+failed download or a cancelled click resumes that execution instead of paying for another one.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ import logging
 from pathlib import Path
 
 from ..api.client import VideoGenClient
-from ..api.errors import VideoGenError
+from ..api.errors import InvalidId, NotFound, VideoGenError
 from ..api.models import TtsRequest, TtsVoice
+from ..fileio import atomic_write
 from .failures import FailureKind
-from .jobs import RenderSpec
-from .requests import build_tts_request
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ class VoicePreviewService:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self._running: dict[str, asyncio.Future[Path]] = {}
+        #: Paid executions whose audio is not on disk yet, by cache key (also noted in the folder).
+        self._executions: dict[str, str] = {}
         #: Paid text-to-speech requests sent by this service (tests and the soak count them).
         self.requests_sent = 0
 
@@ -120,10 +123,6 @@ class VoicePreviewService:
             if future.done() and not future.cancelled():
                 future.exception()  # mark retrieved: nobody else may be waiting
 
-    async def preview_spec(self, spec: RenderSpec) -> Path:
-        """How the render of `spec` will sound: its first sentences with its voice and options."""
-        return await self.preview(build_tts_request(spec, preview=True))
-
     async def sample(self, voice: TtsVoice, text: str | None = None) -> Path:
         """A short sample of `voice` (a sentence in its language unless `text` is given)."""
         return await self.preview(self.sample_request(voice, text))
@@ -140,21 +139,59 @@ class VoicePreviewService:
             with contextlib.suppress(OSError):
                 path.unlink()
 
+    # ------------------------------------------------------------------------- paid execution ids
+    def _execution_file(self, key: str) -> Path:
+        return self.folder / f"preview-{key}.execution"
+
+    def _remembered(self, key: str) -> str | None:
+        if key in self._executions:
+            return self._executions[key]
+        try:
+            text = self._execution_file(key).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
+
+    def _remember(self, key: str, execution_id: str) -> None:
+        self._executions[key] = execution_id
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self._execution_file(key), execution_id, durable=True)
+        except OSError as exc:  # kept in memory at least: this session still resumes it
+            log.info("Could not note the preview's execution id: %s", exc)
+
+    def _forget(self, key: str) -> None:
+        self._executions.pop(key, None)
+        with contextlib.suppress(OSError):
+            self._execution_file(key).unlink(missing_ok=True)
+
     async def _synthesise(self, request: TtsRequest) -> Path:
         if not request.is_output_temporary:  # a preview is throwaway audio, never kept or indexed
             request = dataclasses.replace(request, is_output_temporary=True)
-        self.requests_sent += 1
-        execution_id = await self.client.text_to_speech(request)
-        execution = await self.client.wait_for_execution(
-            execution_id, interval=self.poll_interval, timeout=self.timeout, stop_on_approval=True
-        )
-        if execution.needs_approval:
+        key = cache_key(request)
+        execution_id = self._remembered(key)
+        if execution_id is None:
+            self.requests_sent += 1
+            execution_id = await self.client.text_to_speech(request)
+            self._remember(key, execution_id)
+        try:
+            execution = await self.client.wait_for_execution(
+                execution_id, interval=self.poll_interval, timeout=self.timeout, stop_on_approval=True
+            )
+        except (NotFound, InvalidId):
+            self._forget(
+                key
+            )  # the service no longer knows it (temporary output expired): the next click pays
+            raise
+        if execution.needs_approval:  # the id stays: the next click asks about the same execution
             raise PreviewAwaitingApproval("The voice preview is waiting for an approval on the service.")
         if not execution.succeeded or not execution.results:
+            self._forget(key)  # ended without audio: nothing to resume
             if execution.error is not None:
                 raise PreviewFailed(execution.error.message, code=execution.error.code)
             raise PreviewFailed(f"The voice preview ended as {execution.status} without audio.")
         target = self.path_for(request)
         self.folder.mkdir(parents=True, exist_ok=True)
         await self.client.download_file(execution.results[0].file_id, target)
+        self._forget(key)
         return target
