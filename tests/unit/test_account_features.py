@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videogen_studio.api.errors import AddOnRequired, ErrorKind, InsufficientCredits
+from videogen_studio.api.errors import ErrorKind
 from videogen_studio.api.models import WatermarkMode
 from videogen_studio.pipeline.account_features import AccountFeatures
 from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
@@ -22,7 +22,6 @@ def test_refusal_is_remembered_per_account(tmp_path: Path) -> None:
     assert features.learn_from_job(refused) is True
     assert not features.allows_watermark("none")
     assert features.allows_watermark(WatermarkMode.AUTO) and features.allows_watermark(None)
-    assert features.offered_watermarks() == (WatermarkMode.AUTO, WatermarkMode.VIDEO_GEN)
     # Another process, another start: still known; another account: not.
     assert not AccountFeatures.for_account(tmp_path, "acct1").allows_watermark("NONE")
     assert AccountFeatures.for_account(tmp_path, "acct2").allows_watermark("NONE")
@@ -44,15 +43,6 @@ def test_a_later_success_with_none_clears_it(tmp_path: Path) -> None:
     done = RenderJob(RenderSpec("p", "Hello", voice_id="v", watermark_mode="NONE"), video_file_id="vg_file_1")
     assert features.learn_from_job(done) is True
     assert AccountFeatures(tmp_path / "f.json").allows_watermark("NONE")
-
-
-def test_learning_from_a_caught_error(tmp_path: Path) -> None:
-    features = AccountFeatures()
-    refused = AddOnRequired("No add-on", status=402, requirement_type="purchase_add_on")
-    assert not features.learn_from_error(refused, "AUTO")
-    assert not features.learn_from_error(InsufficientCredits("no credits", status=402), "NONE")
-    assert features.learn_from_error(refused, WatermarkMode.NONE)
-    assert not features.allows_watermark("NONE")
 
 
 def test_damaged_file_is_ignored(tmp_path: Path) -> None:

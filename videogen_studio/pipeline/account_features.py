@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..api.errors import ErrorKind, VideoGenError
+from ..api.errors import ErrorKind
 from ..api.models import WatermarkMode
 from ..fileio import atomic_write
 from .jobs import JobState, RenderJob
@@ -48,10 +48,6 @@ class AccountFeatures:
         if mode is None or str(mode).upper() != WatermarkMode.NONE:
             return True
         return WATERMARK_NONE not in self._refused
-
-    def offered_watermarks(self) -> tuple[WatermarkMode, ...]:
-        """The watermark modes worth offering to this account."""
-        return tuple(m for m in WatermarkMode if self.allows_watermark(m))
 
     @property
     def watermark_none_refused(self) -> bool:
@@ -87,21 +83,6 @@ class AccountFeatures:
         elif job.video_file_id or job.state is JobState.DONE:
             self.note_watermark_allowed()
         return before != self.watermark_none_refused
-
-    def learn_from_error(self, exc: VideoGenError, watermark_mode: str | WatermarkMode | None) -> bool:
-        """Learn from an error a caller caught itself (a generate-avatar it sent with `watermark_mode`)."""
-        if str(watermark_mode or "").upper() != WatermarkMode.NONE:
-            return False
-        requirement = getattr(exc, "requirement_type", None)
-        if exc.kind == ErrorKind.ADD_ON_REQUIRED or requirement == "purchase_add_on":
-            before = self.watermark_none_refused
-            self.note_watermark_refused()
-            return not before
-        return False
-
-    def forget(self) -> None:
-        self._refused.clear()
-        self._save()
 
     # ------------------------------------------------------------------------------------------- disk
     def _load(self) -> None:

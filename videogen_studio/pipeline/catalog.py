@@ -291,14 +291,6 @@ class Catalog:
                 result.append(_from_actor(item, *thumbs.get(item.entity_id, ("", ""))))
         return result
 
-    async def fresh_image_urls(self, performer: Performer) -> tuple[str, str]:
-        """(image url, thumbnail url) usable now: an actor's signed URLs expire, so they are hydrated again
-        (from the cache or a long session); presenters' public URLs are returned as they are."""
-        if not performer.thumbnail_file_id:
-            return performer.image_url, performer.thumbnail_url
-        file = await self.client.get_hydrated_file(performer.thumbnail_file_id)
-        return _image_urls(file)
-
     async def _hydrate(self, actors: list[Entity]) -> dict[str, tuple[str, str]]:
         """(image url, thumbnail url) of each actor's default reference image; "" where unavailable."""
         gate = asyncio.Semaphore(HYDRATE_CONCURRENCY)

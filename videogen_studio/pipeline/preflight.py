@@ -268,8 +268,3 @@ def audio_type(head: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         return "M4A"
     return None
-
-
-def first_problem_text(problems: list[Problem]) -> str | None:
-    """The first problem's neutral message (a status line), or None."""
-    return problems[0].message if problems else None
