@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ..api.errors import VideoGenError
 from ..credentials import SecretStore
 from ..paths import AppPaths
 from ..settings import Settings
@@ -68,7 +69,6 @@ class StudioController(QObject):
         self._info_box: QMessageBox | None = None
         self._quit_box: QMessageBox | None = None
         self._quit_confirmed = False
-        self._queue_unsubscribe: Any = None
 
         self.sessions.connected.connect(self._on_connected)
         self.sessions.disconnected.connect(self._on_disconnected)
@@ -157,13 +157,7 @@ class StudioController(QObject):
         self.notifier.attach(session)
         self._attach_library(session)
         self._attach_editor(session)
-        panel = self.window.queue_panel
-        attach = getattr(panel, "attach", None)
-        if attach is not None:  # the queue's model subscribes to the queue's events itself
-            attach(session.queue)
-        else:  # older queue panels: hand over the jobs and relay the events
-            panel.set_jobs(session.queue.jobs())
-            self._queue_unsubscribe = session.queue.subscribe(panel.apply)
+        self.window.queue_panel.attach(session.queue)  # its model subscribes to the queue's events itself
 
     def _attach_editor(self, session: Any) -> None:
         """The editor's voice samples, "presenters that fit this voice" and account features (watermark NONE
@@ -202,12 +196,7 @@ class StudioController(QObject):
             library.detach()
             library.clear_service()
         self.notifier.detach()
-        if self._queue_unsubscribe is not None:
-            self._queue_unsubscribe()
-            self._queue_unsubscribe = None
-        detach = getattr(self.window.queue_panel, "detach", None)
-        if detach is not None:
-            detach()
+        self.window.queue_panel.detach()
 
     async def shutdown(self) -> None:
         # Stop playback first: tearing FFmpeg down mid-play while HTTP clients close is asking for trouble.
@@ -284,25 +273,22 @@ class StudioController(QObject):
     def reuse_spec(self, spec: Any) -> None:
         """Library → Reuse script: the editor gets the script, presenter, voice and options back."""
         w = self.window
-        apply = getattr(w.editor, "apply_spec", None)
-        if apply is not None:
-            apply(spec)
-        else:
-            w.editor.set_script(spec.script)
-            if spec.voice_id:
-                w.editor.select_voice(spec.voice_id)
-            if spec.language_code is not None:
-                w.editor.set_speech_language(spec.language_code)
-            w.editor.set_replacements(spec.replacements)
+        w.editor.apply_spec(spec)  # before the presenter: the spec's voice counts as chosen, not replaced
         if not w.gallery.select_presenter(spec.presenter_id):
             w.show_status("That presenter is not offered by the service you are connected to.")
         w.focus_script()
 
     def _title_edited(self, job_id: str, title: str) -> None:
+        """Library title edits are saved in the job store; the queue's event updates every view."""
         session = self.sessions.session
-        rename = getattr(getattr(session, "queue", None), "set_title", None)
-        if rename is not None:
-            rename(job_id, title)
+        if session is None:
+            return
+        try:
+            session.queue.set_title(job_id, title)
+        except KeyError:  # removed meanwhile
+            return
+        except (ValueError, VideoGenError) as exc:  # held by another process, or a read-only store
+            self.window.show_status(wording.describe_error(exc, prefix="The title was not saved"))
 
     def play_job(self, job: Any) -> None:
         """Play / double-click on a finished row: the job (all its variations) on the Result page."""
