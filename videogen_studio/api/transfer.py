@@ -47,6 +47,8 @@ CHUNK = 256 * 1024
 BATCH_BYTES = 4 * 1024 * 1024
 #: Bytes that must arrive within `stall_s` for a download to count as moving (a 1-byte drip does not).
 MIN_PROGRESS_BYTES = 64 * 1024
+#: The slowest upload rate we wait for (bytes/s); with the file size it sets an upload attempt's deadline.
+UPLOAD_FLOOR_BPS = 32 * 1024
 _STREAM_ERRORS = (httpx.TransportError,)
 
 
@@ -192,9 +194,13 @@ class Transfer:
                     if response.status_code not in (200, 206):
                         body = await read_capped(response, 64 * 1024)
                 if response.status_code == 416:
-                    # Our partial already covers the whole file (or the server disagrees): start over.
-                    part.unlink(missing_ok=True)
-                    return False
+                    if offset:
+                        # Our partial already covers the whole file (or the server disagrees): start over.
+                        part.unlink(missing_ok=True)
+                        return False
+                    # 416 to a GET without a range makes no sense: a failure, counted and backed off
+                    # (returning False here would ask again at once, forever).
+                    raise MalformedResponse(f"{httpx.URL(url).host} refused a plain download with HTTP 416.")
                 if response.status_code in (401, 403):
                     raise SignedUrlRejected(
                         "The signed download link was refused (expired).", status=response.status_code
@@ -296,20 +302,36 @@ class Transfer:
                     if progress is not None:
                         progress(sent, size)
 
+        host = httpx.URL(url).host
+        # A whole attempt has a deadline (a storage host that takes the body and never answers must not
+        # hang us), generous enough for a slow line: the usual deadline plus the file at UPLOAD_FLOOR_BPS.
+        limit = self.deadline + size / UPLOAD_FLOOR_BPS
         for attempt in range(self._retry.max_attempts):
+            last = attempt + 1 >= self._retry.max_attempts
             try:
-                response = await self._http.put(url, content=chunks(), headers={"Content-Length": str(size)})
+                async with asyncio.timeout(limit):
+                    async with self._http.stream(
+                        "PUT", url, content=chunks(), headers={"Content-Length": str(size)}
+                    ) as response:
+                        status = response.status_code
+                        # Only an error body is read, and only so much of it: storage owes us nothing more.
+                        body = b"" if 200 <= status < 300 else await read_capped(response, 64 * 1024)
+            except TimeoutError as exc:
+                if last:
+                    raise RequestTimeout(f"{host} did not take the upload within {limit:g} s.") from exc
+                await self._sleep(self._retry.backoff(attempt))
+                continue
             except _STREAM_ERRORS as exc:
-                if attempt + 1 >= self._retry.max_attempts:
+                if last:
                     raise NetworkError(f"Upload interrupted: {_reason(exc)}") from exc
                 await self._sleep(self._retry.backoff(attempt))
                 continue
-            if 200 <= response.status_code < 300:
+            if 200 <= status < 300:
                 return
-            if response.status_code >= 500 and attempt + 1 < self._retry.max_attempts:
+            if status >= 500 and not last:
                 await self._sleep(self._retry.backoff(attempt))
                 continue
-            raise error_from_response(response.status_code, response.text)
+            raise error_from_response(status, body.decode("utf-8", "replace"))
 
 
 class _ChunkWriter:
