@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sandbox_helpers import posts
 
+from videogen_studio.api.models import TtsVoice
 from videogen_studio.cli import main
+from videogen_studio.cli import render as cli_render
 from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.jobs import JobState, RenderJob
 from videogen_studio.pipeline.store import JobStore
@@ -174,3 +177,36 @@ def test_presenters_and_voices_walk_every_page(
     assert main(["voices", "--all", "--base-url", api_env.base_url]) == 0
     voices = capsys.readouterr().out.splitlines()
     assert len({line.split("\t")[0] for line in voices}) == len(voices) > 1
+
+
+def test_a_rerun_without_voice_finds_its_render_after_the_default_voice_pick_changed(
+    api_env: SandboxServer,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert main(argv) == 0
+    first = capsys.readouterr()
+    first_voice = only_job().spec.voice_id
+    real = cli_render.choose_voice
+    others: list[str] = []
+
+    async def another_pick(*args: Any, **kwargs: Any) -> tuple[TtsVoice, bool]:
+        """As if the catalog changed between the runs: a voice added, so the pick is another one."""
+        voice, picked = await real(*args, **kwargs)
+        assert picked
+        voices = await args[0].catalog.voices()
+        other = next(v for v in voices if v.voice_id != voice.voice_id and v.supports_direct_tool_execution)
+        others.append(other.voice_id)
+        return other, True
+
+    monkeypatch.setattr(cli_render, "choose_voice", another_pick)
+    assert main(argv) == 0
+    second = capsys.readouterr()
+    assert second.out == first.out and "already rendered" in second.err
+    assert (posts(api_env, TTS), posts(api_env, AVATAR)) == (1, 1)
+    assert only_job().spec.voice_id == first_voice
+    # A voice asked for by name is what was asked: another voice is another render.
+    monkeypatch.setattr(cli_render, "choose_voice", real)
+    assert main([*argv, "--voice", others[0]]) == 0
+    assert posts(api_env, TTS) == 2

@@ -9,6 +9,7 @@ failed one is retried from after its last paid step, one left uncertain is repor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from ..api.models import AvatarQuality, WatermarkMode
 from ..pipeline.jobs import JobState, RenderJob, RenderSpec
@@ -90,7 +91,7 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
             num_results=args.num_results,
             output_dir=str(out),
         )
-        before = None if args.new else session.store.find_by_fingerprint(spec.fingerprint())
+        before = None if args.new else _earlier(session, spec, voice_picked=picked)
         await session.queue.start()  # restart rules first: a job caught mid-send is now marked uncertain
         note_other_decisions(session, console, before.job_id if before is not None else None)
         if before is not None:
@@ -110,6 +111,19 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
             )
         console.err(f"render {job.job_id} started")
         return await follow(session, job.job_id, console, stopper)
+
+
+def _earlier(session: Session, spec: RenderSpec, *, voice_picked: bool) -> RenderJob | None:
+    """The job this same request started before, if any (newest first)."""
+    found = session.store.find_by_fingerprint(spec.fingerprint())
+    if found is not None or not voice_picked:
+        return found
+    # No --voice: the voice was picked for the user, and the catalog's pick may have changed since the
+    # first run (a voice added or retired). The same request with the voice picked then is the same render.
+    for job in session.store.load_all():
+        if dataclasses.replace(spec, voice_id=job.spec.voice_id).fingerprint() == job.spec.fingerprint():
+            return job
+    return None
 
 
 async def _continue(
