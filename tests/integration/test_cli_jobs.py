@@ -210,3 +210,30 @@ def test_a_rerun_without_voice_finds_its_render_after_the_default_voice_pick_cha
     monkeypatch.setattr(cli_render, "choose_voice", real)
     assert main([*argv, "--voice", others[0]]) == 0
     assert posts(api_env, TTS) == 2
+
+
+def test_resume_drives_only_its_render_not_the_ones_left_waiting(
+    api_env: SandboxServer, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 0
+    job = only_job()
+    rewrite(
+        job,
+        state=JobState.AVATAR_RUNNING,
+        video_file_id=None,
+        video_file_ids=(),
+        output_path=None,
+        output_paths=(),
+    )
+    # A render the GUI queued and left waiting (e.g. its queue was paused when it closed).
+    waiting = RenderJob(spec=dataclasses.replace(job.spec, script="Queued in the app, not here."))
+    with JobStore(app_paths().job_db) as store:
+        store.save(waiting)
+    capsys.readouterr()
+    assert main(["resume", job.job_id, "--base-url", api_env.base_url]) == 0
+    assert (posts(api_env, TTS), posts(api_env, AVATAR)) == (1, 1)
+    with JobStore(app_paths().job_db) as store:
+        assert {j.job_id: j.state for j in store.load_all()} == {
+            job.job_id: JobState.DONE,
+            waiting.job_id: JobState.QUEUED,
+        }

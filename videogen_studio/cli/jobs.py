@@ -102,9 +102,14 @@ def job_advice(job: RenderJob) -> str:
 # -------------------------------------------------------------------------------------- resume/retry
 async def run_resume(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
     async with open_session(args, console, drive=True) as session:
-        await session.queue.start()  # resumes every job in flight, this one included
+        # Drive this job, not the line: renders the GUI left waiting stay waiting. start() still resumes
+        # every job in flight (already paid for; VideoGen works on them anyway), this one included.
+        session.queue.pause()
+        await session.queue.start()
         job = find_job(session.queue.jobs(), args.job)
         note_other_decisions(session, console, job.job_id)
+        if job.state is JobState.QUEUED:
+            session.queue.resume()  # RenderQueue cannot start one waiting job alone (yet): the line moves
         if job.state is JobState.DONE or is_uncertain(job):
             return report(job, console)
         if job.state in (JobState.FAILED, JobState.CANCELLED):
