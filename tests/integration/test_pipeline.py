@@ -647,3 +647,48 @@ async def test_set_title_changes_only_the_title_of_the_stored_job(
     assert stored is not None and stored.state is JobState.DONE  # the CLI's result survives the rename
     assert stored.spec.title == "Quarterly update" and stored.output_path == done.output_path
     assert renamed == stored
+
+
+async def _until_rate_limited(queue: RenderQueue) -> None:
+    while not any(k.startswith("rate_limit_waits_") for k in queue.stats):  # the 429 came back
+        await asyncio.sleep(0.01)
+
+
+async def test_closing_while_a_paid_post_only_met_429s_requeues_the_job(
+    make_queue: Callable[..., RenderQueue], store: JobStore, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    # M6: nothing started on the service (every answer was 429): the job is not "uncertain" after closing.
+    sandbox.faults.add(
+        FaultRule(kind="status", status=429, retry_after=60, path=TTS, method="POST", times=None)
+    )
+    queue = make_queue()
+    await queue.start()
+    job = queue.submit(spec(presenter_id))
+    await _until_rate_limited(queue)
+    await queue.aclose()  # does not sit out the 60 s Retry-After (pytest-timeout guards it)
+
+    stored = store.get(job.job_id)
+    assert stored is not None and stored.state is JobState.QUEUED and not stored.uncertain
+    sandbox.faults.clear()
+    # The next start (a new process: a new client, whose rate limiter knows nothing of the old 429s).
+    async with VideoGenClient(
+        sandbox.base_url, sandbox.api_key, retry=RetryPolicy(base_delay_s=0.01)
+    ) as fresh:
+        again = make_queue(use_client=fresh)
+        await again.start()
+        done = await wait_job(again, job.job_id)
+        assert done.state is JobState.DONE and not done.uncertain, done.error_message
+        await again.aclose()
+
+
+async def test_cancel_while_a_paid_post_waits_for_a_rate_limit_cancels_cleanly(
+    queue: RenderQueue, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    sandbox.faults.add(
+        FaultRule(kind="status", status=429, retry_after=60, path=TTS, method="POST", times=None)
+    )
+    job = queue.submit(spec(presenter_id))
+    await _until_rate_limited(queue)
+    cancelled = await queue.cancel(job.job_id)  # not after the 60 s wait
+    assert cancelled.state is JobState.CANCELLED and not cancelled.uncertain
+    assert cancelled.tts_execution_id is None

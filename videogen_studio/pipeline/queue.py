@@ -94,8 +94,11 @@ class RenderQueue:
     an uncertain job without `confirm_uncertain=True`, or unknown `changes` keys.
     """
 
-    #: How long `aclose()` lets a paid POST in flight finish, so its execution id is saved, not lost.
+    #: How long `aclose()` lets a paid POST in flight finish, so its execution id is saved, not lost. Never
+    #: less than the client's own deadline for one exchange (plus a margin): cutting a POST the service is
+    #: still answering makes the job "uncertain". 429 waits do not count: a stopped runner ends those at once.
     submit_grace_s: float = 15.0
+    submit_grace_margin_s: float = 5.0
 
     def __init__(
         self,
@@ -183,7 +186,8 @@ class RenderQueue:
         for runner in list(self._runners.values()):
             runner.request_stop("shutdown")
         if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self.submit_grace_s)
+            grace = max(self.submit_grace_s, self.client.deadline + self.submit_grace_margin_s)
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:  # a POST that would not finish: its job becomes "uncertain" on restart
                 task.cancel()
             if pending:

@@ -87,6 +87,34 @@ def is_glitch(exc: VideoGenError) -> bool:
     return isinstance(exc, _GLITCHES) or bool(getattr(exc, "transient", False))
 
 
+# ------------------------------------------------------------------------------------- paid POST in flight
+#: How often a stop requested during a paid POST checks whether that POST is only waiting.
+SUBMIT_WATCH_INTERVAL_S = 0.05
+_CLIENT_REQUEST = getattr(getattr(VideoGenClient, "_request", None), "__code__", None)
+_CLIENT_EXCHANGE = getattr(getattr(VideoGenClient, "_exchange", None), "__code__", None)
+
+
+def paid_post_is_waiting(task: asyncio.Task[Any]) -> bool:
+    """True when `task` is suspended inside the client's request loop but not inside a send/receive.
+
+    The client sends only inside `_exchange`; elsewhere in `_request` it waits in the rate limiter (after a
+    429, which is answered before anything starts) or sleeps before retrying a request that never left.
+    Cancelling there cannot leave a render half-submitted. Read from the task's chain of awaits; when the
+    client's shape is not what this expects, the answer is False (assume the POST may be on the wire).
+    """
+    if _CLIENT_REQUEST is None or _CLIENT_EXCHANGE is None:
+        return False
+    codes = set()
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        code = getattr(awaited, "cr_code", None) or getattr(awaited, "gi_code", None)
+        if code is None:
+            break
+        codes.add(code)
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return _CLIENT_REQUEST in codes and _CLIENT_EXCHANGE not in codes
+
+
 # ------------------------------------------------------------------------------------------ restart rules
 def recover(job: RenderJob) -> RenderJob:
     """Apply the restart rules to a job loaded from the store (returns it unchanged when none apply).
@@ -250,6 +278,9 @@ class JobRunner:
         self._task: asyncio.Task[Any] | None = None
         self._stop: StopReason | None = None
         self._in_submit = False
+        #: Set when a stop cut short a paid POST that provably had nothing on the wire (see `_stop_unsent`).
+        self._cut_unsent = False
+        self._submit_watch: asyncio.Task[None] | None = None
         self._submitted_at: float | None = None  # loop time of the POST that started the current step
         self._last_published = -1.0
         #: Every save is made as this lease owner: it fails (LeaseLost) once another process drives the job.
@@ -305,8 +336,29 @@ class JobRunner:
         if self._stop == "cancel":
             return  # cancel wins over a later shutdown: the user asked for it
         self._stop = reason
-        if not self._in_submit and self._task is not None and not self._task.done():
+        if self._task is None or self._task.done():
+            return
+        if not self._in_submit:
             self._task.cancel()
+        elif not self._stop_unsent() and self._submit_watch is None:
+            # A paid POST is in flight: let it finish (its id must be saved), but the moment it only waits
+            # (429 back-off, a retry after a connection that never opened) nothing is out: stop it there.
+            self._submit_watch = asyncio.get_running_loop().create_task(self._watch_submit())
+
+    def _stop_unsent(self) -> bool:
+        """Cancel the paid POST now if nothing of it is on the wire; True when that was done."""
+        if self._task is None or self._task.done() or not paid_post_is_waiting(self._task):
+            return False
+        self._cut_unsent = True
+        self._task.cancel()
+        return True
+
+    async def _watch_submit(self) -> None:
+        try:
+            while self._in_submit and not self._stop_unsent():
+                await asyncio.sleep(SUBMIT_WATCH_INTERVAL_S)
+        finally:
+            self._submit_watch = None
 
     @property
     def stopping(self) -> StopReason | None:
@@ -412,6 +464,7 @@ class JobRunner:
             return
         self._save(job.advance(target, awaiting_approval=False), durable=True)  # BEFORE the paid POST leaves
         self._in_submit = True
+        self._cut_unsent = False
         try:
             try:
                 if target is JobState.SUBMITTING_SPEECH:
@@ -443,6 +496,11 @@ class JobRunner:
                 if target is JobState.SUBMITTING_AVATAR and not isinstance(exc, _NOT_REFUSALS):
                     self._refused_after_speech(exc)
                     return
+                raise
+            except asyncio.CancelledError:
+                if self._cut_unsent:
+                    # Stopped while the POST only waited (429s so far): nothing started, nothing to doubt.
+                    self._save(self.job.advance(JobState.QUEUED), durable=True)
                 raise
             self._save(self.job.advance(running, **changes), durable=True)  # the id, before anything else
             self._submitted_at = asyncio.get_running_loop().time()
