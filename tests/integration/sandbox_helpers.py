@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -64,3 +68,18 @@ async def wait_job(
         return await asyncio.wait_for(found, WAIT_S)
     finally:
         unsubscribe()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_soak() -> ModuleType:
+    """scripts/soak.py as the module `soak` (loaded once; the crash and soak tests share its harness)."""
+    if "soak" in sys.modules:
+        return sys.modules["soak"]
+    spec = importlib.util.spec_from_file_location("soak", REPO / "scripts" / "soak.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["soak"] = module
+    spec.loader.exec_module(module)
+    return module

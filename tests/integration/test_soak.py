@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import pytest
+from sandbox_helpers import load_soak
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_soak() -> ModuleType:
-    if "soak" in sys.modules:
-        return sys.modules["soak"]
-    spec = importlib.util.spec_from_file_location("soak", REPO / "scripts" / "soak.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["soak"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-soak = _load_soak()
+soak = load_soak()
 
 
 def execution(tool_type: str, results: list[str], **params: str) -> SimpleNamespace:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from videogen_studio.api.capabilities import Capabilities
 from videogen_studio.pipeline.capability_cache import CapabilityCache, account_key
@@ -34,6 +37,11 @@ def test_damaged_or_foreign_files_are_ignored(tmp_path: Path) -> None:
     assert cache.load("c") is None
 
 
-def test_unwritable_cache_is_not_an_error(tmp_path: Path) -> None:
+def test_unwritable_cache_is_not_an_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "file").write_bytes(b"")
-    CapabilityCache(tmp_path / "file").store("a", CAPS)  # logged, not raised
+    cache = CapabilityCache(tmp_path / "file")  # a file where the folder should be: nothing can be written
+    with caplog.at_level(logging.INFO, logger="videogen_studio.pipeline.capability_cache"):
+        cache.store("a", CAPS)  # logged, not raised
+    assert "capabilities not cached" in caplog.text
+    assert cache.load("a") is None  # nothing half-written is read back: the next start probes again
+    assert (tmp_path / "file").read_bytes() == b""
