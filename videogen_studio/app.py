@@ -37,17 +37,23 @@ class Studio:
     thumbnails: ThumbnailCache
 
 
-def configure_logging(paths: AppPaths) -> None:
+def configure_logging(paths: AppPaths) -> logging.Handler:
+    """Send log records to `videogen-studio.log`, redacted; returns the handler (tests remove it)."""
+    from .api.redact import RedactingFilter
+
     paths.logs.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         paths.logs / "videogen-studio.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The API key must never reach the file: messages and exception tracebacks are redacted on the handler.
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     # httpx logs full URLs at INFO; signed URLs carry signatures, so keep them out of the log file.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    return handler
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
