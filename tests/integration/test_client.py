@@ -147,7 +147,7 @@ async def test_bad_and_revoked_keys(sandbox: SandboxServer) -> None:
         with pytest.raises(errors.AuthError) as info:
             await bad.list_presenters()
     assert info.value.code == "invalid_api_key"
-    assert "vg_key_made_up" not in str(info.value) and "vg_key_made_up" not in info.value.user_message()
+    assert "vg_key_made_up" not in str(info.value) and "vg_key_made_up" not in info.value.message
 
     sandbox.add_account("vg_key_soon_revoked", Account())
     async with VideoGenClient(sandbox.base_url, "vg_key_soon_revoked", retry=fast_retry()) as c:
@@ -341,7 +341,7 @@ async def test_full_disk_keeps_the_partial_and_says_so(
     monkeypatch.setattr(os, "fsync", no_space)
     with pytest.raises(errors.LocalFileError, match="disk is full") as info:
         await client.download_file(file_id, tmp_path / "c.mp3")
-    assert "Free disk space" in info.value.user_message() and info.value.kind == "disk_full"
+    assert "Free disk space" in info.value.hint and info.value.kind == "disk_full"
     assert (tmp_path / "c.mp3.part").exists() and not (tmp_path / "c.mp3").exists()
     monkeypatch.undo()
     assert (await client.download_file(file_id, tmp_path / "c.mp3")).exists()

@@ -122,7 +122,11 @@ async def test_generation_c_actors_actor_form_and_the_approval_gate(
     assert actor.default_reference_file_id is not None
     audio = await speech(client, sandbox)
     execution_id = await client.generate_avatar(
-        AvatarRequest.for_actor(actor.entity_id, audio, avatar_quality=AvatarQuality.STANDARD)
+        AvatarRequest(
+            actor_entity_id=actor.entity_id,
+            audio_storage_file_id=audio,
+            avatar_quality=AvatarQuality.STANDARD,
+        )
     )
     waiting = await client.wait_for_execution(execution_id, interval=0.05, stop_on_approval=True)
     assert waiting.needs_approval and not waiting.is_terminal

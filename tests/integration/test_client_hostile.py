@@ -259,7 +259,7 @@ async def test_a_server_echoing_the_key_is_scrubbed(
     for text in (
         str(error),
         error.message,
-        error.user_message(),
+        error.hint,
         repr(error.args),
         str(error.requirement_details),
     ):

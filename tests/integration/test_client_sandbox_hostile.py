@@ -74,7 +74,7 @@ async def test_key_echo_is_scrubbed(sandbox: SandboxServer, client: VideoGenClie
     sandbox.faults.add_profile("echo_key", path="^/v1/me$")
     with pytest.raises(errors.ApiError) as info:
         await client.get_me()
-    for text in (str(info.value), info.value.user_message(), repr(info.value.args)):
+    for text in (str(info.value), info.value.message, info.value.hint, repr(info.value.args)):
         assert sandbox.api_key not in text
     assert "***" in info.value.message  # the server did echo it; the client scrubbed it
 

@@ -134,7 +134,7 @@ def test_error_mapping(status: int, body: object, expected: type[errors.ApiError
     err = errors.error_from_response(status, body, request_id="req_1")
     assert type(err) is expected
     assert err.status == status and err.request_id == "req_1"
-    assert err.user_message().endswith(err.hint)
+    assert err.message and err.hint
 
 
 def test_html_error_page_is_not_shown_to_the_user() -> None:
@@ -206,7 +206,11 @@ def test_avatar_request_forms_and_enums() -> None:
     assert models.WatermarkMode("NONE") is models.WatermarkMode.NONE
     assert models.WATERMARK_MODES == ("AUTO", "VIDEO_GEN", "NONE")
     assert [q.value for q in models.AvatarQuality] == ["LOW", "STANDARD", "HIGH", "MAX"]
-    actor = AvatarRequest.for_actor("vg_enti_1", "vg_file_1", avatar_quality=models.AvatarQuality.MAX)
+    actor = AvatarRequest(
+        actor_entity_id="vg_enti_1",
+        audio_storage_file_id="vg_file_1",
+        avatar_quality=models.AvatarQuality.MAX,
+    )
     assert actor.is_actor_form
     assert actor.to_json() == {
         "actorEntityId": "vg_enti_1",

@@ -19,6 +19,7 @@ PUBLIC = {
         "REQUEST_DEADLINE_S",
         "SubmissionUncertain",
         "VideoGenClient",
+        "check_base_url",
     ],
     "errors": [
         "AddOnRequired",
@@ -26,6 +27,7 @@ PUBLIC = {
         "AuthError",
         "Conflict",
         "ErrorKind",
+        "InsecureBaseUrl",
         "InsufficientCredits",
         "InvalidId",
         "InvalidKeyFormat",
@@ -99,6 +101,7 @@ PUBLIC = {
         "ProgressCallback",
         "SourceProvider",
         "Transfer",
+        "UPLOAD_FLOOR_BPS",
         "part_path",
         "read_capped",
     ],
@@ -171,6 +174,17 @@ def test_old_call_sites_keep_working() -> None:
         and params["include_deprecated"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     )
     assert "max_bytes" in inspect.signature(VideoGenClient.fetch_public).parameters
+
+
+def test_removed_duplicates_stay_removed() -> None:
+    """One request builder (pipeline/requests.py) and one wording layer per surface, not a second in api/."""
+    from videogen_studio.api.errors import VideoGenError
+    from videogen_studio.api.models import AvatarRequest
+
+    assert not hasattr(AvatarRequest, "for_actor")
+    assert not hasattr(VideoGenError, "user_message")
+    actor = AvatarRequest(actor_entity_id="e", audio_storage_file_id="f")
+    assert actor.to_json() == {"actorEntityId": "e", "audioFileId": "f"}
 
 
 def test_importing_the_package_imports_nothing_heavy() -> None:

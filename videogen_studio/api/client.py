@@ -618,4 +618,5 @@ __all__ = [
     "ApiError",
     "SubmissionUncertain",
     "VideoGenClient",
+    "check_base_url",
 ]

@@ -96,13 +96,6 @@ class VideoGenError(Exception):
         if kind is not None:
             self.kind = kind
 
-    def user_message(self) -> str:
-        """Message + neutral hint, in one or two sentences."""
-        text = self.message.rstrip()
-        if text and text[-1] not in ".!?":
-            text += "."
-        return f"{text} {self.hint}".strip()
-
     def __str__(self) -> str:
         bits = [self.message]
         if self.status is not None:
@@ -350,6 +343,7 @@ __all__ = [
     "AuthError",
     "Conflict",
     "ErrorKind",
+    "InsecureBaseUrl",
     "InsufficientCredits",
     "InvalidId",
     "InvalidKeyFormat",

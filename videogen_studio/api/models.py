@@ -371,26 +371,6 @@ class AvatarRequest:
     actor_entity_id: str | None = None
     avatar_quality: AvatarQuality | str | None = None
 
-    @classmethod
-    def for_actor(
-        cls,
-        actor_entity_id: str,
-        audio_file_id: str,
-        *,
-        avatar_quality: AvatarQuality | str | None = None,
-        watermark_mode: WatermarkMode | str | None = None,
-        num_results: int | None = None,
-        is_output_temporary: bool | None = None,
-    ) -> AvatarRequest:
-        return cls(
-            audio_storage_file_id=audio_file_id,
-            actor_entity_id=actor_entity_id,
-            avatar_quality=avatar_quality,
-            watermark_mode=watermark_mode,
-            num_results=num_results,
-            is_output_temporary=is_output_temporary,
-        )
-
     @property
     def is_actor_form(self) -> bool:
         return bool(self.actor_entity_id)

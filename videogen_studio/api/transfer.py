@@ -434,6 +434,7 @@ def _local_error(exc: OSError, where: Path) -> LocalFileError:
 __all__ = [
     "CHUNK",
     "MIN_PROGRESS_BYTES",
+    "UPLOAD_FLOOR_BPS",
     "ProgressCallback",
     "SourceProvider",
     "Transfer",
