@@ -8,18 +8,12 @@ prefixes before it is shown.
 
 from __future__ import annotations
 
-import errno
 import re
 import socket
 from typing import Any
 
-try:
-    from videogen_studio.api.redact import redact as _redact
-except ImportError:  # pragma: no cover - until H1's redact module lands
-
-    def _redact(text: str) -> str:
-        return re.sub(r"(?i)(bearer\s+|authorization:\s*)\S+", r"\1[hidden]", text)
-
+from videogen_studio.api.redact import redact
+from videogen_studio.pipeline.failures import kind_of
 
 from .widgets.watermark import LABELS as WATERMARK_LABELS
 
@@ -94,26 +88,6 @@ TITLES: dict[str, str] = {
     "approval_pending": "Waiting for approval",
 }
 
-# Old error classes (before every error had a `kind`) mapped to kinds.
-_CLASS_KINDS = {
-    "AuthError": "auth",
-    "PermissionDenied": "permission",
-    "InsufficientCredits": "insufficient_credits",
-    "AddOnRequired": "add_on_required",
-    "RequirementError": "upgrade_plan",
-    "InvalidId": "invalid_id",
-    "InvalidParameters": "invalid_parameters",
-    "NotFound": "not_found",
-    "Conflict": "conflict",
-    "RateLimited": "rate_limited",
-    "ServerError": "server",
-    "SignedUrlRejected": "signed_url_rejected",
-    "NetworkError": "network",
-    "MalformedResponse": "malformed",
-    "LocalFileError": "local_file",
-    "InvalidKeyFormat": "invalid_key_format",
-    "InsecureBaseUrl": "insecure_url",
-}
 # Old job error codes (api codes stored before `error_kind`) mapped to kinds.
 _CODE_KINDS = {
     "invalid_api_key": "auth",
@@ -131,22 +105,14 @@ _API_CONSTANTS = {"NONE": _NO_WM, "AUTO": _AUTO_WM, "VIDEO_GEN": _VG_WM}
 
 
 def error_kind(exc: BaseException) -> str:
-    """The stable kind of an error: its `kind` attribute, else inferred from its class."""
-    kind = getattr(exc, "kind", None)
-    if isinstance(kind, str) and kind:
-        return str(kind)
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _CLASS_KINDS:
-            return _CLASS_KINDS[cls.__name__]
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, OSError):
-        if exc.errno == errno.ENOSPC:
-            return "disk_full"
+    """The stable kind of an error (`failures.kind_of`: every api error carries its own `kind`)."""
+    if not getattr(exc, "kind", None):
+        # Plain Python errors from asyncio/sockets: kind_of would call them local file problems.
+        if isinstance(exc, TimeoutError):
+            return "timeout"
         if isinstance(exc, (socket.gaierror, ConnectionError)):
             return "network"
-        return "local_file"
-    return "unknown"
+    return kind_of(exc) or "unknown"
 
 
 def hint_for(kind: str | None) -> str:
@@ -159,7 +125,7 @@ def title_for(kind: str | None, fallback: str = "Something went wrong") -> str:
 
 def clean(text: str) -> str:
     """Text from a server or the OS made fit to show: no key, no "[Errno -2]", no API constants."""
-    text = _ERRNO_PREFIX.sub("", _redact(text or "")).strip()
+    text = _ERRNO_PREFIX.sub("", redact(text or "")).strip()
     if text == "Name or service not known" or text.startswith("Temporary failure in name resolution"):
         return "The server's address could not be found"
     for constant, words in _API_CONSTANTS.items():
