@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,15 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QImageReader, QLinearGradient, QPainter, QPainterPath, QPixmap
 
 log = logging.getLogger(__name__)
+
+#: A URL's query string (where storage signatures live), anywhere in a text.
+_QUERY = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
+
+
+def _without_query(url: str) -> str:
+    """`url` fit for a log line: a signed URL's signature is a credential for that file."""
+    return url.split("?", 1)[0]
+
 
 Fetch = Callable[[str], Awaitable[bytes]]
 
@@ -270,7 +280,7 @@ class ThumbnailCache(QObject):
             return None
         if max_px:
             self._max_px[url] = max_px  # remembered for the retry
-        task = loop.create_task(self._guarded_load(url), name=f"thumbnail {url}")
+        task = loop.create_task(self._guarded_load(url), name=f"thumbnail {_without_query(url)}")
         self._inflight[url] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -313,12 +323,15 @@ class ThumbnailCache(QObject):
         count = self._failures.get(url, 0) + 1
         self._failures[url] = count
         reason = str(exc) or type(exc).__name__
+        # Signed URLs carry their signature in the query string (also inside httpx's error text): log the
+        # address without it. The signal keeps the full URL: the model looks rows up by it.
+        shown, shown_reason = _without_query(url), _QUERY.sub(r"\1", reason)
         if count == 1 and not self._closed:
-            log.warning("thumbnail %s failed (%s); retrying in %.1fs", url, reason, self._retry_delay)
+            log.warning("thumbnail %s failed (%s); retrying in %.1fs", shown, shown_reason, self._retry_delay)
             loop = asyncio.get_running_loop()
             self._retries[url] = loop.call_later(self._retry_delay, self._retry, url, loop)
             return
-        log.warning("thumbnail %s failed again (%s); keeping the placeholder", url, reason)
+        log.warning("thumbnail %s failed again (%s); keeping the placeholder", shown, shown_reason)
         self._failed.add(url)
         self._emit(self.thumbnailFailed, url, reason)
 
