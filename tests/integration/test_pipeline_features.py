@@ -509,3 +509,38 @@ async def test_cancel_while_waiting_for_approval_cancels(
     cancelled = await queue.cancel(job.job_id)
     assert cancelled.state is JobState.CANCELLED and cancelled.awaiting_approval is False
     assert cancelled.notice is None
+
+
+class CountingStore(JobStore):
+    """A real store that also records every job write: (state, audio_file_id, durable)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes: list[tuple[JobState, str | None, bool]] = []
+
+    def save(self, job: RenderJob, *, durable: bool = False, **kwargs: Any) -> None:
+        self.writes.append((job.state, job.audio_file_id, durable))
+        super().save(job, durable=durable, **kwargs)
+
+
+async def test_a_render_writes_each_paid_step_durably_and_little_else(
+    client: VideoGenClient, sandbox: SandboxServer, presenter_id: str, voice_id: str, tmp_path: Path
+) -> None:
+    # Issue 11 item 3: a burst of renders costs the GUI thread one write per step that guards money, not
+    # one per progress change; the speech's file id travels with the next state in one fsync.
+    store = CountingStore(tmp_path / "counted.sqlite3")
+    queue = RenderQueue(
+        client, store, output_dir=tmp_path / "videos", poll_interval=0.02, max_poll_interval=0.1
+    )
+    try:
+        await queue.start()
+        done = await wait_job(queue, queue.submit(make_spec(presenter_id, voice_id)).job_id)
+        assert done.state is JobState.DONE, done.error_message
+    finally:
+        await queue.aclose()
+        store.close()
+    states = [state for state, _audio, _durable in store.writes]
+    assert (JobState.SPEECH_RUNNING, done.audio_file_id, True) not in store.writes  # no write of its own
+    assert (JobState.SUBMITTING_AVATAR, done.audio_file_id, True) in store.writes
+    assert all(durable for state, _a, durable in store.writes if state.value.startswith("submitting"))
+    assert len(states) <= 7, states  # 2 x (submitting, running + id), downloading, its path, done

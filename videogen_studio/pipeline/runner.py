@@ -445,6 +445,15 @@ class JobRunner:
                 await self._download()
 
     async def _submit(self, job: RenderJob, target: JobState) -> None:
+        """Save `job` in the submitting state (durably, with whatever ids it just learned), then POST.
+
+        `job` may carry ids learned a moment ago and not yet written (the speech's file id): every way out
+        of here before the POST writes them durably, so a paid step is never forgotten.
+        """
+        if job is not self.job:
+            unsaved, self.job = job, job
+            if self._stop is not None:  # a stop before the POST: keep the new id, send nothing
+                self._save(unsaved, durable=True)
         self._checkpoint()
         if target is JobState.SUBMITTING_AVATAR and not job.audio_file_id:
             # resume_state() never leads here without one; checked so a hand-edited row cannot POST junk.
@@ -536,8 +545,8 @@ class JobRunner:
         )
         self.stats["uploads"] += 1
         self._progress(1.0)
-        self._save(self.job.update(audio_file_id=file_id), durable=True)
-        await self._submit(self.job, JobState.SUBMITTING_AVATAR)
+        # The file id is written durably together with the next state (one fsync, not two): see _submit.
+        await self._submit(self.job.update(audio_file_id=file_id), JobState.SUBMITTING_AVATAR)
 
     async def _speech(self) -> None:
         execution_id = self.job.tts_execution_id
@@ -559,13 +568,13 @@ class JobRunner:
         speech = execution.results[0]
         # The speech's length is the clip's length: the best estimate of how long the video step takes.
         spoken = speech.file.duration_seconds if speech.file is not None else None
-        self._save(
+        # The paid speech's file id is written durably together with the next state (one fsync): see _submit.
+        await self._submit(
             self.job.update(
                 audio_file_id=speech.file_id, duration_seconds=spoken or self.job.duration_seconds
             ),
-            durable=True,
+            JobState.SUBMITTING_AVATAR,
         )
-        await self._submit(self.job, JobState.SUBMITTING_AVATAR)
 
     async def _avatar(self) -> None:
         execution_id = self.job.avatar_execution_id
@@ -608,7 +617,8 @@ class JobRunner:
             if job.duration_seconds is None:
                 try:
                     file = await self.client.get_file(file_ids[0])
-                    self._save(self.job.update(duration_seconds=file.duration_seconds))
+                    # Shown at once, written with the next save (the file's destination, just below).
+                    self._note(self.job.update(duration_seconds=file.duration_seconds))
                 except (NotFound, InvalidId):
                     raise
                 except VideoGenError as exc:
@@ -777,6 +787,11 @@ class JobRunner:
             self._store.save(job, durable=durable, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
         self._publish(job)
 
+    def _note(self, job: RenderJob) -> None:
+        """Take and show a change that is not worth a write of its own (the next save carries it)."""
+        self.job = job
+        self._publish(job)
+
     def _publish(self, job: RenderJob) -> None:
         if self._on_change is not None:
             self._on_change(job)
@@ -811,7 +826,8 @@ class JobRunner:
         if isinstance(changes.get("error_kind"), FailureKind):
             changes["error_kind"] = changes["error_kind"].value
         try:
-            self._save(self.job.advance(JobState.FAILED, **changes))
+            # Durable: failures are rare, and the job may carry a paid id not written before (see _submit).
+            self._save(self.job.advance(JobState.FAILED, **changes), durable=True)
         except LeaseLost:
             raise
         except Exception:  # the store itself may be what broke; keep the in-memory job truthful
