@@ -142,7 +142,7 @@ class Soak:
     def __init__(
         self, work: Path, repo: Path, seed: int, log: Callable[[str], None], assets: Path | None = None
     ) -> None:
-        from videogen_studio.sandbox import Account, SandboxConfig, SandboxServer
+        from videogen_studio.sandbox import SandboxAccount, SandboxConfig, SandboxServer
 
         self.work = work
         self.repo = repo
@@ -151,7 +151,7 @@ class Soak:
         self.key = "vg_key_soak_" + secrets.token_hex(12)
         config = dataclasses.replace(
             SandboxConfig.fast(),
-            accounts={self.key: Account(credits=1_000_000)},
+            accounts={self.key: SandboxAccount(credits=1_000_000)},
             tts_running_s=0.4,
             avatar_running_s=1.0,
         )

@@ -14,10 +14,10 @@ from sandbox_helpers import posts
 from videogen_studio.cli import main
 from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.folder_lock import DataFolderLock
-from videogen_studio.sandbox import Account, FaultRule, SandboxServer
+from videogen_studio.sandbox import FaultRule, SandboxAccount, SandboxServer
 
 TTS, AVATAR = "/v1/tools/text-to-speech", "/v1/tools/generate-avatar"
-GUI_WORDS = ("Open Account", "press Retry", "Press Retry", "the app ", "dialog")
+GUI_WORDS = ("Open SandboxAccount", "press Retry", "Press Retry", "the app ", "dialog")
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_no_credits_says_to_add_credits_and_rerun(
 ) -> None:
     presenter = presenter_of(api_env, capsys)
     voice = first_voice(api_env, capsys)
-    api_env.add_account(api_env.api_key, Account(credits=0))
+    api_env.add_account(api_env.api_key, SandboxAccount(credits=0))
     assert main(render_argv(api_env, presenter, script, tmp_path / "out", "--voice", voice)) == 1
     err = capsys.readouterr().err
     line = one_error_line("\n".join(x for x in err.splitlines() if x.startswith("error")))

@@ -15,7 +15,7 @@ from videogen_studio.api import errors
 from videogen_studio.api.client import SubmissionUncertain, VideoGenClient
 from videogen_studio.api.models import AvatarRequest, PronunciationReplacement, TtsRequest
 from videogen_studio.api.retry import RetryPolicy
-from videogen_studio.sandbox import Account, FaultRule, SandboxServer
+from videogen_studio.sandbox import FaultRule, SandboxAccount, SandboxServer
 
 
 def fast_retry() -> RetryPolicy:
@@ -149,7 +149,7 @@ async def test_bad_and_revoked_keys(sandbox: SandboxServer) -> None:
     assert info.value.code == "invalid_api_key"
     assert "vg_key_made_up" not in str(info.value) and "vg_key_made_up" not in info.value.message
 
-    sandbox.add_account("vg_key_soon_revoked", Account())
+    sandbox.add_account("vg_key_soon_revoked", SandboxAccount())
     async with VideoGenClient(sandbox.base_url, "vg_key_soon_revoked", retry=fast_retry()) as c:
         assert await c.list_presenters()
         sandbox.revoke_key("vg_key_soon_revoked")
@@ -207,7 +207,7 @@ async def test_watermark_none_needs_the_add_on(sandbox: SandboxServer, client: V
     assert info.value.requirement_type == "purchase_add_on"
     assert "AUTO" in info.value.hint
 
-    sandbox.add_account("vg_key_pro", Account(production_addon=True))
+    sandbox.add_account("vg_key_pro", SandboxAccount(production_addon=True))
     async with VideoGenClient(sandbox.base_url, "vg_key_pro", retry=fast_retry()) as pro:
         audio_pro = await speech_file(pro)
         execution = await pro.wait_for_execution(
@@ -218,7 +218,7 @@ async def test_watermark_none_needs_the_add_on(sandbox: SandboxServer, client: V
 
 
 async def test_no_credits(sandbox: SandboxServer) -> None:
-    sandbox.add_account("vg_key_broke", Account(credits=0))
+    sandbox.add_account("vg_key_broke", SandboxAccount(credits=0))
     async with VideoGenClient(sandbox.base_url, "vg_key_broke", retry=fast_retry()) as broke:
         with pytest.raises(errors.InsufficientCredits) as info:
             await broke.text_to_speech(says("Hello", await direct_voice(broke)))

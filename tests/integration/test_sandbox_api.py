@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox_helpers import VOICE, wait_execution
 
-from videogen_studio.sandbox import Account, SandboxServer
+from videogen_studio.sandbox import SandboxAccount, SandboxServer
 
 
 def run_tts(client: httpx.Client, **fields: Any) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def test_revoked_key_is_401_invalid_api_key(sandbox: SandboxServer, client: http
 def test_second_account_sees_only_its_own_files(sandbox: SandboxServer, client: httpx.Client) -> None:
     done = run_tts(client)
     file_id = done["results"][0]["fileId"]
-    sandbox.add_account("vg_key_other", Account())
+    sandbox.add_account("vg_key_other", SandboxAccount())
     other = {"Authorization": "Bearer vg_key_other"}
     assert httpx.get(f"{sandbox.base_url}/v1/files", headers=other).json()["files"] == []
     response = httpx.get(f"{sandbox.base_url}/v1/files/{file_id}", headers=other)
@@ -487,7 +487,7 @@ def test_rate_limit_headers_and_429(sandbox: SandboxServer, client: httpx.Client
 
     # Other groups and other keys have their own budgets.
     assert client.get("/v1/files").status_code == 200
-    sandbox.add_account("vg_key_second", Account())
+    sandbox.add_account("vg_key_second", SandboxAccount())
     other = httpx.get(
         f"{sandbox.base_url}/v1/resources/tts-voices", headers={"Authorization": "Bearer vg_key_second"}
     )

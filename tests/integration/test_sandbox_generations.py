@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sandbox_helpers import VOICE, api_client, wait_execution
 
-from videogen_studio.sandbox import Account, SandboxConfig, SandboxServer
+from videogen_studio.sandbox import SandboxAccount, SandboxConfig, SandboxServer
 
 
 @contextmanager
@@ -143,7 +143,7 @@ def test_b_presenters_sorted_by_best_match_for_a_voice(gen_b: SandboxServer) -> 
 def test_b_me_names_the_account_never_the_key(gen_b: SandboxServer) -> None:
     gen_b.add_account(
         "vg_key_team",
-        Account(email="ada@example.com", display_name="Ada", team_id="vg_team_x", key_nickname="ci"),
+        SandboxAccount(email="ada@example.com", display_name="Ada", team_id="vg_team_x", key_nickname="ci"),
     )
     with api_client(gen_b) as client:
         me = client.get("/v1/me").json()
@@ -171,8 +171,8 @@ def test_b_tts_requires_a_voice_and_ids_are_vg_tool(gen_b: SandboxServer) -> Non
 
 def test_b_executions_list_newest_first_and_self_only(gen_b: SandboxServer) -> None:
     gen_b.state.accounts[gen_b.api_key].team_id = "vg_team_shared"
-    gen_b.add_account("vg_key_mate", Account(team_id="vg_team_shared"))
-    gen_b.add_account("vg_key_stranger", Account())
+    gen_b.add_account("vg_key_mate", SandboxAccount(team_id="vg_team_shared"))
+    gen_b.add_account("vg_key_stranger", SandboxAccount())
     mate = {"Authorization": "Bearer vg_key_mate"}
     with api_client(gen_b) as client:
         mine = [speech(client, f"Mine {n}.")["toolExecutionId"] for n in range(3)]
@@ -458,7 +458,7 @@ def test_b_file_pages_survive_archiving_and_new_files(gen_b: SandboxServer) -> N
 
 
 def test_account_profile_survives_a_restart(tmp_path: Path, sandbox_assets: Path) -> None:
-    profile = Account(
+    profile = SandboxAccount(
         email="lin@example.com", display_name="Lin", team_id="vg_team_lin", key_nickname="laptop"
     )
     with serve(tmp_path, sandbox_assets, "B") as server:

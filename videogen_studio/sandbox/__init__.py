@@ -11,19 +11,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from videogen_studio.sandbox.config import Account, SandboxConfig
+    from videogen_studio.sandbox.config import Account, SandboxAccount, SandboxConfig
     from videogen_studio.sandbox.faults import FaultRule
     from videogen_studio.sandbox.server import SandboxServer, serve_forever
 
 _HOMES = {
-    "Account": "config",
+    "Account": "config",  # the old name of SandboxAccount, kept for callers not yet switched
+    "SandboxAccount": "config",
     "SandboxConfig": "config",
     "FaultRule": "faults",
     "SandboxServer": "server",
     "serve_forever": "server",
 }
 
-__all__ = ["Account", "FaultRule", "SandboxConfig", "SandboxServer", "serve_forever"]
+__all__ = ["Account", "FaultRule", "SandboxAccount", "SandboxConfig", "SandboxServer", "serve_forever"]
 
 
 def __getattr__(name: str) -> Any:

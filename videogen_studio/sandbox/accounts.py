@@ -5,24 +5,24 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from videogen_studio.sandbox.config import Account
+from videogen_studio.sandbox.config import SandboxAccount
 from videogen_studio.sandbox.core import StateCore
 from videogen_studio.sandbox.executions import Execution
 from videogen_studio.sandbox.failures import ApiFailure
 
 
 class AccountBook(StateCore):
-    def add_account(self, key: str, account: Account) -> None:
+    def add_account(self, key: str, account: SandboxAccount) -> None:
         with self.lock:
             self.accounts[key] = account
         self._save()
 
     def revoke_key(self, key: str) -> None:
         with self.lock:
-            self.accounts.setdefault(key, Account()).revoked = True
+            self.accounts.setdefault(key, SandboxAccount()).revoked = True
         self._save()
 
-    def authenticate(self, key: str) -> Account | None:
+    def authenticate(self, key: str) -> SandboxAccount | None:
         with self.lock:
             account = self.accounts.get(key)
             return None if account is None or account.revoked else account
@@ -34,7 +34,7 @@ class AccountBook(StateCore):
         return "vg_team_" + _digest(key)[:12]
 
     def me_json(self, key: str) -> dict[str, Any]:
-        """`GET /v1/me`: the account behind a key; fields not set on the Account derive from the key."""
+        """`GET /v1/me`: the account behind a key; fields left unset derive from the key."""
         with self.lock:
             account = self.accounts[key]
             tag = _digest(key)

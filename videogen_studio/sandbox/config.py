@@ -1,4 +1,4 @@
-"""Knobs of one sandbox (`SandboxConfig`) and its accounts (`Account`)."""
+"""Knobs of one sandbox (`SandboxConfig`) and its accounts (`SandboxAccount`; not api.models.Account)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from videogen_studio.sandbox.generations import GENERATIONS
 
 
 @dataclass
-class Account:
+class SandboxAccount:
     """One API key's account. The `/v1/me` fields default to values derived from the key (`me_json`).
 
     Keys with the same `team_id` form a team: `GET /v1/tools/executions` without `selfOnly` lists the whole
@@ -24,8 +24,12 @@ class Account:
     key_nickname: str | None = None
 
 
-def _default_accounts() -> dict[str, Account]:
-    return {"vg_key_sandbox": Account()}
+#: The old name, kept for callers not yet switched (tests/ui, test_pipeline, test_session).
+Account = SandboxAccount
+
+
+def _default_accounts() -> dict[str, SandboxAccount]:
+    return {"vg_key_sandbox": SandboxAccount()}
 
 
 def _default_rate_limits() -> dict[str, int]:
@@ -37,7 +41,7 @@ def _default_rate_limits() -> dict[str, int]:
 class SandboxConfig:
     """Knobs of one sandbox; defaults are the demo profile (realistic but short)."""
 
-    accounts: dict[str, Account] = field(default_factory=_default_accounts)
+    accounts: dict[str, SandboxAccount] = field(default_factory=_default_accounts)
     tts_pending_s: float = 0.5
     tts_running_s: float = 1.0
     avatar_pending_s: float = 1.0

@@ -19,7 +19,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-from videogen_studio.sandbox.config import Account
+from videogen_studio.sandbox.config import SandboxAccount
 from videogen_studio.sandbox.failures import ApiFailure
 from videogen_studio.sandbox.faults import FaultInjector, FaultRule
 from videogen_studio.sandbox.handler import Request, Response, json_response
@@ -123,7 +123,7 @@ class ControlRoutes:
     def _control_account(self, body: dict[str, Any]) -> Response:
         key = required_string(body, "key")
         with self.state.lock:
-            account = self.state.accounts.get(key) or Account()
+            account = self.state.accounts.get(key) or SandboxAccount()
             credits = body.get("credits")
             if credits is not None:
                 if isinstance(credits, bool) or not isinstance(credits, int | float):
@@ -146,7 +146,7 @@ _ACCOUNT_TEXT_FIELDS = {
 }
 
 
-def _account_json(key: str, account: Account) -> dict[str, Any]:
+def _account_json(key: str, account: SandboxAccount) -> dict[str, Any]:
     return {
         "key": key,
         "credits": account.credits,

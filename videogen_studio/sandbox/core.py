@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from videogen_studio.sandbox.catalog import Presenter, PresenterAssets, Voice
-    from videogen_studio.sandbox.config import Account, SandboxConfig
+    from videogen_studio.sandbox.config import SandboxAccount, SandboxConfig
     from videogen_studio.sandbox.executions import Execution
     from videogen_studio.sandbox.files import StoredFile
     from videogen_studio.sandbox.generations import Generation
@@ -28,7 +28,7 @@ class StateCore:
     signer: UrlSigner
     storage_url: str
     lock: threading.RLock
-    accounts: dict[str, Account]
+    accounts: dict[str, SandboxAccount]
     files: dict[str, StoredFile]
     executions: dict[str, Execution]
     assets: PresenterAssets

@@ -1,7 +1,7 @@
 """SandboxServer: composes state, faults and both listeners (API + storage origin), run in threads.
 
 The parts, one job each:
-  config.py, generations.py      SandboxConfig / Account; what generation A, B or C offers
+  config.py, generations.py      SandboxConfig / SandboxAccount; what generation A, B or C offers
   handler.py                     the wire: requests, responses, listeners (blocking accept, fast stop)
   faults.py                      FaultRule, FaultInjector, hostile-server PROFILES
   routes.py                      API dispatch, auth, rate limits (ratelimit.py), ApiError bodies
@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from videogen_studio.sandbox.config import Account, SandboxConfig
+from videogen_studio.sandbox.config import SandboxAccount, SandboxConfig
 from videogen_studio.sandbox.faults import FaultInjector
 from videogen_studio.sandbox.handler import LoggedRequest, SandboxListener
 from videogen_studio.sandbox.persist import SnapshotStore
@@ -86,7 +86,7 @@ class SandboxServer:
             return list(self.state.request_log)
 
     # -- accounts ----------------------------------------------------------------------------------
-    def add_account(self, key: str, account: Account) -> None:
+    def add_account(self, key: str, account: SandboxAccount) -> None:
         self.state.add_account(key, account)
 
     def revoke_key(self, key: str) -> None:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from videogen_studio.sandbox.config import Account
+from videogen_studio.sandbox.config import SandboxAccount
 from videogen_studio.sandbox.core import StateCore
 from videogen_studio.sandbox.executions import (
     SETTLED_STATUSES,
@@ -67,7 +67,7 @@ def _typed[T](value: object, kind: type[T], optional: bool = False) -> T:
     return value  # type: ignore[return-value]
 
 
-def _account_record(account: Account) -> dict[str, Any]:
+def _account_record(account: SandboxAccount) -> dict[str, Any]:
     return {
         "credits": account.credits,
         "productionAddon": account.production_addon,
@@ -79,8 +79,8 @@ def _account_record(account: Account) -> dict[str, Any]:
     }
 
 
-def _account_from_record(record: dict[str, Any]) -> Account:
-    return Account(
+def _account_from_record(record: dict[str, Any]) -> SandboxAccount:
+    return SandboxAccount(
         credits=_typed(record["credits"], float),
         production_addon=_typed(record["productionAddon"], bool),
         revoked=_typed(record["revoked"], bool),

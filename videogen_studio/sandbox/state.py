@@ -28,7 +28,7 @@ from videogen_studio.sandbox.catalog import (
     build_presenters,
     build_voices,
 )
-from videogen_studio.sandbox.config import Account, SandboxConfig
+from videogen_studio.sandbox.config import SandboxAccount, SandboxConfig
 from videogen_studio.sandbox.executions import RENDER_WORKERS, Execution, ExecutionBook
 from videogen_studio.sandbox.files import FileBook, Source, StoredFile, skipped
 from videogen_studio.sandbox.generations import GENERATIONS
@@ -58,7 +58,7 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
         self.signer = signer
         self.storage_url = ""  # set by the server once the storage listener is bound
         self.lock = threading.RLock()
-        self.accounts: dict[str, Account] = dict(config.accounts)
+        self.accounts: dict[str, SandboxAccount] = dict(config.accounts)
         self.generation = GENERATIONS[config.api_generation]
         self.presenters = build_presenters(config.presenter_count)
         self._presenters_by_id = {p.presenter_id: p for p in self.presenters}
