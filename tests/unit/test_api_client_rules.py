@@ -1,8 +1,9 @@
 """Retry rules that depend on what the transport can tell: a transport without httpcore's trace events.
 
-Everything else about retries is tested over real sockets (tests/integration/test_client*.py). This corner
-cannot come from a server: a custom transport that reports no trace events, so the client cannot know
-whether a failed paid POST was sent. It must then assume it was.
+Everything else about retries is tested over real sockets (tests/integration/test_client*.py; the refused
+connect and the 503 on a paid POST in test_client_paid_rules.py). This corner cannot come from a server:
+a custom transport that reports no trace events, so the client cannot know whether a failed paid POST was
+sent. It must then assume it was.
 """
 
 from __future__ import annotations
@@ -38,30 +39,3 @@ async def test_unknown_send_state_on_a_paid_post_is_uncertain(failure: type[http
             await client.get_file("vg_file_1")  # a free GET: retried up to max_attempts
         assert not isinstance(info.value, errors.SubmissionUncertain)
     assert calls == ["POST", "GET", "GET", "GET"]
-
-
-async def test_connect_errors_are_unsent_and_repeated_even_for_paid_posts() -> None:
-    calls: list[str] = []
-
-    def refuse_then_accept(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        if len(calls) < 3:
-            raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(202, json={"toolExecutionId": "vg_tool_1"})
-
-    async with client_with(httpx.MockTransport(refuse_then_accept)) as client:
-        assert await client.text_to_speech(TtsRequest("Hi", voice_id="v")) == "vg_tool_1"
-    assert calls == ["POST", "POST", "POST"]
-
-
-async def test_a_5xx_or_a_4xx_on_a_paid_post_is_never_repeated() -> None:
-    calls: list[int] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        return httpx.Response(503, json={"message": "busy"})
-
-    async with client_with(httpx.MockTransport(answer)) as client:
-        with pytest.raises(errors.ServerError) as info:
-            await client.text_to_speech(TtsRequest("Hi", voice_id="v"))
-    assert len(calls) == 1 and info.value.kind == "server"
