@@ -21,8 +21,8 @@ GUARD_S = 30  # only reached if something hangs
 
 async def read_request(reader: asyncio.StreamReader) -> str:
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-    lines = head.split("\r\n")
-    length = next((int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0)
+    fields = dict(line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)
+    length = int({name.strip().lower(): value for name, value in fields.items()}.get("content-length", 0))
     await reader.readexactly(length)
     return head.split(" ", 1)[0]
 
