@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
 import httpx
 import pytest
@@ -85,11 +84,9 @@ def test_drip_on_a_signed_download_and_stop_cuts_it(sandbox: SandboxServer) -> N
     reader = threading.Thread(target=download, daemon=True)
     reader.start()
     assert got_first.wait(30)
-    started = time.monotonic()
     sandbox.stop()
-    reader.join(30)
-    assert not reader.is_alive()
-    assert time.monotonic() - started < 25  # the 30 s pause between bytes did not hold the stop
+    reader.join(20)  # a guard shorter than the 30 s pause between bytes
+    assert not reader.is_alive()  # the pause did not hold the stop: the connection was shut down
 
 
 def test_silent_server_accepts_and_never_answers(sandbox: SandboxServer) -> None:
@@ -105,7 +102,7 @@ def test_silent_connection_is_released_by_stop(sandbox: SandboxServer) -> None:
     host, port = sandbox.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as conn:
         conn.sendall(b"GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer vg_key_sandbox\r\n\r\n")
-        time.sleep(0.1)  # let the handler reach its silence
+        assert sandbox.wait_for_request("/v1/me")  # the handler has it: silence from here on
         sandbox.stop()
         assert conn.recv(100) == b""  # closed without a byte of answer
 

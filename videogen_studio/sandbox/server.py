@@ -85,6 +85,16 @@ class SandboxServer:
         with self.state.lock:
             return list(self.state.request_log)
 
+    def wait_for_request(self, path: str, timeout: float = 30.0) -> bool:
+        """Block until a request for `path` has reached the sandbox (True), or `timeout` passed (False).
+
+        Logged as the handler starts on it, before any fault applies: tests order their steps on this.
+        """
+        with self.state.request_logged:
+            return self.state.request_logged.wait_for(
+                lambda: any(r.path == path for r in self.state.request_log), timeout
+            )
+
     # -- accounts ----------------------------------------------------------------------------------
     def add_account(self, key: str, account: SandboxAccount) -> None:
         self.state.add_account(key, account)

@@ -69,6 +69,8 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
         self.executions: dict[str, Execution] = {}
         self.files: dict[str, StoredFile] = {}
         self.request_log: list[LoggedRequest] = []
+        #: Notified on every logged request, so a test can wait for one instead of sleeping.
+        self.request_logged = threading.Condition(self.lock)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._stopped = False
@@ -131,6 +133,7 @@ class SandboxState(AccountBook, FileBook, ExecutionBook, RenderJobs, SnapshotMix
     def record(self, entry: LoggedRequest) -> None:
         with self.lock:
             self.request_log.append(entry)
+            self.request_logged.notify_all()
             if len(self.request_log) > REQUEST_LOG_LIMIT:
                 del self.request_log[: REQUEST_LOG_LIMIT // 5]
 
