@@ -42,9 +42,11 @@ def argv(
     return [*base, "--script", str(script), "--out", str(tmp_path / "out")]
 
 
-def signal_during_preflight(monkeypatch: pytest.MonkeyPatch, module: Any, sig: signal.Signals) -> None:
-    """The user's signal lands while the last check before paying runs; the check waits until the CLI's
-    handler has seen it (no sleeps), so the next step is exactly the submit under test."""
+def signal_during(
+    monkeypatch: pytest.MonkeyPatch, module: Any, sig: signal.Signals, step: str = "preflight"
+) -> None:
+    """The user's signal lands while `step` (a lookup or check before paying) runs; the step waits until
+    the CLI's handler has seen it (no sleeps), so what follows runs with the stop already set."""
     stoppers: list[StopController] = []
     install = StopController.install
 
@@ -52,9 +54,9 @@ def signal_during_preflight(monkeypatch: pytest.MonkeyPatch, module: Any, sig: s
         stoppers.append(self)
         install(self)
 
-    real: Callable[..., Awaitable[Any]] = module.preflight
+    real: Callable[..., Awaitable[Any]] = getattr(module, step)
 
-    async def preflight_then_signal(*args: Any, **kwargs: Any) -> Any:
+    async def step_then_signal(*args: Any, **kwargs: Any) -> Any:
         result = await real(*args, **kwargs)
         os.kill(os.getpid(), sig)
         async with asyncio.timeout(10):
@@ -62,7 +64,7 @@ def signal_during_preflight(monkeypatch: pytest.MonkeyPatch, module: Any, sig: s
         return result
 
     monkeypatch.setattr(StopController, "install", recording_install)
-    monkeypatch.setattr(module, "preflight", preflight_then_signal)
+    monkeypatch.setattr(module, step, step_then_signal)
 
 
 def saved_jobs() -> list[RenderJob]:
@@ -72,13 +74,15 @@ def saved_jobs() -> list[RenderJob]:
         return store.load_all()
 
 
+@pytest.mark.parametrize("step", ["find_performer", "choose_voice", "preflight"])
 def test_ctrl_c_before_the_render_is_sent_pays_nothing(
     sandbox: SandboxServer,
     argv: list[str],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    step: str,
 ) -> None:
-    signal_during_preflight(monkeypatch, cli_render, signal.SIGINT)
+    signal_during(monkeypatch, cli_render, signal.SIGINT, step)
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 128 + signal.SIGINT, err
@@ -113,7 +117,7 @@ def test_sigterm_before_a_retry_is_sent_pays_nothing_again(
     with JobStore(app_paths().job_db) as store:
         store.save(failed)
     paid = (posts(sandbox, TTS), posts(sandbox, AVATAR))
-    signal_during_preflight(monkeypatch, cli_jobs, signal.SIGTERM)
+    signal_during(monkeypatch, cli_jobs, signal.SIGTERM)
     code = main(["retry", done.job_id, "--base-url", sandbox.base_url])
     err = capsys.readouterr().err
     assert code == 128 + signal.SIGTERM, err

@@ -109,6 +109,8 @@ async def run_resume(args: argparse.Namespace, console: Console, stopper: StopCo
         job = find_job(session.queue.jobs(), args.job)
         note_other_decisions(session, console, job.job_id)
         if job.state is JobState.QUEUED:
+            if stopper.event.is_set():  # stopped while loading: a waiting render is not sent now
+                return stopped_before_sending(stopper, console, job.job_id)
             session.queue.resume()  # RenderQueue cannot start one waiting job alone (yet): the line moves
         if job.state is JobState.DONE or is_uncertain(job):
             return report(job, console)

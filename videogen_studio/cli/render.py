@@ -92,6 +92,8 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
             output_dir=str(out),
         )
         before = None if args.new else _earlier(session, spec, voice_picked=picked)
+        if stopper.event.is_set():  # start() would resume renders in flight: their next step may be paid
+            return stopped_before_sending(stopper, console)
         await session.queue.start()  # restart rules first: a job caught mid-send is now marked uncertain
         note_other_decisions(session, console, before.job_id if before is not None else None)
         if before is not None:
