@@ -212,6 +212,28 @@ async def test_cancel_a_waiting_job_is_local(
         await queue.aclose()
 
 
+async def test_start_only_drives_the_chosen_jobs_and_leaves_other_waiting_ones_free(
+    make_queue: Callable[..., RenderQueue], store: JobStore, sandbox: SandboxServer, presenter_id: str
+) -> None:
+    # M10: a command-line run on a folder where a GUI left renders waiting pays only for its own.
+    left = RenderJob(spec=spec(presenter_id, "Left waiting by the app."))
+    chosen = RenderJob(spec=spec(presenter_id, "Resumed from the command line."))
+    store.save_many([left, chosen])
+    cli = make_queue()
+    await cli.start(only={chosen.job_id})
+    assert store.lease(left.job_id) is None  # not even claimed: the app may take it any time
+    mine = cli.submit(spec(presenter_id, "Submitted from the command line."))
+    for job_id in (chosen.job_id, mine.job_id):
+        assert (await wait_job(cli, job_id)).state is JobState.DONE
+    assert cli.get(left.job_id) == left and store.get(left.job_id) == left  # shown, never sent
+    assert posts(sandbox, TTS) == 2
+    await cli.aclose()
+    gui = make_queue()
+    await gui.start()
+    assert (await wait_job(gui, left.job_id)).state is JobState.DONE
+    assert posts(sandbox, TTS) == 3
+
+
 # ---------------------------------------------------------------------------------------- failures
 async def test_failed_execution_fails_the_job_with_the_server_message(
     queue: RenderQueue, sandbox: SandboxServer, presenter_id: str

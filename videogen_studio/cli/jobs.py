@@ -102,16 +102,17 @@ def job_advice(job: RenderJob) -> str:
 # -------------------------------------------------------------------------------------- resume/retry
 async def run_resume(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
     async with open_session(args, console, drive=True) as session:
-        # Drive this job, not the line: renders the GUI left waiting stay waiting. start() still resumes
-        # every job in flight (already paid for; VideoGen works on them anyway), this one included.
-        session.queue.pause()
-        await session.queue.start()
-        job = find_job(session.queue.jobs(), args.job)
+        # Drive this job, not the line: renders the GUI left waiting stay waiting (never claimed, never
+        # sent). start() still resumes every job in flight (already paid; VideoGen works on them anyway).
+        job = find_job(session.store.load_all(), args.job)
+        session.queue.pause()  # nothing starts until the stop is checked below
+        await session.queue.start(only={job.job_id})
+        job = session.queue.get(job.job_id) or job
         note_other_decisions(session, console, job.job_id)
         if job.state is JobState.QUEUED:
             if stopper.event.is_set():  # stopped while loading: a waiting render is not sent now
                 return stopped_before_sending(stopper, console, job.job_id)
-            session.queue.resume()  # RenderQueue cannot start one waiting job alone (yet): the line moves
+            session.queue.resume()  # starts this one only: the queue drives nothing else that waits
         if job.state is JobState.DONE or is_uncertain(job):
             return report(job, console)
         if job.state in (JobState.FAILED, JobState.CANCELLED):
@@ -126,8 +127,10 @@ async def run_resume(args: argparse.Namespace, console: Console, stopper: StopCo
 
 async def run_retry(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
     async with open_session(args, console, drive=True) as session:
-        await session.queue.start()
-        job = find_job(session.queue.jobs(), args.job)
+        # Only this render is driven (retry() chooses it); renders a GUI left waiting stay waiting.
+        job = find_job(session.store.load_all(), args.job)
+        await session.queue.start(only={job.job_id})
+        job = session.queue.get(job.job_id) or job
         note_other_decisions(session, console, job.job_id)
         if job.state not in (JobState.FAILED, JobState.CANCELLED):
             return await _not_retryable(session, job, console, stopper)
@@ -171,9 +174,10 @@ async def _not_retryable(session: Session, job: RenderJob, console: Console, sto
 # --------------------------------------------------------------------------------------------- cancel
 async def run_cancel(args: argparse.Namespace, console: Console, stopper: StopController) -> int:
     async with open_session(args, console, drive=True) as session:
+        job = find_job(session.store.load_all(), args.job)
         session.queue.pause()  # a cancel must not start any waiting render
-        await session.queue.start()
-        job = find_job(session.queue.jobs(), args.job)
+        await session.queue.start(only={job.job_id})
+        job = session.queue.get(job.job_id) or job
         if job.state.is_terminal:
             console.err(f"render {job.job_id} is already {job.state.label.lower()}; nothing to cancel")
             return 0

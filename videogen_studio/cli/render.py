@@ -94,7 +94,9 @@ async def run(args: argparse.Namespace, console: Console, stopper: StopControlle
         before = None if args.new else _earlier(session, spec, voice_picked=picked)
         if stopper.event.is_set():  # start() would resume renders in flight: their next step may be paid
             return stopped_before_sending(stopper, console)
-        await session.queue.start()  # restart rules first: a job caught mid-send is now marked uncertain
+        # Restart rules first: a job caught mid-send is now marked uncertain. Only this render is driven:
+        # renders a GUI left waiting in this folder stay waiting (and unpaid); ones in flight resume.
+        await session.queue.start(only={before.job_id} if before is not None else ())
         note_other_decisions(session, console, before.job_id if before is not None else None)
         if before is not None:
             job = session.queue.get(before.job_id) or before

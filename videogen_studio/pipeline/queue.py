@@ -27,7 +27,7 @@ import functools
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -138,20 +138,34 @@ class RenderQueue:
         self._held: set[str] = set()
         self._foreign: dict[str, str] = {}
         self._keeper: asyncio.Task[None] | None = None
+        #: `start(only=...)`: the waiting jobs this queue may start (None: all of them). See `start`.
+        self._only: set[str] | None = None
         self._paused = False
         self._started = False
         self._closing = False
         client.limiter.add_wait_listener(self._on_rate_limit_wait)
 
     # --------------------------------------------------------------------------------- lifecycle
-    async def start(self) -> None:
-        """Load jobs from the store, apply the restart rules, and start running."""
+    async def start(self, *, only: Iterable[str] | None = None) -> None:
+        """Load jobs from the store, apply the restart rules, and start running.
+
+        `only` (a command-line run beside a GUI's data): drive just the waiting jobs named here and the jobs
+        submitted or retried through this queue afterwards. Every other waiting (QUEUED) job is shown but
+        neither claimed nor started — nothing is paid for it; it stays waiting for the GUI that queued it.
+        Jobs past QUEUED (in flight: already paid, VideoGen works on them anyway) resume as without `only`.
+        """
         if self._started:
             return
         self._closing = False
+        if only is not None:
+            self._only = set(only)
         loaded = await asyncio.to_thread(self.store.load_all)  # newest first
         # One transaction claims every unfinished job we may drive; the rest are held elsewhere.
-        unfinished = [j.job_id for j in loaded if not j.state.is_terminal and j.job_id not in self._jobs]
+        unfinished = [
+            j.job_id
+            for j in loaded
+            if not j.state.is_terminal and j.job_id not in self._jobs and self._may_drive(j)
+        ]
         won = self.store.claim_many(unfinished, self.owner, self.lease_ttl_s)
         self._held.update(won)
         for job in reversed(loaded):  # oldest first, so the waiting line keeps submission order
@@ -216,6 +230,8 @@ class RenderQueue:
             RenderJob(spec=spec, created_at=base + i * 1e-6, updated_at=base) for i, spec in enumerate(specs)
         ]
         self.store.save_many(jobs, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
+        if self._only is not None:  # submitted here: chosen to run here
+            self._only.update(job.job_id for job in jobs)
         for job in jobs:
             self._jobs[job.job_id] = job
             self._held.add(job.job_id)
@@ -247,6 +263,10 @@ class RenderQueue:
                     return await self._collect_after_late_cancel(job)
             return self._jobs.get(job_id, job)
         # Not running: waiting, paused, or in flight before start(). The runner does the server side.
+        if not self._may_drive(job):  # a waiting job `start(only=...)` left alone: cancelling chooses it
+            self._claim_or_refuse(job_id)
+            if self._only is not None:
+                self._only.add(job_id)
         runner = self._make_runner(job)
         job = await runner.finish_cancel()
         if not job.state.is_terminal:
@@ -314,6 +334,8 @@ class RenderQueue:
         )
         self.store.save(job, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
         self._held.add(job_id)
+        if self._only is not None:  # retried here: chosen to run here
+            self._only.add(job_id)
         self._ensure_keeper()
         self._jobs[job_id] = job
         self._emit("changed", job)
@@ -451,8 +473,8 @@ class RenderQueue:
         while self._waiting and len(self._tasks) < self._concurrency:
             job_id = self._waiting.popleft()
             job = self._jobs.get(job_id)
-            if job is None or job.state is not JobState.QUEUED:
-                continue  # removed or cancelled while waiting
+            if job is None or job.state is not JobState.QUEUED or not self._may_drive(job):
+                continue  # removed or cancelled while waiting, or not chosen (`start(only=...)`)
             if job_id in self._tasks:
                 # Retried the moment it ended: its old task is still unwinding. Its done callback
                 # dispatches again, so the job only has to keep its place in the line.
@@ -521,9 +543,13 @@ class RenderQueue:
         self.stats[f"rate_limit_wait_ms_{group}"] += round(seconds * 1000)
 
     # -------------------------------------------------------------------------------------- leases
+    def _may_drive(self, job: RenderJob) -> bool:
+        """False for a waiting job `start(only=...)` did not choose: it is shown, never claimed or sent."""
+        return self._only is None or job.state is not JobState.QUEUED or job.job_id in self._only
+
     def _adopt(self, job: RenderJob) -> RenderJob:
         """A job loaded from the store: claim it if unfinished, apply the restart rules only if ours."""
-        if job.state.is_terminal:
+        if job.state.is_terminal or not self._may_drive(job):
             return job
         if not self._claim(job.job_id):
             return job  # held by another live owner: shown as it is, never recovered or driven here
