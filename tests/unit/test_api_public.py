@@ -17,6 +17,8 @@ PUBLIC = {
         "MAX_RESPONSE_BYTES",
         "POLL_DEADLINE_S",
         "REQUEST_DEADLINE_S",
+        "SendPhase",
+        "SendState",
         "SubmissionUncertain",
         "VideoGenClient",
         "check_base_url",
@@ -174,6 +176,20 @@ def test_old_call_sites_keep_working() -> None:
         and params["include_deprecated"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     )
     assert "max_bytes" in inspect.signature(VideoGenClient.fetch_public).parameters
+    # The paid POSTs report where they stand to whoever may stop them (the runner): keyword-only, optional.
+    for paid in (VideoGenClient.text_to_speech, VideoGenClient.generate_avatar):
+        send_state = inspect.signature(paid).parameters["send_state"]
+        assert send_state.kind is inspect.Parameter.KEYWORD_ONLY and send_state.default is None
+
+
+def test_send_state_phases_are_pinned() -> None:
+    from videogen_studio.api.client import SendPhase, SendState
+
+    assert [p.value for p in SendPhase] == ["waiting", "sending", "answered"]
+    state = SendState()
+    assert state.phase is SendPhase.WAITING and state.waiting
+    state.phase = SendPhase.SENDING
+    assert not state.waiting
 
 
 def test_removed_duplicates_stay_removed() -> None:

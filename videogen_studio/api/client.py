@@ -4,7 +4,8 @@ Every request goes through `_request`, which applies the shared rate limiter and
 answer under a size cap and bounds the whole exchange by a deadline. Free requests are repeated after any
 glitch. Tool POSTs start paid executions and the API has no idempotency key, so they are only repeated when
 the server provably did not start anything: a 429 answer, or a request that never left this machine
-(httpcore's trace events say whether the request headers started to go out).
+(httpcore's trace events say whether the request headers started to go out). A caller that may stop a paid
+POST passes a `SendState` and reads where it stands: waiting (nothing of it is out), sending, or answered.
 
 Lists are cursor-paginated (generation B/C) or not (A): `iter_*_pages` yield `Page`s as they arrive, so a
 UI can paint the first page at once; `list_*` walk every page. Ids are opaque strings, never parsed.
@@ -17,6 +18,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,6 +76,40 @@ KEEPALIVE_EXPIRY_S = 2.0
 
 # Errors raised before a single byte of the request left this machine: always safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class SendPhase(StrEnum):
+    """Where one paid POST stands (see `SendState`)."""
+
+    #: Not on the wire: queued in the rate limiter (every answer so far was a 429, given before anything
+    #: starts) or sleeping before repeating a request that never left this machine. Stopping here is free.
+    WAITING = "waiting"
+    #: Being sent or awaiting its answer: the service may be starting (and charging) the render.
+    SENDING = "sending"
+    #: The service answered (success or a refusal); the call is returning or raising.
+    ANSWERED = "answered"
+
+
+class SendState:
+    """Filled in by the client's request loop for one paid call, read by whoever may stop that call.
+
+    Pass a fresh one to `text_to_speech(..., send_state=)` / `generate_avatar(..., send_state=)`. The phase
+    is set synchronously around the actual send, so a task cancelled while `waiting` is True is cancelled in
+    the rate limiter or a retry sleep, never mid-send. A call that fails after sending stays SENDING.
+    """
+
+    __slots__ = ("phase",)
+
+    def __init__(self) -> None:
+        self.phase = SendPhase.WAITING
+
+    @property
+    def waiting(self) -> bool:
+        """True while nothing of this call is on the wire and nothing was started by it."""
+        return self.phase is SendPhase.WAITING
+
+    def __repr__(self) -> str:
+        return f"SendState({self.phase.value})"
 
 
 class VideoGenClient:
@@ -221,15 +257,25 @@ class VideoGenClient:
         return Account.from_json(await self._request("GET", "/v1/me"))
 
     # --------------------------------------------------------------------------------------------- tools
-    async def text_to_speech(self, request: TtsRequest) -> str:
-        """Start a TTS execution (paid). Returns the toolExecutionId."""
-        data = await self._request("POST", "/v1/tools/text-to-speech", json_body=request.to_json(), paid=True)
+    async def text_to_speech(self, request: TtsRequest, *, send_state: SendState | None = None) -> str:
+        """Start a TTS execution (paid). Returns the toolExecutionId. `send_state`: see `SendState`."""
+        data = await self._request(
+            "POST",
+            "/v1/tools/text-to-speech",
+            json_body=request.to_json(),
+            paid=True,
+            send_state=send_state,
+        )
         return models.parse_execution_id(data)
 
-    async def generate_avatar(self, request: AvatarRequest) -> str:
-        """Start a talking-head execution (paid). Returns the toolExecutionId."""
+    async def generate_avatar(self, request: AvatarRequest, *, send_state: SendState | None = None) -> str:
+        """Start a talking-head execution (paid). Returns the toolExecutionId; `send_state`: see SendState."""
         data = await self._request(
-            "POST", "/v1/tools/generate-avatar", json_body=request.to_json(), paid=True
+            "POST",
+            "/v1/tools/generate-avatar",
+            json_body=request.to_json(),
+            paid=True,
+            send_state=send_state,
         )
         return models.parse_execution_id(data)
 
@@ -407,6 +453,7 @@ class VideoGenClient:
         json_body: Any = None,
         paid: bool = False,
         deadline: float | None = None,
+        send_state: SendState | None = None,
     ) -> Any:
         """One API call with the retry rules of the brief.
 
@@ -414,21 +461,27 @@ class VideoGenClient:
         error, timeout, 5xx, 429, a malformed or oversized answer. Paid POSTs are repeated only after a 429
         or when the request provably never left this machine; a failure after sending is
         `SubmissionUncertain`, since VideoGen may have started (and charged) the execution.
+        `send_state` follows the phases (no await between a phase change and the step it names).
         """
+        state = send_state if send_state is not None else SendState()
         group = endpoint_group(method, path)
         attempt = 0
         rate_waits = 0
         while True:
+            state.phase = SendPhase.WAITING  # the first try, or after a 429 / a request that never left
             await self.limiter.acquire(group)
+            state.phase = SendPhase.SENDING
             try:
                 status, headers, body = await self._exchange(method, path, params, json_body, paid, deadline)
             except _Unsent as unsent:
+                state.phase = SendPhase.WAITING  # provably never left this machine
                 error: VideoGenError = unsent.error
             except VideoGenError as exc:
                 if paid:
-                    raise
+                    raise  # may have been sent: the phase stays SENDING
                 error = exc
             else:
+                state.phase = SendPhase.ANSWERED
                 self.limiter.observe(group, headers)
                 request_id = headers.get("x-request-id")
                 if 200 <= status < 300:
@@ -616,6 +669,8 @@ __all__ = [
     "POLL_DEADLINE_S",
     "REQUEST_DEADLINE_S",
     "ApiError",
+    "SendPhase",
+    "SendState",
     "SubmissionUncertain",
     "VideoGenClient",
     "check_base_url",

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..api import models
-from ..api.client import SubmissionUncertain, VideoGenClient
+from ..api.client import SendState, SubmissionUncertain, VideoGenClient
 from ..api.errors import (
     ApiError,
     AuthError,
@@ -90,29 +90,6 @@ def is_glitch(exc: VideoGenError) -> bool:
 # ------------------------------------------------------------------------------------- paid POST in flight
 #: How often a stop requested during a paid POST checks whether that POST is only waiting.
 SUBMIT_WATCH_INTERVAL_S = 0.05
-_CLIENT_REQUEST = getattr(getattr(VideoGenClient, "_request", None), "__code__", None)
-_CLIENT_EXCHANGE = getattr(getattr(VideoGenClient, "_exchange", None), "__code__", None)
-
-
-def paid_post_is_waiting(task: asyncio.Task[Any]) -> bool:
-    """True when `task` is suspended inside the client's request loop but not inside a send/receive.
-
-    The client sends only inside `_exchange`; elsewhere in `_request` it waits in the rate limiter (after a
-    429, which is answered before anything starts) or sleeps before retrying a request that never left.
-    Cancelling there cannot leave a render half-submitted. Read from the task's chain of awaits; when the
-    client's shape is not what this expects, the answer is False (assume the POST may be on the wire).
-    """
-    if _CLIENT_REQUEST is None or _CLIENT_EXCHANGE is None:
-        return False
-    codes = set()
-    awaited: Any = task.get_coro()
-    while awaited is not None:
-        code = getattr(awaited, "cr_code", None) or getattr(awaited, "gi_code", None)
-        if code is None:
-            break
-        codes.add(code)
-        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
-    return _CLIENT_REQUEST in codes and _CLIENT_EXCHANGE not in codes
 
 
 # ------------------------------------------------------------------------------------------ restart rules
@@ -281,6 +258,8 @@ class JobRunner:
         #: Set when a stop cut short a paid POST that provably had nothing on the wire (see `_stop_unsent`).
         self._cut_unsent = False
         self._submit_watch: asyncio.Task[None] | None = None
+        #: Where the paid POST in flight stands, as its client reports it (None outside a submit).
+        self._send_state: SendState | None = None
         self._submitted_at: float | None = None  # loop time of the POST that started the current step
         self._last_published = -1.0
         #: Every save is made as this lease owner: it fails (LeaseLost) once another process drives the job.
@@ -347,7 +326,10 @@ class JobRunner:
 
     def _stop_unsent(self) -> bool:
         """Cancel the paid POST now if nothing of it is on the wire; True when that was done."""
-        if self._task is None or self._task.done() or not paid_post_is_waiting(self._task):
+        # The client's own word: WAITING means parked in its rate limiter (only 429s so far, answered before
+        # anything starts) or before repeating a request that never left. Anything else may be on the wire.
+        send = self._send_state
+        if self._task is None or self._task.done() or send is None or not send.waiting:
             return False
         self._cut_unsent = True
         self._task.cancel()
@@ -474,16 +456,17 @@ class JobRunner:
         self._save(job.advance(target, awaiting_approval=False), durable=True)  # BEFORE the paid POST leaves
         self._in_submit = True
         self._cut_unsent = False
+        self._send_state = send = SendState()
         try:
             try:
                 if target is JobState.SUBMITTING_SPEECH:
                     self.stats["tts_submits"] += 1
-                    execution_id = await self.client.text_to_speech(tts_request)
+                    execution_id = await self.client.text_to_speech(tts_request, send_state=send)
                     changes = {"tts_execution_id": execution_id}
                     running = JobState.SPEECH_RUNNING
                 else:
                     self.stats["avatar_submits"] += 1
-                    execution_id = await self.client.generate_avatar(avatar_request)
+                    execution_id = await self.client.generate_avatar(avatar_request, send_state=send)
                     changes = {"avatar_execution_id": execution_id}
                     running = JobState.AVATAR_RUNNING
             except SubmissionUncertain as exc:
@@ -515,6 +498,7 @@ class JobRunner:
             self._submitted_at = asyncio.get_running_loop().time()
         finally:
             self._in_submit = False
+            self._send_state = None
         self._checkpoint()
 
     def _refused_after_speech(self, exc: ApiError) -> None:
