@@ -17,7 +17,7 @@ from videogen_studio.pipeline.folder_lock import DataFolderLock
 from videogen_studio.sandbox import FaultRule, SandboxAccount, SandboxServer
 
 TTS, AVATAR = "/v1/tools/text-to-speech", "/v1/tools/generate-avatar"
-GUI_WORDS = ("Open SandboxAccount", "press Retry", "Press Retry", "the app ", "dialog")
+GUI_WORDS = ("Open Account", "press Retry", "Press Retry", "the app ", "dialog")
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--base-url",
-        help=f"API base URL, or '{SANDBOX}' for the embedded offline server (default: from settings)",
+        help=f"API base URL, https:// (plain http:// is allowed only to 127.0.0.1, ::1 or localhost), "
+        f"or '{SANDBOX}' for the embedded offline server (default: from settings)",
     )
     for name in ("render", "jobs", "listings", "sandbox"):
         if only in (None, name):

@@ -105,7 +105,7 @@ def report(job: RenderJob, console: Console) -> int:
             console.out(path)
         return 0
     if is_uncertain(job):
-        console.err(error_line(uncertain_advice(job.job_id)))
+        console.err(error_line(uncertain_advice(job.job_id, job.error_kind)))
         return EXIT_DECIDE
     if job.state is JobState.CANCELLED:
         console.err(error_line(f"render {job.job_id} was cancelled", "render it again with the same command"))

@@ -88,7 +88,7 @@ def job_line(job: RenderJob) -> str:
 def job_advice(job: RenderJob) -> str:
     short = job.job_id[:SHORT_ID]
     if is_uncertain(job):
-        return uncertain_advice(short)
+        return uncertain_advice(short, job.error_kind)
     if job.state is JobState.FAILED:
         message = " ".join((job.error_message or "failed").split()).rstrip(".")
         hint = failure_hint(job.error_kind, job.error_code, message, job.error_hint, short)
@@ -135,7 +135,7 @@ async def run_retry(args: argparse.Namespace, console: Console, stopper: StopCon
         if job.state not in (JobState.FAILED, JobState.CANCELLED):
             return await _not_retryable(session, job, console, stopper)
         if is_uncertain(job) and not args.confirm:
-            console.err(error_line(uncertain_advice(job.job_id)))
+            console.err(error_line(uncertain_advice(job.job_id, job.error_kind)))
             return EXIT_DECIDE
         changes = retry_changes(args)
         await preflight(session, dataclasses.replace(job.spec, **changes))

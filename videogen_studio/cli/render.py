@@ -141,7 +141,7 @@ async def _continue(
             console.out(path)
         return 0
     if is_uncertain(job):
-        console.err(error_line(uncertain_advice(job.job_id)))
+        console.err(error_line(uncertain_advice(job.job_id, job.error_kind)))
         return EXIT_DECIDE
     if job.state in (JobState.FAILED, JobState.CANCELLED):
         await preflight(session, job.spec)  # whatever made it fail may be checkable now

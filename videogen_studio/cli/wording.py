@@ -46,7 +46,7 @@ HINTS: dict[str, str] = {
     "--presenter or --actor changed as needed renders only the avatar again",
     "stalled": "VideoGen is taking very long; `{prog} resume {job}` keeps waiting (nothing is paid again)",
     "no_result": "VideoGen finished without a file; `{prog} retry {job}`",
-    "lost_id": "the saved job is damaged; `{prog} cancel {job}` and render again",
+    "lost_id": "the saved render is damaged; run the same `render` command with --new to start it again",
     "held_elsewhere": "another process is driving this render; let it finish",
     "internal": "this is a bug; `{prog} retry {job}` (nothing paid is paid again), and please report it",
 }
@@ -102,8 +102,20 @@ def failure_hint(kind: str | None, code: str | None, message: str, fallback: str
     return hint_for(kind, fallback, job_id=job_id)
 
 
-def uncertain_advice(job_id: str) -> str:
-    """What to do about a job whose paid request may or may not have reached VideoGen."""
+def uncertain_advice(job_id: str, kind: str | None = None) -> str:
+    """What to do about a job whose paid request may or may not have reached VideoGen.
+
+    `kind` "lost_id": the step was paid and its execution id saved, but VideoGen answered 404 for that id
+    while the render was followed (another key or account, or removed there); the id stays saved.
+    """
+    if kind == "lost_id":
+        return (
+            f"VideoGen answered 404 for the paid step of render {job_id}: it no longer knows that execution "
+            "(the API key or account may have changed, or it was removed there); its id is kept and nothing "
+            f"was sent again; check `{PROG} history` or app.videogen.io with the key that started it, then "
+            f"either `{PROG} retry {job_id} --confirm` to send that step again (it is charged again) "
+            "or leave it as it is (nothing more is charged)"
+        )
     return (
         f"render {job_id} may already have been sent to VideoGen (the connection or the process stopped "
         f"mid-request), so sending it again could charge twice; check `{PROG} history` or "
