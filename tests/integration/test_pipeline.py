@@ -27,7 +27,7 @@ from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
 from videogen_studio.pipeline.queue import JobEvent, RenderQueue
 from videogen_studio.pipeline.runner import CANCEL_TOO_LATE_NOTICE, PollPacer
 from videogen_studio.pipeline.store import JobStore
-from videogen_studio.sandbox import Account, FaultRule, SandboxServer
+from videogen_studio.sandbox import FaultRule, SandboxAccount, SandboxServer
 
 TTS = "/v1/tools/text-to-speech"
 AVATAR = "/v1/tools/generate-avatar"
@@ -259,7 +259,7 @@ async def test_failed_execution_fails_the_job_with_the_server_message(
 async def test_insufficient_credits_fails_with_hint_and_retry_does_not_rebuy(
     make_queue: Callable[..., RenderQueue], sandbox: SandboxServer, presenter_id: str
 ) -> None:
-    sandbox.add_account("vg_key_poor", Account(credits=1))  # enough for the speech, not the video
+    sandbox.add_account("vg_key_poor", SandboxAccount(credits=1))  # enough for the speech, not the video
     async with VideoGenClient(
         sandbox.base_url, "vg_key_poor", retry=RetryPolicy(base_delay_s=0.01)
     ) as poor_client:
@@ -275,7 +275,7 @@ async def test_insufficient_credits_fails_with_hint_and_retry_does_not_rebuy(
             assert not failed.uncertain  # the server refused: nothing started
             assert (posts(sandbox, TTS), posts(sandbox, AVATAR)) == (1, 1)  # a 402 is not retried
 
-            sandbox.add_account("vg_key_poor", Account(credits=100))
+            sandbox.add_account("vg_key_poor", SandboxAccount(credits=100))
             queue.retry(job.job_id)
             done = await wait_job(queue, job.job_id)
             assert done.state is JobState.DONE, done.error_message
@@ -326,7 +326,7 @@ async def test_revoked_key_fails_with_the_auth_message_and_resumes_after_fix(
     assert failed.error_hint == AuthError.hint
     assert failed.avatar_execution_id  # kept: the render itself is fine and paid for
 
-    sandbox.add_account(sandbox.api_key, Account())  # the user fixes the key
+    sandbox.add_account(sandbox.api_key, SandboxAccount())  # the user fixes the key
     queue.retry(job.job_id)
     done = await wait_job(queue, job.job_id)
     assert done.state is JobState.DONE, done.error_message

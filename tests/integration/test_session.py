@@ -77,10 +77,10 @@ async def test_a_refused_key_leaves_nothing_open(paths: AppPaths, sandbox: Sandb
 
 async def test_jobs_stay_with_the_account_that_made_them(paths: AppPaths, sandbox: SandboxServer) -> None:
     # M1: a queued job of account A must never be adopted (and paid) by account B after a key switch.
-    from videogen_studio.sandbox import Account
+    from videogen_studio.sandbox import SandboxAccount
 
     other_key = "vg_key_second_account_0001"
-    sandbox.add_account(other_key, Account())
+    sandbox.add_account(other_key, SandboxAccount())
     settings = Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads))
     first = await Session.open(settings, paths, sandbox.api_key, start_queue=False)
     try:
@@ -109,12 +109,12 @@ async def test_the_old_single_job_database_stays_with_the_first_account(
 ) -> None:
     from videogen_studio.pipeline.jobs import RenderJob
     from videogen_studio.pipeline.store import JobStore
-    from videogen_studio.sandbox import Account
+    from videogen_studio.sandbox import SandboxAccount
 
     with JobStore(paths.job_db) as old:  # written by a version with one database for every account
         old.save(RenderJob(spec=RenderSpec("presenter-x", "From before the upgrade."), state=JobState.DONE))
     other_key = "vg_key_second_account_0002"
-    sandbox.add_account(other_key, Account())
+    sandbox.add_account(other_key, SandboxAccount())
     settings = Settings(base_url=sandbox.base_url, output_dir=str(paths.downloads))
     with pytest.raises(AuthError):  # a refused key claims nothing
         await Session.open(settings, paths, "vg_key_not_known_here", start_queue=False)
