@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,6 +30,8 @@ from PySide6.QtCore import (
     SignalInstance,
 )
 from PySide6.QtGui import QColor, QImage, QImageReader, QLinearGradient, QPainter, QPainterPath, QPixmap
+
+from ...fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +134,7 @@ def _decode_and_store(path: Path, data: bytes, max_px: int | None = None) -> QIm
         raise ValueError(f"response is not a decodable image ({len(data)} bytes)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, data)
     except OSError as exc:
         # A full or read-only disk costs us the cache, not the thumbnail.
         log.warning("thumbnail cache: cannot write %s: %s", path, exc)
