@@ -3,6 +3,7 @@ queue; voice previews through the pipeline's shared service (the CLI uses the sa
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from pathlib import Path
@@ -32,6 +33,13 @@ class RenderControl(QObject):
         self.window = window
         self.sessions = sessions
         self.runner = runner
+        # Fingerprints of renders between the Render press and the queue: a second press of the same render
+        # (Ctrl+Enter twice while preflight is awaited) must not buy it twice (M9).
+        self._in_flight: set[str] = set()
+        # Renders that passed preflight, queued together on the next loop turn (one store transaction).
+        self._batch: list[tuple[Any, Any, asyncio.Future[str | None]]] = []
+        # One output-folder check per folder per burst, in a worker thread (it creates and writes a file).
+        self._folder_checks: dict[str, asyncio.Future[list[Any]]] = {}
 
     # ------------------------------------------------------------------------------------------ render
     def submit_render(self, spec: Any) -> None:
@@ -39,6 +47,7 @@ class RenderControl(QObject):
         self.runner.spawn(self.submit_checked(spec))
 
     async def submit_checked(self, spec: Any) -> str | None:
+        """Queue `spec` after preflight; its job id, or None when it was refused or is already on its way."""
         session = self.sessions.session
         w = self.window
         if session is None:
@@ -51,40 +60,119 @@ class RenderControl(QObject):
         form = getattr(self.sessions.presenters.get(spec.presenter_id), "form", None)
         if form and getattr(spec, "avatar_form", form) != form:
             spec = dataclasses.replace(spec, avatar_form=form)
-        problems = await self._preflight(session, spec)
-        if problems:
-            text = "Not rendered (nothing was charged): " + wording.preflight_summary(problems)
-            w.banner.show_message(text, "warning")
+        fingerprint = spec.fingerprint()
+        if fingerprint in self._in_flight:
+            w.show_status("This render is already being queued")
             return None
-        if self.sessions.session is not session:
-            return None
+        self._in_flight.add(fingerprint)
         try:
-            job = session.queue.submit(spec)
-        except VideoGenError as exc:  # e.g. a read-only job database, a full disk
-            w.banner.show_message(wording.describe_error(exc, prefix="Not rendered"), "error")
-            return None
+            problems = await self._preflight(session, spec)
+            if problems:
+                text = "Not rendered (nothing was charged): " + wording.preflight_summary(problems)
+                w.banner.show_message(text, "warning")
+                return None
+            if self.sessions.session is not session:
+                return None
+            return await self._enqueue(session, spec)
+        finally:
+            self._in_flight.discard(fingerprint)
+
+    def _enqueue(self, session: Any, spec: Any) -> asyncio.Future[str | None]:
+        """Join the burst of renders that passed preflight in this loop turn; all go in one `submit_many`."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+        if not self._batch:
+            loop.call_soon(self._submit_batch)
+        self._batch.append((session, spec, future))
+        return future
+
+    def _submit_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            self._submit_entries(batch)
+        except BaseException as exc:
+            for _, _, future in batch:  # never leave a Render press waiting forever
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+
+    def _submit_entries(self, batch: list[tuple[Any, Any, asyncio.Future[str | None]]]) -> None:
+        w = self.window
+        queued: list[tuple[str, Any]] = []
+        sessions = {id(entry[0]): entry[0] for entry in batch}  # in practice one session
+        for session in sessions.values():
+            entries = [entry for entry in batch if entry[0] is session]
+            current = self.sessions.session
+            if current is None or current is not session:  # switched accounts meanwhile: nothing queued
+                jobs: list[Any] | None = None
+            else:
+                try:
+                    jobs = current.queue.submit_many([spec for _, spec, _ in entries])
+                except VideoGenError as exc:  # e.g. a read-only job database, a full disk
+                    w.banner.show_message(wording.describe_error(exc, prefix="Not rendered"), "error")
+                    jobs = None
+            for index, (_, spec, future) in enumerate(entries):
+                job_id = str(jobs[index].job_id) if jobs is not None else None
+                if job_id is not None:
+                    queued.append((job_id, spec))
+                if not future.done():
+                    future.set_result(job_id)
+        if not queued:
+            return
+        # Select and scroll once, to the last new job: per-job selection froze the window on a burst.
+        last_id, last_spec = queued[-1]
         if w.queue_panel is not None:
-            w.queue_panel.select_job(job.job_id)
-        w.show_status(f"Queued a render with {spec.presenter_name or spec.presenter_id}")
-        self.submitted.emit(job.job_id)
-        return str(job.job_id)
+            w.queue_panel.select_job(last_id)
+        if len(queued) == 1:
+            w.show_status(f"Queued a render with {last_spec.presenter_name or last_spec.presenter_id}")
+        else:
+            w.show_status(f"Queued {len(queued)} renders")
+        for job_id, _ in queued:
+            self.submitted.emit(job_id)
 
     async def _preflight(self, session: Any, spec: Any) -> list[Any]:
         from ...pipeline.preflight import preflight
 
+        folder = str(spec.output_dir or self.sessions.settings.output_dir)
+        problems = list(await self._folder_problems(spec, folder))
+        if problems:
+            return problems
         try:
+            # The folder was checked above (once per burst, off the GUI thread): leave it out here.
             return await preflight(
-                spec,
+                dataclasses.replace(spec, output_dir=""),
                 client=session.client,
                 capabilities=session.capabilities,
                 catalog=session.catalog,
                 features=session.features,
-                default_output_dir=Path(self.sessions.settings.output_dir),
+                default_output_dir=None,
             )
         except VideoGenError as exc:
             # The service could not be asked (e.g. a network glitch): the render's own steps will say so.
             log.info("preflight could not reach the service: %s", wording.clean(str(exc)))
             return []
+
+    async def _folder_problems(self, spec: Any, folder: str) -> list[Any]:
+        """The output folder's preflight problems; renders asked for in one burst share one check."""
+        from ...pipeline.preflight import check_local
+
+        check = self._folder_checks.get(folder)
+        if check is None:
+            probe = dataclasses.replace(spec, output_dir=folder)
+
+            def run() -> list[Any]:
+                return [p for p in check_local(probe) if p.field == "output_dir"]
+
+            check = asyncio.ensure_future(asyncio.to_thread(run))
+            self._folder_checks[folder] = check
+
+            def forget(done: asyncio.Future[list[Any]], folder: str = folder) -> None:
+                # The next burst checks again: the folder may have been removed or filled meanwhile.
+                if self._folder_checks.get(folder) is done:
+                    del self._folder_checks[folder]
+
+            check.add_done_callback(forget)
+        return await asyncio.shield(check)
 
     def request_cancel(self, job_id: str) -> None:
         self.runner.spawn(self.cancel_job(job_id))
