@@ -1,10 +1,11 @@
-"""The GUI-thread garbage collector: automatic collection off, cycles still freed by the timer's check."""
+"""The GUI-thread garbage collector: automatic collection off, cycles freed when the event loop goes idle."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from videogen_studio.ui.gc_guard import GuiThreadGarbageCollector
@@ -17,7 +18,7 @@ class Node:
 
 def test_collects_cycles_on_check_and_restores_gc(qapp: QApplication) -> None:
     assert gc.isenabled()
-    guard = GuiThreadGarbageCollector(interval_ms=60_000)
+    guard = GuiThreadGarbageCollector()
     try:
         assert not gc.isenabled()
         node = Node()
@@ -31,3 +32,20 @@ def test_collects_cycles_on_check_and_restores_gc(qapp: QApplication) -> None:
     finally:
         guard.stop()
     assert gc.isenabled()
+
+
+def test_collects_when_the_event_loop_is_about_to_sleep(qapp: QApplication) -> None:
+    guard = GuiThreadGarbageCollector()
+    try:
+        node = Node()
+        ref = weakref.ref(node)
+        del node
+        for _ in range(gc.get_threshold()[0] + 10):
+            Node()
+        assert ref() is not None
+        idle = QEventLoop()
+        QTimer.singleShot(50, idle.quit)
+        idle.exec()  # the loop runs out of events and is about to block (sleep): the guard checks then
+        assert ref() is None
+    finally:
+        guard.stop()

@@ -560,3 +560,14 @@ async def test_panel_mirrors_a_real_render_queue(qtbot: QtBot, live_queue: Rende
         assert panel.model.rowCount() == 0
     finally:
         unsubscribe()
+
+
+def test_the_clock_ticks_only_while_a_job_is_active(qtbot: QtBot) -> None:
+    """An idle queue causes no periodic wake-ups: the one-second clock runs only while a job is active."""
+    panel = make_panel(qtbot)
+    assert not panel._clock.isActive()
+    running = job_in(JobState.AVATAR_RUNNING)
+    panel.apply(JobEvent("added", running))
+    assert panel._clock.isActive()
+    panel.apply(JobEvent("changed", running.advance(JobState.DOWNLOADING).advance(JobState.DONE)))
+    assert not panel._clock.isActive()

@@ -185,12 +185,28 @@ class QueuePanel(QWidget):
         self._build_ui()
         self._connect()
 
-        # One clock for the whole table: elapsed/ETA of running jobs repaint once a second.
+        # One clock for the whole table: elapsed/ETA of running jobs repaint once a second. It runs only
+        # while some job is active, so an idle queue wakes the app up for nothing.
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self.model.tick)
-        self._clock.start()
+        for changed in (
+            self.model.dataChanged,
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+            self.model.modelReset,
+            self.model.layoutChanged,
+        ):
+            changed.connect(self._sync_clock)
+        self._sync_clock()
         self._update_actions()
+
+    def _sync_clock(self, *_args: object) -> None:
+        if self.model.has_active_jobs():
+            if not self._clock.isActive():
+                self._clock.start()
+        else:
+            self._clock.stop()
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
