@@ -24,7 +24,7 @@ class GuiThreadGarbageCollector(QObject):
         self._was_enabled = gc.isenabled()
         gc.disable()
         # The calling (GUI) thread's dispatcher; absent only before a QCoreApplication exists.
-        self._dispatcher = QAbstractEventDispatcher.instance()
+        self._dispatcher: QAbstractEventDispatcher | None = QAbstractEventDispatcher.instance()
         if self._dispatcher is not None:
             self._dispatcher.aboutToBlock.connect(self.check)
 
