@@ -9,6 +9,9 @@ from pathlib import Path
 # Must be set before any Qt import: CI has no display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+# Sessions (GUI, CLI, and the CLI processes tests spawn) poll the fast sandbox every 20 ms instead of the
+# product's 1.5 s; tests/unit/test_poll_schedule.py pins the default schedule.
+os.environ.setdefault("VIDEOGEN_POLL_INTERVAL_S", "0.02")
 
 import keyring
 import keyring.backend

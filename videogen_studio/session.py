@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from .api.capabilities import Capabilities
 from .api.client import VideoGenClient
@@ -34,6 +35,35 @@ if TYPE_CHECKING:  # the sandbox pulls in numpy/PyAV/Pillow: import it only when
     from .sandbox import SandboxConfig, SandboxServer
 
 log = logging.getLogger(__name__)
+
+#: Environment knob: the queue's first poll interval in seconds (default: the queue's own, 1.5 s). The
+#: back-off ceiling scales with it (10x) and so does the approval poll (twice the ceiling). For the test
+#: suite and demos against the fast sandbox; never needed against the real service.
+POLL_INTERVAL_ENV = "VIDEOGEN_POLL_INTERVAL_S"
+_CEILING_PER_INTERVAL = 10.0  # the queue's default schedule: 1.5 s first, 15 s ceiling
+
+
+class PollOptions(TypedDict, total=False):
+    poll_interval: float
+    max_poll_interval: float
+
+
+def poll_schedule(environ: Mapping[str, str] | None = None) -> PollOptions:
+    """RenderQueue polling options from `VIDEOGEN_POLL_INTERVAL_S`; empty (the queue's defaults) when unset.
+
+    A value that is not a positive number is ignored with a warning rather than stopping the app.
+    """
+    raw = (os.environ if environ is None else environ).get(POLL_INTERVAL_ENV, "").strip()
+    if not raw:
+        return {}
+    try:
+        interval = float(raw)
+    except ValueError:
+        interval = 0.0
+    if not interval > 0 or interval == float("inf"):
+        log.warning("%s=%r is not a positive number of seconds: default schedule", POLL_INTERVAL_ENV, raw)
+        return {}
+    return {"poll_interval": interval, "max_poll_interval": interval * _CEILING_PER_INTERVAL}
 
 
 @dataclass
@@ -102,6 +132,7 @@ class Session:
                 output_dir=Path(settings.output_dir or paths.downloads),
                 concurrency=settings.concurrency,
                 owner=queue_owner,
+                **poll_schedule(),
             )
         except BaseException:
             await _close_quietly(client, store, sandbox)
