@@ -1,6 +1,6 @@
 """Start-up as the user sees it: first frame, presenter cards, thumbnails — the app's own start-up path.
 
-    .venv/bin/python benchmarks/bench_startup.py [--runs 5]
+    .venv/bin/python benchmarks/bench_startup.py [--runs 5] [--before /tmp/before-tree] [--md FILE]
 
 Each app run is `python -m videogen_studio` (exactly what the desktop entry starts) in a fresh process, with
 `VIDEOGEN_STUDIO_TRACE` set so the app writes its milestones (see `videogen_studio/milestones.py`):
@@ -13,6 +13,9 @@ Two profiles: *fresh* (a new, empty VIDEOGEN_STUDIO_HOME each run: no catalog ca
 a bare PySide6 QMainWindow's first paint, and the *floor* — the same bare window with QtMultimedia, httpx
 and qasync imported first (what any app built on these pays). One unmeasured warm-up of each fills the OS
 file cache, so "fresh" means a fresh profile, not a cold disk.
+
+`--before TREE`: the same app runs from another checkout too (its own warm profile), interleaved with this
+one's, and a before/after table is printed (and written with `--md`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
-from _common import Figure, child_env, parser, print_machine, report, series_figure
+from _common import ROOT, Figure, parser, print_machine, report, series_figure
+from bench_trees import ba_row, tree_env, write_section
 
 BENCH = "Start-up"
 TIMEOUT_S = 120.0
@@ -67,18 +72,24 @@ def _child_bare(with_imports: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------- parent
-def _run(command: list[str], home: Path, exit_at: str | None) -> dict[str, float]:
-    """Spawn `command`, wait until it exits; milestone → seconds since the spawn."""
+def _run(command: list[str], home: Path, exit_at: str | None, tree: Path | None = None) -> dict[str, float]:
+    """Spawn `command` (the app from `tree`, default this checkout), wait until it exits; milestone →
+    seconds since the spawn."""
     with tempfile.NamedTemporaryFile("r", suffix=".trace", delete=False) as fh:
         trace = Path(fh.name)
-    env = child_env(home)
+    env = tree_env(tree, home)
     env["VIDEOGEN_STUDIO_TRACE"] = str(trace)
     if exit_at:
         env["VIDEOGEN_STUDIO_TRACE_EXIT_AT"] = exit_at
     try:
         start = time.time()
         proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            command,
+            env=env,
+            cwd=tree or ROOT,  # `-m` puts the working folder first on sys.path
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             _, err = proc.communicate(timeout=TIMEOUT_S)
@@ -102,8 +113,8 @@ def _run(command: list[str], home: Path, exit_at: str | None) -> dict[str, float
 APP = [sys.executable, "-m", "videogen_studio"]
 
 
-def _app(home: Path) -> dict[str, float]:
-    return _run(APP, home, "thumbnails-visible")
+def _app(home: Path, tree: Path | None = None) -> dict[str, float]:
+    return _run(APP, home, "thumbnails-visible", tree)
 
 
 def _bare(home: Path, floor: bool) -> float:
@@ -112,10 +123,12 @@ def _bare(home: Path, floor: bool) -> float:
     ]
 
 
-def _warm_up_profile(home: Path) -> None:
+def _warm_up_profile(home: Path, tree: Path | None = None) -> None:
     """One full start that lets the app write its caches (catalog, thumbnails) before it is stopped."""
-    env = child_env(home)
-    proc = subprocess.Popen(APP, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = tree_env(tree, home)
+    proc = subprocess.Popen(
+        APP, env=env, cwd=tree or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(12.0)  # start, load every page of the catalog, fetch the visible thumbnails, write caches
     proc.terminate()
     try:
@@ -128,6 +141,8 @@ def _warm_up_profile(home: Path) -> None:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--before", type=Path, help="another checkout to measure the same way (before figures)")
+    p.add_argument("--md", type=Path, help="write the before/after table to this Markdown file")
     p.add_argument("--child", choices=["bare", "floor"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -135,51 +150,96 @@ def main() -> None:
         return
 
     print_machine()
-    fresh: dict[str, list[float]] = {m: [] for m in MILESTONES}
-    warm: dict[str, list[float]] = {m: [] for m in MILESTONES}
+    trees: dict[str, Path | None] = {"after": None}
+    if args.before is not None:
+        trees["before"] = args.before.resolve()
+    fresh = {v: {m: [] for m in MILESTONES} for v in trees}
+    warm = {v: {m: [] for m in MILESTONES} for v in trees}
     bare: list[float] = []
     floor: list[float] = []
     with tempfile.TemporaryDirectory(prefix="vgs-bench-start-") as tmp:
         root = Path(tmp)
-        warm_home = root / "warm"
-        _app(root / "warm-up")  # fills the page cache with Qt, FFmpeg and the app's modules
+        for variant, tree in trees.items():
+            _app(root / f"warm-up-{variant}", tree)  # fills the page cache: Qt, FFmpeg, the app's modules
+            _warm_up_profile(root / f"warm-{variant}", tree)
         _bare(root / "warm-up", floor=True)
-        _warm_up_profile(warm_home)
         for run in range(args.runs):
             # Interleaved, so a slow moment on the machine hits every series alike.
-            marks = _app(root / f"fresh-{run}")
-            for m in MILESTONES:
-                fresh[m].append(marks[m] * 1000)
-            marks = _app(warm_home)
-            for m in MILESTONES:
-                warm[m].append(marks[m] * 1000)
+            for variant, tree in trees.items():
+                marks = _app(root / f"fresh-{variant}-{run}", tree)
+                for m in MILESTONES:
+                    fresh[variant][m].append(marks[m] * 1000)
+                marks = _app(root / f"warm-{variant}", tree)
+                for m in MILESTONES:
+                    warm[variant][m].append(marks[m] * 1000)
             bare.append(_bare(root / "bare", floor=False) * 1000)
             floor.append(_bare(root / "bare", floor=True) * 1000)
             print(
-                f"run {run + 1}: fresh "
-                + ", ".join(f"{m} {fresh[m][-1]:.0f}" for m in MILESTONES)
-                + " ms; warm "
-                + ", ".join(f"{m} {warm[m][-1]:.0f}" for m in MILESTONES)
-                + f" ms; bare window {bare[-1]:.0f} ms; floor {floor[-1]:.0f} ms",
+                f"run {run + 1}: "
+                + "; ".join(
+                    f"{variant} fresh "
+                    + ", ".join(f"{m} {fresh[variant][m][-1]:.0f}" for m in MILESTONES)
+                    + " ms, warm "
+                    + ", ".join(f"{m} {warm[variant][m][-1]:.0f}" for m in MILESTONES)
+                    + " ms"
+                    for variant in trees
+                )
+                + f"; bare window {bare[-1]:.0f} ms; floor {floor[-1]:.0f} ms",
                 flush=True,
             )
+    f, w = fresh["after"], warm["after"]
     figures: list[Figure] = [
         series_figure(BENCH, "floor: bare window + QtMultimedia, httpx, qasync imported", floor, bare, "ms",
                       "bare PySide6 window", "what any app on these libraries pays", 0),
-        series_figure(BENCH, "first window paint (fresh profile)", fresh["first-paint"], bare, "ms",
+        series_figure(BENCH, "first window paint (fresh profile)", f["first-paint"], bare, "ms",
                       "bare PySide6 window", "goal ≤ 1.5×", 0),
-        series_figure(BENCH, "first window paint (warm profile)", warm["first-paint"], bare, "ms",
+        series_figure(BENCH, "first window paint (warm profile)", w["first-paint"], bare, "ms",
                       "bare PySide6 window", "goal ≤ 1.5×", 0),
-        series_figure(BENCH, "presenter cards visible (fresh profile)", fresh["cards-visible"], bare, "ms",
+        series_figure(BENCH, "presenter cards visible (fresh profile)", f["cards-visible"], bare, "ms",
                       "bare PySide6 window", "catalog fetched from the embedded sandbox", 0),
-        series_figure(BENCH, "presenter cards visible (warm profile)", warm["cards-visible"], bare, "ms",
+        series_figure(BENCH, "presenter cards visible (warm profile)", w["cards-visible"], bare, "ms",
                       "bare PySide6 window", "goal ≤ 3×; cached catalog, refreshed in the background", 0),
-        series_figure(BENCH, "thumbnails visible (fresh profile)", fresh["thumbnails-visible"], bare, "ms",
+        series_figure(BENCH, "thumbnails visible (fresh profile)", f["thumbnails-visible"], bare, "ms",
                       "bare PySide6 window", "every card on screen shows its picture", 0),
-        series_figure(BENCH, "thumbnails visible (warm profile)", warm["thumbnails-visible"], bare, "ms",
+        series_figure(BENCH, "thumbnails visible (warm profile)", w["thumbnails-visible"], bare, "ms",
                       "bare PySide6 window", "goal ≤ 4×", 0),
     ]  # fmt: skip
+    if "before" in trees:
+        fb, wb = fresh["before"], warm["before"]
+        figures += [
+            series_figure(f"{BENCH} (before)", name, values, bare, "ms", "bare PySide6 window", "", 0)
+            for name, values in (
+                ("first window paint (fresh profile)", fb["first-paint"]),
+                ("first window paint (warm profile)", wb["first-paint"]),
+                ("presenter cards visible (warm profile)", wb["cards-visible"]),
+                ("thumbnails visible (warm profile)", wb["thumbnails-visible"]),
+            )
+        ]
     report(figures, args.json, {"fresh_ms": fresh, "warm_ms": warm, "bare_ms": bare, "floor_ms": floor})
+
+    if "before" in trees:
+        base = median(bare)
+
+        def goal(factor: float | None) -> str:
+            return f"≤ {factor:g}× bare = {factor * base:.0f} ms" if factor else ""
+
+        rows = [
+            ba_row(f"{label} ({profile} profile)", data["after"][m], data["before"][m], "ms", goal(factor), 0)
+            for profile, data in (("fresh", fresh), ("warm", warm))
+            for m, label, factor in (
+                ("first-paint", "first window paint", 1.5),
+                ("cards-visible", "presenter cards visible", 3.0 if profile == "warm" else None),
+                ("thumbnails-visible", "thumbnails visible", 4.0 if profile == "warm" else None),
+            )
+        ]
+        rows.append(ba_row("bare PySide6 window (baseline)", bare, None, "ms", "", 0))
+        rows.append(ba_row("floor: bare + QtMultimedia, httpx, qasync", floor, None, "ms", "", 0))
+        notes = [
+            f"`benchmarks/bench_startup.py --runs {args.runs} --before {args.before}`: `python -m "
+            "videogen_studio` from each checkout (its own warm profile), interleaved with the bare window "
+            "and the floor in every run; milestones from VIDEOGEN_STUDIO_TRACE, clock from the spawn.",
+        ]
+        write_section(args.md, "Start-up", notes, rows)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,38 @@
-"""Builds the QApplication, installs the qasync loop, composes the services and the main window."""
+"""Builds the QApplication, installs the qasync loop, composes the services and the main window.
+
+Start-up order (issue 11), each step before what the user sees later:
+1. the window's frame (`paint_skeleton`): Qt and the frame only — no asyncio, httpx, QtMultimedia, qasync;
+2. the qasync loop and the presenter gallery alone, with last run's cached cards; their thumbnails load from
+   the disk cache in worker threads while the GUI thread is free to paint them (`_pictures_shown`);
+3. then the other parts (editor, queue, player, library), the controller and the session — the embedded
+   sandbox imports numpy/PyAV in a thread, which would hold the GIL while steps 1–2 paint.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-import logging.handlers
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__, milestones
 from .paths import AppPaths, app_paths
-from .settings import load_settings, settings_file
+from .settings import Settings, load_settings, settings_file
 from .ui.main_window import MainWindow
 from .ui.theme import app_icon, apply_theme
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from .ui.control.cached_catalog import CachedCatalog
     from .ui.controller import StudioController
+    from .ui.gallery.model import FavoritesStore
     from .ui.gallery.thumbnails import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,8 @@ class Studio:
 
 def configure_logging(paths: AppPaths) -> logging.Handler:
     """Send log records to `videogen-studio.log`, redacted; returns the handler (tests remove it)."""
+    import logging.handlers  # socket, pickle…: after the first paint in run_gui
+
     from .api.redact import RedactingFilter
 
     paths.logs.mkdir(parents=True, exist_ok=True)
@@ -56,6 +68,36 @@ def configure_logging(paths: AppPaths) -> logging.Handler:
     return handler
 
 
+class _EarlyRecords(logging.Handler):
+    """Holds what is logged before the log file is set up (after the first paint), to be written there."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @classmethod
+    def install(cls) -> _EarlyRecords:
+        early = cls()
+        root = logging.getLogger()
+        root.addHandler(early)
+        root.setLevel(logging.INFO)
+        return early
+
+    def hand_over(self, paths: AppPaths) -> None:
+        """Set up the log file and write the held records into it (once)."""
+        root = logging.getLogger()
+        if self not in root.handlers:
+            return
+        root.removeHandler(self)
+        handler = configure_logging(paths)
+        for record in self.records:
+            handler.handle(record)
+        self.records.clear()
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     # QtMultimedia reports every missing optional codec library (VA-API, PipeWire) at start; users can't act
     # on that, so keep it out of the terminal unless they ask for it with their own rules.
@@ -71,6 +113,48 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+@dataclass
+class _Parts:
+    """What the window's parts need; made before the controller (start-up builds the gallery first)."""
+
+    settings: Settings
+    first_run: bool
+    thumbnails: ThumbnailCache
+    favorites: FavoritesStore
+    #: The controller once it exists: the thumbnails' network is its session's client.
+    controllers: list[StudioController]
+
+    def window_args(self) -> dict[str, Any]:
+        return {
+            "thumbnails": self.thumbnails,
+            "favorites": self.favorites,
+            "output_dir": self.settings.output_dir,
+            "default_watermark": self.settings.default_watermark,
+            "default_temporary": self.settings.temporary_outputs,
+        }
+
+
+def _prepare(paths: AppPaths, settings: Settings | None = None) -> _Parts:
+    from .ui.gallery.model import JsonFavoritesStore
+    from .ui.gallery.thumbnails import ThumbnailCache
+
+    first_run = not settings_file(paths).exists()
+    controllers: list[StudioController] = []
+
+    async def fetch(url: str) -> bytes:
+        if not controllers:  # start-up, before the controller: as before the session opens (retried later)
+            raise ConnectionError("Not connected.")
+        return await controllers[0].fetch_public(url)
+
+    return _Parts(
+        settings=settings if settings is not None else load_settings(paths),
+        first_run=first_run,
+        thumbnails=ThumbnailCache(fetch, paths.thumbnails),
+        favorites=JsonFavoritesStore(paths.config / "favorites.json"),
+        controllers=controllers,
+    )
+
+
 def build_studio(
     paths: AppPaths | None = None,
     *,
@@ -79,42 +163,43 @@ def build_studio(
 ) -> Studio:
     """Compose settings, secrets, thumbnail cache, window and controller (no network yet).
 
-    `window`: a skeleton window already on screen (`run_gui` paints one before the heavy imports); its
-    parts are built here. Tests, benchmarks and scripts leave it out and get a complete new window.
+    `window`: a skeleton window already on screen; its parts are built here. Tests, benchmarks and scripts
+    leave it out and get a complete new window. (`run_gui` goes step by step instead: see the module.)
     """
+    paths = (paths or app_paths()).ensure()
+    parts = _prepare(paths)
+    app = QApplication.instance()
+    if window is None:
+        if isinstance(app, QApplication):
+            apply_theme(app, parts.settings.theme)
+        window = MainWindow(qsettings=ui_settings(paths), **parts.window_args())
+    return _compose(paths, parts, window, sandbox_config=sandbox_config)
+
+
+def _compose(
+    paths: AppPaths,
+    parts: _Parts,
+    window: MainWindow,
+    *,
+    sandbox_config: object | None = None,
+    cached_on_screen: CachedCatalog | None = None,
+) -> Studio:
+    """Every part in the window, the controller, the first-run banner."""
     from .credentials import SecretStore
     from .ui.controller import StudioController
-    from .ui.gallery.model import JsonFavoritesStore
-    from .ui.gallery.thumbnails import ThumbnailCache
 
-    paths = (paths or app_paths()).ensure()
-    first_run = not settings_file(paths).exists()
-    settings = load_settings(paths)
-    app = QApplication.instance()
-    if isinstance(app, QApplication) and window is None:
-        apply_theme(app, settings.theme)
-    secrets = SecretStore(paths.data / "api-key")
-
-    controller_ref: list[StudioController] = []
-
-    async def fetch(url: str) -> bytes:
-        return await controller_ref[0].fetch_public(url)
-
-    thumbnails = ThumbnailCache(fetch, paths.thumbnails)
-    favorites = JsonFavoritesStore(paths.config / "favorites.json")
-    part_options = {
-        "output_dir": settings.output_dir,
-        "default_watermark": settings.default_watermark,
-        "default_temporary": settings.temporary_outputs,
-    }
-    if window is None:
-        window = MainWindow(thumbnails, favorites, ui_settings(paths), **part_options)  # type: ignore[arg-type]
-    else:
-        window.set_part_args(thumbnails=thumbnails, favorites=favorites, **part_options)
-        window.build_parts()
-    controller = StudioController(window, settings, paths, secrets, sandbox_config=sandbox_config)
-    controller_ref.append(controller)
-    if first_run and settings.uses_sandbox:
+    window.set_part_args(**parts.window_args())
+    window.build_parts()
+    controller = StudioController(
+        window,
+        parts.settings,
+        paths,
+        SecretStore(paths.data / "api-key"),
+        sandbox_config=sandbox_config,
+        cached_on_screen=cached_on_screen,
+    )
+    parts.controllers.append(controller)
+    if parts.first_run and parts.settings.uses_sandbox:
         window.banner.show_message(
             "You are using the offline sandbox: renders are free and stay on this computer. "
             "Connect your VideoGen account any time.",
@@ -122,7 +207,7 @@ def build_studio(
             "Connect account…",
             controller.open_account_dialog,
         )
-    return Studio(window, controller, thumbnails)
+    return Studio(window, controller, parts.thumbnails)
 
 
 def ui_settings(paths: AppPaths) -> QSettings:
@@ -145,11 +230,11 @@ class _FirstPaint(QObject):
         return False
 
 
-def paint_skeleton(app: QApplication, paths: AppPaths) -> MainWindow:
+def paint_skeleton(app: QApplication, paths: AppPaths, settings: Settings | None = None) -> MainWindow:
     """Put the window's frame on screen before anything heavy is imported (issue 11: first paint)."""
     import time
 
-    settings = load_settings(paths)
+    settings = settings if settings is not None else load_settings(paths)
     apply_theme(app, settings.theme)
     window = MainWindow(qsettings=ui_settings(paths), skeleton=True)
     watcher = _FirstPaint(window)
@@ -161,11 +246,91 @@ def paint_skeleton(app: QApplication, paths: AppPaths) -> MainWindow:
     return window
 
 
+class _PicturesShown(QObject):
+    """Resolves `shown` after a gallery frame is painted while no thumbnail is loading any more."""
+
+    def __init__(self, viewport: QObject, thumbnails: ThumbnailCache, shown: asyncio.Future[None]) -> None:
+        super().__init__(viewport)
+        self._thumbnails = thumbnails
+        self._shown = shown
+        viewport.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._shown.done():
+            # After the paint is handled: the frame asked for its thumbnails while it painted.
+            QTimer.singleShot(0, self._check)
+        return False
+
+    def _check(self) -> None:
+        if self._thumbnails.is_idle() and not self._shown.done():
+            self._shown.set_result(None)
+
+
+async def _pictures_shown(window: MainWindow, thumbnails: ThumbnailCache, limit_s: float = 1.0) -> None:
+    """Until the gallery's cards are painted with the pictures the disk cache has (at most `limit_s`).
+
+    What comes next (the other parts' imports, the session) holds the GUI thread for a few hundred ms:
+    the pictures, read in worker threads, would wait for it to paint them.
+    """
+    import asyncio
+
+    if window.current_page() != "create" or not window.isVisible():
+        return  # nothing of the gallery on screen
+    shown: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    viewport = window.gallery.list_view.viewport()
+    watcher = _PicturesShown(viewport, thumbnails, shown)
+    try:
+        await asyncio.wait_for(shown, limit_s)
+    except TimeoutError:  # pictures that need the network (retried once the session is open), a slow disk
+        pass
+    finally:
+        viewport.removeEventFilter(watcher)
+        watcher.deleteLater()
+
+
+async def _start(
+    paths: AppPaths,
+    window: MainWindow,
+    settings: Settings,
+    *,
+    first_instance: bool,
+    play: Path | None = None,
+    quit_after: float | None = None,
+    sandbox_config: object | None = None,
+) -> int:
+    """`run_gui` once the frame is painted: cached cards and their pictures, then everything else."""
+    import asyncio
+
+    from .ui.control.cached_catalog import read_cached_catalog
+
+    closed = asyncio.Event()
+    window.closeRequested.connect(closed.set)  # a close before the controller exists must not be lost
+    parts = _prepare(paths, settings)
+    window.set_part_args(**parts.window_args())
+    window.build_gallery()
+    cached = read_cached_catalog(settings, paths)
+    if cached.performers:
+        window.gallery.set_presenters(cached.performers)
+        await _pictures_shown(window, parts.thumbnails)
+    studio = _compose(paths, parts, window, sandbox_config=sandbox_config, cached_on_screen=cached)
+    window.closeRequested.disconnect(closed.set)
+    if not first_instance:
+        window.banner.show_message(
+            "A command-line render is using this data folder; its jobs appear here when it is done.", "info"
+        )
+    return await _main(studio, play=play, quit_after=quit_after, closed=closed.is_set())
+
+
 def _mark_ready() -> None:
     milestones.mark("ready")
 
 
-async def _main(studio: Studio, *, play: Path | None = None, quit_after: float | None = None) -> int:
+async def _main(
+    studio: Studio, *, play: Path | None = None, quit_after: float | None = None, closed: bool = False
+) -> int:
+    """Show, connect, and run until the window is closed. `closed`: it was closed already (start-up)."""
+    import asyncio
+
     done = asyncio.Event()
     studio.controller.finished.connect(done.set)
 
@@ -178,6 +343,10 @@ async def _main(studio: Studio, *, play: Path | None = None, quit_after: float |
 
     studio.controller.ready.connect(freeze_heap)
     studio.controller.ready.connect(_mark_ready)
+    if closed:
+        studio.controller.request_shutdown()
+        await done.wait()
+        return 0
     studio.window.show()
     studio.controller.spawn(studio.controller.start())
     player = studio.window.player
@@ -211,14 +380,15 @@ def run_gui(
     argv: list[str] | None = None, *, play: Path | None = None, quit_after: float | None = None
 ) -> int:
     """Start the desktop app. `play`/`quit_after` exist for smoke tests of packaged builds."""
+    early_log = _EarlyRecords.install()
     paths = app_paths().ensure()
-    configure_logging(paths)
     app = create_application(argv)
     # One GUI per data folder: a second start brings the first window forward and leaves.
     from .ui.single_instance import SingleInstance, bring_forward
 
     instance = SingleInstance(paths.data, parent=app)
     if not instance.claim():
+        early_log.hand_over(paths)
         holder = instance.holder()
         if instance.ask_first_to_come_forward():
             print("VideoGen Studio is already open; its window was brought forward.", file=sys.stderr)
@@ -229,8 +399,12 @@ def run_gui(
         # A command-line render holds the folder: start anyway (each job has its own lease) and say so.
     # The window's closeEvent shuts the session down first and then quits; the app must not quit earlier.
     app.setQuitOnLastWindowClosed(False)
-    window = paint_skeleton(app, paths)
+    settings = load_settings(paths)
+    window = paint_skeleton(app, paths, settings)
+    early_log.hand_over(paths)
     instance.activationRequested.connect(lambda: bring_forward(window))
+
+    import asyncio
 
     import qasync
 
@@ -239,13 +413,11 @@ def run_gui(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = GuiThreadGarbageCollector(parent=app)
-    studio = build_studio(paths, window=window)
-    if not instance.is_first:
-        window.banner.show_message(
-            "A command-line render is using this data folder; its jobs appear here when it is done.", "info"
-        )
     with loop:
-        status = loop.run_until_complete(_main(studio, play=play, quit_after=quit_after))
+        first = instance.is_first
+        status = loop.run_until_complete(
+            _start(paths, window, settings, first_instance=first, play=play, quit_after=quit_after)
+        )
     collector.stop()
     instance.release()
     return status

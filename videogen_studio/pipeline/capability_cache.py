@@ -13,21 +13,30 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api.capabilities import Capabilities, probe_capabilities
-from ..api.client import VideoGenClient
 from ..fileio import atomic_write
+
+if TYPE_CHECKING:  # httpx: reading the cache at start-up must not import it
+    from ..api.client import VideoGenClient
 
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
+#: The embedded sandbox gets a new port every run: its account is named by what it is, not where it listens.
+OFFLINE_SANDBOX = "offline-sandbox"
 
 
 def account_key(base_url: str, api_key: str) -> str:
     """A stable, one-way name for (service, key): file names of per-account caches. Never reveals the key."""
     digest = hashlib.sha256(f"videogen-studio\0{base_url.rstrip('/')}\0{api_key}".encode()).hexdigest()
     return digest[:24]
+
+
+def offline_sandbox_account() -> str:
+    """The account name of the embedded offline sandbox (its caches survive the port changing)."""
+    return account_key(OFFLINE_SANDBOX, OFFLINE_SANDBOX)
 
 
 class CapabilityCache:

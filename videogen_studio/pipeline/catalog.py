@@ -17,15 +17,17 @@ import time
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api.capabilities import Capabilities
-from ..api.client import VideoGenClient
 from ..api.errors import VideoGenError
 from ..api.models import AvatarPresenter, Entity, StorageFile, TtsVoice
 from ..fileio import atomic_write
 from .naming import PerformerNamer, display_label
 from .requests import ACTOR_FORM, PRESENTER_FORM
+
+if TYPE_CHECKING:  # the client pulls in httpx: a cache-only catalog (start-up's first cards) needs none of it
+    from ..api.client import VideoGenClient
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from ..paths import AppPaths
 from ..settings import Settings
 from . import wording
 from .control import performers as performer_items
+from .control.cached_catalog import CachedCatalog
 from .control.notifications import Notifier
 from .control.render_control import RenderControl
 from .control.session_control import SessionControl
@@ -54,6 +55,7 @@ class StudioController(QObject):
         secrets: SecretStore,
         *,
         sandbox_config: object | None = None,
+        cached_on_screen: CachedCatalog | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -61,7 +63,13 @@ class StudioController(QObject):
         self.secrets = secrets
         self.runner = TaskRunner(self._task_failed)
         self.sessions = SessionControl(
-            window, settings, paths, secrets, self.runner, sandbox_config=sandbox_config
+            window,
+            settings,
+            paths,
+            secrets,
+            self.runner,
+            sandbox_config=sandbox_config,
+            cached_on_screen=cached_on_screen,
         )
         self.renders = RenderControl(window, self.sessions, self.runner)
         self.notifier = Notifier(window, self.sessions.open_account_dialog)
@@ -85,7 +93,7 @@ class StudioController(QObject):
         a["about"].triggered.connect(self._show_about)
         window.closeRequested.connect(self.request_shutdown)
         window.confirm_close = self._confirm_close
-        if window.gallery is not None:
+        if window.parts_built:
             self._wire_parts()
         else:
             window.partsReady.connect(self._wire_parts)

@@ -16,8 +16,9 @@ beyond the screen (or make it grow when a panel appears); the Render action is w
 the editor's Render button stays at its bottom.
 
 Start-up (issue 11): `MainWindow(qsettings=…, skeleton=True)` paints the frame with placeholders at once;
-`build_parts()` later imports and inserts the heavy parts (QtMultimedia, the gallery). The classic
-constructor `MainWindow(thumbnails, favorites, qsettings, output_dir=…)` builds everything immediately.
+`build_gallery()` then inserts the presenter gallery alone (the cached cards come first), and `build_parts()`
+the rest (editor, queue, player, library: httpx and QtMultimedia). The classic constructor
+`MainWindow(thumbnails, favorites, qsettings, output_dir=…)` builds everything immediately.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..api.enums import WatermarkMode
 from .actions import ActionRegistry
 from .banner import Banner
-from .widgets.watermark import AUTO
 
 if TYPE_CHECKING:
     from .gallery.model import FavoritesStore
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         qsettings: QSettings | None = None,
         *,
         output_dir: str = "",
-        default_watermark: str = AUTO,
+        default_watermark: str = WatermarkMode.AUTO,  # not widgets.watermark: it loads every API model
         default_temporary: bool = False,
         skeleton: bool = False,
     ) -> None:
@@ -273,21 +274,36 @@ class MainWindow(QMainWindow):
         when the window was made as a skeleton."""
         self._part_args.update(kwargs)
 
-    def build_parts(self) -> None:
-        """Import and insert the gallery, editor, queue panel, player and library (the heavy imports)."""
+    @property
+    def parts_built(self) -> bool:
+        """True once `build_parts` put every part in place (the gallery alone may come first)."""
+        return self.editor is not None
+
+    def build_gallery(self) -> None:
+        """Import and insert the presenter gallery alone: start-up shows the cached cards before the other
+        parts are imported (issue 11)."""
         if self.gallery is not None:
             return
         from .gallery.view import PresenterGallery
+
+        thumbnails, favorites = self._part_args["thumbnails"], self._part_args["favorites"]
+        if thumbnails is None or favorites is None:
+            raise ValueError("the gallery needs the thumbnail cache and the favorites store")
+        self.gallery = PresenterGallery(thumbnails, favorites)
+        self._replace_body(self._gallery_slot, self.gallery, scroll=False)  # the grid scrolls itself
+
+    def build_parts(self) -> None:
+        """Import and insert the gallery (unless it is there), editor, queue panel, player and library."""
+        if self.parts_built:
+            return
+        self.build_gallery()
         from .player import ClipPlayer
         from .queue_panel import QueuePanel
         from .script_editor import ScriptEditor
 
         args = self._part_args
-        thumbnails, favorites = args["thumbnails"], args["favorites"]
-        if thumbnails is None or favorites is None:
-            raise ValueError("build_parts needs the thumbnail cache and the favorites store")
+        thumbnails = args["thumbnails"]
         qs = self._qsettings
-        self.gallery = PresenterGallery(thumbnails, favorites)
         self.editor = ScriptEditor(
             load=lambda key: qs.value(f"draft/{key}"),
             save=lambda key, value: qs.setValue(f"draft/{key}", value),
@@ -302,7 +318,6 @@ class MainWindow(QMainWindow):
         self.player = self.results.player if self.results is not None else ClipPlayer()
         self.library = self._make_library()
 
-        self._replace_body(self._gallery_slot, self.gallery, scroll=False)  # the grid scrolls itself
         self._replace_body(self._editor_slot, self.editor, scroll=True)
         self._pin_editor_actions()
         self._replace_body(self._result_slot, self.results or self.player, scroll=True)

@@ -18,6 +18,7 @@ from ...paths import AppPaths
 from ...settings import Settings, save_settings
 from .. import wording
 from . import performers as performer_items
+from .cached_catalog import CachedCatalog, read_cached_catalog
 from .key_check import check_key
 from .tasks import TaskRunner
 
@@ -51,6 +52,7 @@ class SessionControl(QObject):
         runner: TaskRunner,
         *,
         sandbox_config: object | None = None,
+        cached_on_screen: CachedCatalog | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -61,6 +63,8 @@ class SessionControl(QObject):
         self.session: Session | None = None
         self.presenters: dict[str, Any] = {}
         self._sandbox_config = sandbox_config
+        #: Cards start-up already painted from the cache (app.py, before this controller existed).
+        self._cached_on_screen = cached_on_screen
         self._account_dialog: AccountDialog | None = None
         self._settings_dialog: SettingsDialog | None = None
         self._connect_serial = 0
@@ -76,9 +80,15 @@ class SessionControl(QObject):
         self._connect_serial += 1
         await self.close_session()
         w = self.window
-        self._show_disconnected("Connecting…")
         key = None
-        self._show_cached_catalog()
+        early, self._cached_on_screen = self._cached_on_screen, None
+        if early is not None and early.performers:
+            # Start-up painted last run's cards already: keep them (no flicker), give the editor the voices.
+            w.set_connected(False)
+            self._adopt_cached(early)
+        else:
+            self._show_disconnected("Connecting…")
+            self._show_cached_catalog()
         if not self.settings.uses_sandbox:
             try:
                 stored = self.secrets.load()
@@ -146,23 +156,17 @@ class SessionControl(QObject):
     def _show_cached_catalog(self) -> None:
         """Cards from last time's catalog while the service (or the sandbox) starts: a fast first screen.
         Render stays disabled until the session is connected."""
-        if not self.settings.uses_sandbox:
-            return  # the cache is per account: the key is not loaded yet
-        from ...session import Session
+        cached = read_cached_catalog(self.settings, self.paths)  # empty unless offline: keys load later
+        if cached.performers:
+            self.window.gallery.set_presenters(cached.performers)
+            self._adopt_cached(cached)
 
-        try:
-            _capabilities, catalog = Session.cached_catalog(self.settings, self.paths, None)
-            performers = catalog.cached() if catalog is not None else []
-            voices = catalog.cached_voices() if catalog is not None else []
-        except (OSError, ValueError) as exc:
-            log.info("no cached catalog: %s", exc)
-            return
-        if performers:
-            self.window.gallery.set_presenters(performers)
-            self.presenters = {performer_items.performer_id(p): p for p in performers}
-            if voices:
-                self.window.editor.set_voices(voices)
-            self._restore_last_performer()
+    def _adopt_cached(self, cached: CachedCatalog) -> None:
+        """The cached cards are on screen: remember them, give the editor the voices, pick last time's."""
+        self.presenters = {performer_items.performer_id(p): p for p in cached.performers}
+        if cached.voices:
+            self.window.editor.set_voices(cached.voices)
+        self._restore_last_performer()
 
     def _show_store_notice(self, session: Session) -> None:
         store = getattr(session, "store", None)
