@@ -1,9 +1,11 @@
 """Card covers and card frames, prepared off the paint path (issue 11: 28–65 ms stalls while scrolling).
 
 `CoverCache.cover(source, size, dpr)` answers a portrait already cropped, smooth-scaled and rounded at the
-card's size, or None: then the scaling is queued on a `QThreadPool` worker (QImage work is allowed off the
-GUI thread) and `coverReady` fires when it is back (queued signal → GUI thread). The cache is bounded in bytes
-(a few screens of cards), not by the catalog's length: scrolling through 1,000 presenters does not grow it.
+card's size, or None: then the scaling is queued on a `QThreadPool` worker (with Pillow, which releases the
+GIL: `imaging`) and `coversReady(keys)` / `coverReady()` fire when it is back — at most once per frame for
+all covers that arrived in it, so a screenful of covers landing costs one repaint, not one each. The cache is
+bounded in bytes (a few screens of cards), not by the catalog's length: scrolling through 1,000 presenters
+does not grow it.
 
 `FrameCache.frame(...)` answers the card's background, drop shadow and border as one pre-rendered pixmap per
 (size, state, palette): the paint path draws pixmaps and text only, never antialiased paths per card.
@@ -14,35 +16,25 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 
-#: Bytes of scaled covers kept: ~60 cards of 216 px at 2x, or ~250 at 1x — a few screens, not the catalog.
-COVER_CACHE_BYTES = 12 * 1024 * 1024
+from . import imaging
 
-CoverKey = tuple[int, int, int, float]
+#: Bytes of scaled covers kept: ~40 cards of 216 px at 1x (~10 at 2x) — two or three screens, not the catalog.
+COVER_CACHE_BYTES = 8 * 1024 * 1024
+#: Covers that land within one frame are announced together (one repaint per frame, not one per cover).
+FRAME_MS = 16
+
+#: (source, width, height, device pixel ratio); the source is the picture's URL (a cover outlives the decoded
+#: thumbnail it was made from) or, for pictures without one, the source pixmap's cacheKey.
+CoverKey = tuple[int | str, int, int, float]
 
 
 def render_cover(source: QImage, target: QSize, radius: float) -> QImage:
-    """Fill `target` (device pixels) with `source`, cropping the overflow (faces sit high: crop the bottom
-    more), smooth-scaled, top corners rounded to `radius` (device pixels). Any thread."""
-    scaled = source.scaled(
-        target, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
-    )
-    x = max(0, (scaled.width() - target.width()) // 2)
-    y = max(0, (scaled.height() - target.height()) // 4)
-    cropped = scaled.copy(x, y, target.width(), target.height())
-    out = QImage(target, QImage.Format.Format_ARGB32_Premultiplied)
-    out.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(out)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    w, h = float(target.width()), float(target.height())
-    path = QPainterPath()
-    path.addRoundedRect(QRectF(0, 0, w, h + radius * 2), radius, radius)  # rounded top, square bottom
-    painter.setClipPath(path)
-    painter.drawImage(0, 0, cropped)
-    painter.end()
-    return out
+    """Fill `target` (device pixels) with `source`, cropped (faces sit high), top corners rounded. Any
+    thread; the GIL is released while it scales (see `imaging`)."""
+    return imaging.render_cover(source, target, radius)
 
 
 class _Signals(QObject):
@@ -70,6 +62,7 @@ class CoverCache(QObject):
     """Covers scaled in workers, kept in a byte-bounded LRU."""
 
     coverReady = Signal()
+    coversReady = Signal(list)  # the CoverKeys that landed since the last announcement
 
     def __init__(
         self,
@@ -82,21 +75,42 @@ class CoverCache(QObject):
         super().__init__(parent)
         self._limit = limit_bytes
         self._radius = radius
-        self._pool = pool or QThreadPool.globalInstance()
+        if pool is None:
+            # A private pool of one thread: covers for a screenful queue up behind each other instead of
+            # taking both cores from the GUI thread.
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)
+        self._pool = pool
         self._covers: OrderedDict[CoverKey, QPixmap] = OrderedDict()
         self._bytes = 0
         self._pending: set[CoverKey] = set()
         self._signals = _Signals(self)
         self._signals.scaled.connect(self._on_scaled, Qt.ConnectionType.QueuedConnection)
+        self._landed: list[CoverKey] = []
+        self._announce = QTimer(self)
+        self._announce.setSingleShot(True)
+        self._announce.setInterval(FRAME_MS)
+        self._announce.timeout.connect(self._announce_landed)
         self.jobs_started = 0  # for tests: how many scalings went to the pool
+        self.announcements = 0  # for tests: how many times arrivals were announced
 
     @staticmethod
-    def key(source: QPixmap, size: QSize, dpr: float) -> CoverKey:
-        return (source.cacheKey(), size.width(), size.height(), round(dpr, 2))
+    def key(source: QPixmap | str, size: QSize, dpr: float) -> CoverKey:
+        name = source if isinstance(source, str) else source.cacheKey()
+        return (name, size.width(), size.height(), round(dpr, 2))
 
-    def cover(self, source: QPixmap, size: QSize, dpr: float) -> QPixmap | None:
-        """The finished cover, or None after queuing its scaling (at most once per key)."""
-        key = self.key(source, size, dpr)
+    def cached(self, name: QPixmap | str, size: QSize, dpr: float) -> QPixmap | None:
+        """The finished cover for a URL (or a source pixmap) if it is in memory; never starts a scaling."""
+        key = self.key(name, size, dpr)
+        cached = self._covers.get(key)
+        if cached is not None:
+            self._covers.move_to_end(key)
+        return cached
+
+    def cover(self, source: QPixmap, size: QSize, dpr: float, name: str = "") -> QPixmap | None:
+        """The finished cover, or None after queuing its scaling (at most once per key). `name` (the
+        picture's URL) keys it, so it can be found again with `cached(name, …)` after `source` is gone."""
+        key = self.key(name or source, size, dpr)
         cached = self._covers.get(key)
         if cached is not None:
             self._covers.move_to_end(key)
@@ -116,6 +130,11 @@ class CoverCache(QObject):
     def limit_bytes(self) -> int:
         return self._limit
 
+    def set_limit_bytes(self, limit: int) -> None:
+        """The view sizes the cache to its screens (a big window shows more cards than the default holds)."""
+        self._limit = limit
+        self._evict()
+
     def __len__(self) -> int:
         return len(self._covers)
 
@@ -132,10 +151,23 @@ class CoverCache(QObject):
             self._bytes -= _cost(old)
         self._covers[key] = pixmap
         self._bytes += _cost(pixmap)
+        self._evict()
+        self._landed.append(key)
+        if not self._announce.isActive():
+            self._announce_landed()  # the first cover after a quiet frame shows at once
+
+    def _evict(self) -> None:
         while self._bytes > self._limit and len(self._covers) > 1:
             _, evicted = self._covers.popitem(last=False)
             self._bytes -= _cost(evicted)
-        self.coverReady.emit()
+
+    def _announce_landed(self) -> None:
+        landed, self._landed = self._landed, []
+        if landed:
+            self.announcements += 1
+            self._announce.start()  # covers landing within the next frame wait for its end
+            self.coversReady.emit(landed)
+            self.coverReady.emit()
 
 
 class FrameCache:

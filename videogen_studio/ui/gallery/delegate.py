@@ -3,12 +3,15 @@
 Every colour comes from the view's palette (or is blended from it), so cards follow light and dark themes.
 Painting draws pre-rendered pixmaps and text only: covers are scaled in worker threads and kept in a
 byte-bounded cache (`covers.CoverCache`, `coverReady` repaints the view), frames and shadows are rendered
-once per size and state (`covers.FrameCache`).
+once per size and state (`covers.FrameCache`). A card painted while its cover is still being scaled is
+remembered, so the view repaints just those cards when their covers land (`take_waiting`).
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QEvent,
@@ -44,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from videogen_studio.ui.widgets.colors import is_dark
 
-from .covers import CoverCache, FrameCache
+from .covers import COVER_CACHE_BYTES, CoverCache, CoverKey, FrameCache
 from .model import Role, gender_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -57,6 +60,8 @@ TEXT_PADDING = 10
 STAR_BOX = 28
 STAR_INSET = 8
 FAVORITE_GOLD = QColor("#FFC53D")
+#: Rendered card texts kept: ~40 cards of 216 px (~54 KB each at 1x) — a few screens, not the catalog.
+TEXT_BLOCK_CACHE_BYTES = 2 * 1024 * 1024
 
 _GENDER_HUES = {"FEMALE": 340, "MALE": 212, "NEUTRAL": 168}
 
@@ -96,6 +101,68 @@ def star_path(center: QPointF, outer: float, inner: float) -> QPainterPath:
     return path
 
 
+@dataclass(frozen=True)
+class _CardFonts:
+    """The card's two fonts, derived from the view's font, with their metrics and the text block's height."""
+
+    key: str
+    name: QFont
+    small: QFont
+    name_metrics: QFontMetrics
+    small_metrics: QFontMetrics
+    name_h: int
+    badge_h: int
+    text_h: int
+
+    @classmethod
+    def derive(cls, base: QFont) -> _CardFonts:
+        name_font = QFont(base)
+        name_font.setPointSizeF(max(base.pointSizeF(), 9.0) + 1.0)
+        name_font.setWeight(QFont.Weight.DemiBold)
+        small_font = QFont(base)
+        small_font.setPointSizeF(max(base.pointSizeF() - 1.0, 7.5))
+        name_metrics, small_metrics = QFontMetrics(name_font), QFontMetrics(small_font)
+        name_h = name_metrics.height()
+        badge_h = small_metrics.height() + 6
+        text_h = TEXT_PADDING + name_h + 6 + badge_h + TEXT_PADDING
+        return cls(base.key(), name_font, small_font, name_metrics, small_metrics, name_h, badge_h, text_h)
+
+
+class TextBlockCache:
+    """Rendered text blocks (name, badge, tag) of recently painted cards, bounded in bytes (a few screens)."""
+
+    def __init__(self, limit_bytes: int = TEXT_BLOCK_CACHE_BYTES) -> None:
+        self._blocks: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+        self._bytes = 0
+        self._limit = limit_bytes
+
+    def get(self, key: tuple[object, ...]) -> QPixmap | None:
+        block = self._blocks.get(key)
+        if block is not None:
+            self._blocks.move_to_end(key)
+        return block
+
+    def put(self, key: tuple[object, ...], block: QPixmap) -> None:
+        self._blocks[key] = block
+        self._bytes += _cost(block)
+        while self._bytes > self._limit and len(self._blocks) > 1:
+            _, evicted = self._blocks.popitem(last=False)
+            self._bytes -= _cost(evicted)
+
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def set_limit_bytes(self, limit: int) -> None:
+        self._limit = limit
+        while self._bytes > self._limit and len(self._blocks) > 1:
+            _, evicted = self._blocks.popitem(last=False)
+            self._bytes -= _cost(evicted)
+
+
+def _cost(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * 4
+
+
 class PresenterDelegate(QStyledItemDelegate):
     """Card renderer for `PresenterListModel` rows. A click on the star flips `FavoriteRole` via the model."""
 
@@ -103,23 +170,24 @@ class PresenterDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.covers = CoverCache(self, radius=RADIUS)
         self._frames = FrameCache()
+        #: Cards painted without their cover (it is being scaled), by cover key: repainted when it lands.
+        self._waiting: dict[CoverKey, list[QPersistentModelIndex]] = {}
+        self._font_cache: dict[str, _CardFonts] = {}
+        self._text_blocks = TextBlockCache()
 
     # -- geometry ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _fonts(base: QFont) -> tuple[QFont, QFont]:
-        name_font = QFont(base)
-        name_font.setPointSizeF(max(base.pointSizeF(), 9.0) + 1.0)
-        name_font.setWeight(QFont.Weight.DemiBold)
-        small_font = QFont(base)
-        small_font.setPointSizeF(max(base.pointSizeF() - 1.0, 7.5))
-        return name_font, small_font
+    def _fonts(self, base: QFont) -> _CardFonts:
+        # Derived fonts and their metrics, once per base font (paint asks for them for every card).
+        key = base.key()
+        fonts = self._font_cache.get(key)
+        if fonts is None:
+            fonts = self._font_cache[key] = _CardFonts.derive(base)
+        return fonts
 
     def _text_height(self, base: QFont) -> tuple[int, int, int]:
-        name_font, small_font = self._fonts(base)
-        name_h = QFontMetrics(name_font).height()
-        badge_h = QFontMetrics(small_font).height() + 6
-        return name_h, badge_h, TEXT_PADDING + name_h + 6 + badge_h + TEXT_PADDING
+        fonts = self._fonts(base)
+        return fonts.name_h, fonts.badge_h, fonts.text_h
 
     def card_size(self, font: QFont, width: int = CARD_WIDTH) -> QSize:
         """A card `width` wide: a square portrait on top of the text block."""
@@ -186,23 +254,14 @@ class PresenterDelegate(QStyledItemDelegate):
         painter.drawPixmap(card_rect.topLeft(), frame)
 
         thumb = QRectF(card.left(), card.top(), card.width(), card.width())
-        decoration = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(decoration, QPixmap) and not decoration.isNull():
-            cover = self.covers.cover(decoration, thumb.size().toSize(), dpr)
-            if cover is not None:
-                painter.drawPixmap(thumb.topLeft(), cover)
-            else:
-                # One frame or two until the worker is back: a fast, unsmoothed draw of the source.
-                painter.drawPixmap(thumb, decoration, QRectF(decoration.rect()))
-        else:
-            painter.fillRect(thumb, palette.color(QPalette.ColorRole.Mid))
+        self._draw_cover(painter, index, thumb, dpr, palette)
 
         favorite = bool(index.data(Role.Favorite))
         if favorite or hovered or selected:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_star(painter, QRectF(self.star_rect(option)), favorite)
 
-        self._paint_text(painter, option, index, card, thumb, text_color)
+        self._draw_text_block(painter, option, index, card, thumb, text_color, dpr)
 
         # Border last so it sits on top of the portrait edge (also pre-rendered).
         if selected:
@@ -224,6 +283,33 @@ class PresenterDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), RADIUS - 2, RADIUS - 2)
         painter.restore()
 
+    def _draw_cover(
+        self, painter: QPainter, index: ModelIndex, thumb: QRectF, dpr: float, palette: QPalette
+    ) -> None:
+        # A cover made earlier is found by the picture's URL, without asking for the picture itself: the
+        # decoded thumbnail may be long evicted (the thumbnail cache holds a few screens) and need not load.
+        size = thumb.size().toSize()
+        url = str(index.data(Role.ThumbnailUrl) or "")
+        cover = self.covers.cached(url, size, dpr) if url else None
+        if cover is not None:
+            painter.drawPixmap(thumb.topLeft(), cover)
+            return
+        picture = index.data(Role.Thumbnail) if url else None
+        name = url if isinstance(picture, QPixmap) and not picture.isNull() else ""
+        source = picture if name else index.data(Qt.ItemDataRole.DecorationRole)  # placeholder meanwhile
+        if not isinstance(source, QPixmap) or source.isNull():
+            painter.fillRect(thumb, palette.color(QPalette.ColorRole.Mid))
+            return
+        cover = self.covers.cover(source, size, dpr, name)
+        if cover is not None:
+            painter.drawPixmap(thumb.topLeft(), cover)
+            return
+        self._waiting.setdefault(self.covers.key(name or source, size, dpr), []).append(
+            QPersistentModelIndex(index)
+        )
+        # One frame or two until the worker is back: a fast, unsmoothed draw of the source.
+        painter.drawPixmap(thumb, source, QRectF(source.rect()))
+
     def _paint_star(self, painter: QPainter, box: QRectF, favorite: bool) -> None:
         painter.save()
         painter.setPen(Qt.PenStyle.NoPen)
@@ -238,7 +324,7 @@ class PresenterDelegate(QStyledItemDelegate):
             painter.drawPath(star)
         painter.restore()
 
-    def _paint_text(
+    def _draw_text_block(
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
@@ -246,17 +332,49 @@ class PresenterDelegate(QStyledItemDelegate):
         card: QRectF,
         thumb: QRectF,
         text_color: QColor,
+        dpr: float,
     ) -> None:
-        name_font, small_font = self._fonts(option.font)
-        name_h, badge_h, _ = self._text_height(option.font)
+        """Name, badge and tag, laid out and rendered once per card and palette (`TextBlockCache`), then
+        drawn as one pixmap: text layout, eliding and the badge's antialiased pill cost more than the rest
+        of the card together."""
+        name = str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or "")
+        gender = str(index.data(Role.Gender) or "")
+        tag = f"#{index.data(Role.ShortTag) or ''}"
+        fonts = self._fonts(option.font)
+        base = option.palette.color(QPalette.ColorRole.Base)
+        key = (name, gender, tag, int(card.width()), round(dpr, 2), fonts.key, text_color.rgba(), base.rgba())
+        block = self._text_blocks.get(key)
+        if block is None:
+            block = QPixmap(round(card.width() * dpr), round(fonts.text_h * dpr))
+            block.setDevicePixelRatio(dpr)
+            block.fill(Qt.GlobalColor.transparent)
+            block_painter = QPainter(block)
+            local = QRectF(0, -card.width(), card.width(), card.height())  # the card, seen from the block
+            self._paint_text(block_painter, option, fonts, local, 0.0, text_color, name, gender, tag)
+            block_painter.end()
+            self._text_blocks.put(key, block)
+        painter.drawPixmap(QPointF(card.left(), thumb.bottom()), block)
+
+    def _paint_text(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        fonts: _CardFonts,
+        card: QRectF,
+        text_top: float,
+        text_color: QColor,
+        name: str,
+        gender: str,
+        tag: str,
+    ) -> None:
+        name_font, small_font, name_h, badge_h = fonts.name, fonts.small, fonts.name_h, fonts.badge_h
         left = card.left() + TEXT_PADDING
         width = card.width() - 2 * TEXT_PADDING
-        top = thumb.bottom() + TEXT_PADDING
+        top = text_top + TEXT_PADDING
 
-        name = str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or "")
         painter.setFont(name_font)
         painter.setPen(text_color)
-        metrics = QFontMetrics(name_font)
+        metrics = fonts.name_metrics
         painter.drawText(
             QRectF(left, top, width, name_h),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -264,9 +382,8 @@ class PresenterDelegate(QStyledItemDelegate):
         )
 
         # Gender badge: a tinted pill whose hue encodes the value and whose text spells it out.
-        gender = str(index.data(Role.Gender) or "")
         painter.setFont(small_font)
-        small = QFontMetrics(small_font)
+        small = fonts.small_metrics
         badge_top = top + name_h + 6
         badge = QRectF(left, badge_top, 0, badge_h)
         if gender:  # actors carry no gender: no "Unspecified" pill on every card
@@ -281,7 +398,6 @@ class PresenterDelegate(QStyledItemDelegate):
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
 
         # The short id tag, muted, right-aligned on the badge's line.
-        tag = f"#{index.data(Role.ShortTag) or ''}"
         muted = QColor(text_color)
         muted.setAlphaF(0.55)
         painter.setPen(muted)
@@ -291,6 +407,18 @@ class PresenterDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             small.elidedText(tag, Qt.TextElideMode.ElideLeft, int(tag_rect.width())),
         )
+
+    def fit_caches(self, viewport: QSize, dpr: float) -> None:
+        """Size the covers' and texts' caches to the view: two screens of covers (scrolling back a screen
+        finds them; a cache smaller than one screen would re-scale covers forever), one of texts; never less
+        than the defaults. Bounded by the window, not by the catalog."""
+        screen = round(viewport.width() * viewport.height() * dpr * dpr * 4)
+        self.covers.set_limit_bytes(max(COVER_CACHE_BYTES, 2 * screen))
+        self._text_blocks.set_limit_bytes(max(TEXT_BLOCK_CACHE_BYTES, screen))
+
+    def take_waiting(self, keys: list[CoverKey]) -> list[QPersistentModelIndex]:
+        """The cards that were painted without these covers (each once); they are forgotten here."""
+        return [index for key in keys for index in self._waiting.pop(key, ())]
 
     # -- interaction -------------------------------------------------------------------------------------
 

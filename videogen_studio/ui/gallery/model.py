@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 GENDER_FILTERS = ("ALL", "MALE", "FEMALE", "NEUTRAL")
+THUMBNAIL_ANNOUNCE_MS = 16  # a frame
 
 
 def short_tag(presenter_id: str) -> str:
@@ -155,6 +157,9 @@ class Role(IntEnum):
     )  # what order and favorites-only filter go by (see hold_order)
     Description = Qt.ItemDataRole.UserRole + 11
     Form = Qt.ItemDataRole.UserRole + 12
+    Thumbnail = (
+        Qt.ItemDataRole.UserRole + 13
+    )  # the decoded thumbnail, or None while it loads (no placeholder)
 
 
 class PresenterListModel(QAbstractListModel):
@@ -195,6 +200,12 @@ class PresenterListModel(QAbstractListModel):
         self._rows_by_thumb: dict[str, list[int]] = {}
         self._namer = naming.PerformerNamer()
         self._placeholder_size = 256
+        # Thumbnails landing within one frame are announced together: one repaint per frame, not per image.
+        self._landed: set[str] = set()
+        self._announce = QTimer(self)
+        self._announce.setSingleShot(True)
+        self._announce.setInterval(THUMBNAIL_ANNOUNCE_MS)
+        self._announce.timeout.connect(self._announce_thumbnails)
         #: Thumbnails are decoded at the widest card's size in device pixels (issue 11: not at 512 px).
         self._thumb_px = _card_pixels()
         if thumbnails is not None:
@@ -379,6 +390,8 @@ class PresenterListModel(QAbstractListModel):
                 return items.description(presenter)
             case Role.Form:
                 return items.form(presenter)
+            case Role.Thumbnail:
+                return self._thumbnail(items.thumbnail_url(presenter))
             case Role.SortKey:
                 # Favorites first, then name, then id, as one string so the proxy sorts in C++: a Python
                 # lessThan made setting 1,000 presenters ~3x slower (benchmarks/bench_gallery.py).
@@ -402,14 +415,31 @@ class PresenterListModel(QAbstractListModel):
 
     # -- thumbnails --------------------------------------------------------------------------------------
 
+    def _thumbnail(self, url: str) -> Any:
+        """The decoded picture if in memory, else None and its load starts."""
+        return self._thumbnails.pixmap(url, self._thumb_px) if self._thumbnails is not None else None
+
     def _decoration(self, url: str) -> Any:
-        pixmap = self._thumbnails.pixmap(url, self._thumb_px) if self._thumbnails is not None else None
+        pixmap = self._thumbnail(url)
         return pixmap if pixmap is not None else placeholder_pixmap(self._placeholder_size)
 
     def _on_thumbnail_ready(self, url: str) -> None:
-        for row in self._rows_by_thumb.get(url, ()):
-            index = self.index(row, 0)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        if url in self._rows_by_thumb:
+            self._landed.add(url)
+            if not self._announce.isActive():
+                self._announce_thumbnails()  # the first picture after a quiet frame shows at once
+
+    def _announce_thumbnails(self) -> None:
+        landed, self._landed = self._landed, set()
+        if not landed:
+            return
+        self._announce.start()  # pictures landing within the next frame wait for its end
+        # One row per signal, not ranges: a view repaints just that card for a single index, but the whole
+        # viewport for a range (QAbstractItemView::dataChanged); the repaints of one frame merge into one.
+        for url in landed:
+            for row in self._rows_by_thumb.get(url, ()):
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 # -- filtering and sorting ---------------------------------------------------------------------------------

@@ -18,9 +18,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
-    QIODevice,
     QObject,
     QPointF,
     QRectF,
@@ -29,9 +26,10 @@ from PySide6.QtCore import (
     Signal,
     SignalInstance,
 )
-from PySide6.QtGui import QColor, QImage, QImageReader, QLinearGradient, QPainter, QPainterPath, QPixmap
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPainterPath, QPixmap
 
 from ...fileio import atomic_write
+from . import imaging
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +91,10 @@ def cache_file_name(url: str) -> str:
 
 
 def _decode(data: bytes, max_px: int | None = None) -> QImage | None:
-    """Decode image bytes (any thread); honours EXIF orientation. None when the bytes are not an image."""
-    if not data:
-        return None
-    array = QByteArray(data)
-    buffer = QBuffer(array)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if max_px and size.isValid() and min(size.width(), size.height()) > max_px:
-        # Decode at the size shown (the card, in device pixels): less memory, no scaling on the GUI thread.
-        reader.setScaledSize(size.scaled(max_px, max_px, Qt.AspectRatioMode.KeepAspectRatioByExpanding))
-    image = reader.read()
-    buffer.close()
-    return None if image.isNull() else image
+    """Decode image bytes (any thread, GIL released: `imaging.decode`) at the size shown: the shorter side at
+    most `max_px` (the card, in device pixels). Honours EXIF orientation. None when the bytes are not an
+    image."""
+    return imaging.decode(data, max_px)
 
 
 def _read_cached(path: Path, max_px: int | None = None) -> QImage | None:
@@ -158,9 +145,10 @@ class ThumbnailCache(QObject):
         cache_dir: Path,
         *,
         max_concurrent: int = 4,
-        # Source images only: the cards' scaled covers live in covers.CoverCache. 16 MB holds ~160 thumbnails
-        # of 160 px, a few screens; evicted ones come back from the disk cache (issue 11: was 96 MB).
-        memory_limit_bytes: int = 16 * 1024 * 1024,
+        # Source images only: the cards' covers live in covers.CoverCache, found by URL without the source,
+        # which is needed only until its cover is made. 8 MB holds ~80 thumbnails of 160 px, a few screens;
+        # evicted ones come back from the disk cache (issue 11: was 96 MB, then 16 MB).
+        memory_limit_bytes: int = 8 * 1024 * 1024,
         retry_delay: float = 5.0,
         parent: QObject | None = None,
     ) -> None:
@@ -295,11 +283,13 @@ class ThumbnailCache(QObject):
 
     async def _load(self, url: str, max_px: int | None = None) -> QPixmap:
         path = self.cache_path(url)
-        image = await asyncio.to_thread(_read_cached, path, max_px)
+        loop = asyncio.get_running_loop()
+        # imaging.EXECUTOR: a few low-priority threads, not asyncio's default pool (one thread per core + 4).
+        image = await loop.run_in_executor(imaging.EXECUTOR, _read_cached, path, max_px)
         if image is None:
             async with self._semaphore():
                 data = await self._fetch(url)
-            image = await asyncio.to_thread(_decode_and_store, path, bytes(data), max_px)
+            image = await loop.run_in_executor(imaging.EXECUTOR, _decode_and_store, path, bytes(data), max_px)
         # QPixmap belongs to the GUI thread; the decode above ran in a worker.
         return QPixmap.fromImage(image)
 

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from ... import milestones
 from . import items
+from .covers import CoverKey
 from .delegate import PresenterDelegate
 from .detail import PresenterDetailPane, gallery_icon
 from .model import FavoritesStore, JsonFavoritesStore, PresenterFilterProxy, PresenterListModel, Role
@@ -87,10 +88,21 @@ class _GalleryListView(QListView):
         self.setMouseTracking(True)  # hover states on cards
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
         self.setItemDelegate(delegate)
-        delegate.covers.coverReady.connect(self.viewport().update)  # a cover came back from a worker
+        # Covers come back from workers in batches (at most one per frame): repaint just the cards that
+        # were drawn without them, not the whole viewport per cover.
+        delegate.covers.coversReady.connect(self._repaint_cards_of)
         self.verticalScrollBar().setSingleStep(24)  # pixel scrolling: a wheel notch moves ~3 lines of text
         self.setSpacing(0)  # the delegate's cells already include the gutter
         self.setViewportMargins(LIST_PADDING, LIST_PADDING, 0, 0)  # cards line up with the filter bar
+
+    def _repaint_cards_of(self, keys: list[CoverKey]) -> None:
+        viewport = self.viewport()
+        area = viewport.rect()
+        for persistent in self._delegate.take_waiting(keys):
+            if persistent.isValid():
+                rect = self.visualRect(self.model().index(persistent.row(), 0))
+                if rect.intersects(area):
+                    viewport.update(rect)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -110,6 +122,7 @@ class _GalleryListView(QListView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._spread_columns()
         super().resizeEvent(event)
+        self._delegate.fit_caches(self.viewport().size(), self.devicePixelRatioF())
 
     def _spread_columns(self) -> None:
         # Whole columns of cards that grow to fill the row, instead of fixed cards and a ragged right gap.
