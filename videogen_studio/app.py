@@ -134,11 +134,13 @@ class _Parts:
         }
 
 
-def _prepare(paths: AppPaths, settings: Settings | None = None) -> _Parts:
+def _prepare(paths: AppPaths, settings: Settings | None = None, first_run: bool | None = None) -> _Parts:
+    """`settings`/`first_run`: as read before the first paint (the default: read them now)."""
     from .ui.gallery.model import JsonFavoritesStore
     from .ui.gallery.thumbnails import ThumbnailCache
 
-    first_run = not settings_file(paths).exists()
+    if first_run is None:
+        first_run = not settings_file(paths).exists()  # before load_settings, which moves a broken file aside
     controllers: list[StudioController] = []
 
     async def fetch(url: str) -> bytes:
@@ -235,7 +237,7 @@ def paint_skeleton(app: QApplication, paths: AppPaths, settings: Settings | None
     import time
 
     settings = settings if settings is not None else load_settings(paths)
-    apply_theme(app, settings.theme)
+    apply_theme(app, settings.theme, first_frame=True)
     window = MainWindow(qsettings=ui_settings(paths), skeleton=True)
     watcher = _FirstPaint(window)
     window.show()
@@ -293,6 +295,7 @@ async def _start(
     window: MainWindow,
     settings: Settings,
     *,
+    first_run: bool,
     first_instance: bool,
     play: Path | None = None,
     quit_after: float | None = None,
@@ -305,7 +308,7 @@ async def _start(
 
     closed = asyncio.Event()
     window.closeRequested.connect(closed.set)  # a close before the controller exists must not be lost
-    parts = _prepare(paths, settings)
+    parts = _prepare(paths, settings, first_run)
     window.set_part_args(**parts.window_args())
     window.build_gallery()
     cached = read_cached_catalog(settings, paths)
@@ -387,7 +390,7 @@ def run_gui(
     from .ui.single_instance import SingleInstance, bring_forward
 
     instance = SingleInstance(paths.data, parent=app)
-    if not instance.claim():
+    if not instance.claim(listen=False):
         early_log.hand_over(paths)
         holder = instance.holder()
         if instance.ask_first_to_come_forward():
@@ -399,8 +402,11 @@ def run_gui(
         # A command-line render holds the folder: start anyway (each job has its own lease) and say so.
     # The window's closeEvent shuts the session down first and then quits; the app must not quit earlier.
     app.setQuitOnLastWindowClosed(False)
+    first_run = not settings_file(paths).exists()
     settings = load_settings(paths)
     window = paint_skeleton(app, paths, settings)
+    apply_theme(app, settings.theme)  # the app's own style, now that the frame is on screen
+    instance.listen()
     early_log.hand_over(paths)
     instance.activationRequested.connect(lambda: bring_forward(window))
 
@@ -414,9 +420,16 @@ def run_gui(
     asyncio.set_event_loop(loop)
     collector = GuiThreadGarbageCollector(parent=app)
     with loop:
-        first = instance.is_first
         status = loop.run_until_complete(
-            _start(paths, window, settings, first_instance=first, play=play, quit_after=quit_after)
+            _start(
+                paths,
+                window,
+                settings,
+                first_run=first_run,
+                first_instance=instance.is_first,
+                play=play,
+                quit_after=quit_after,
+            )
         )
     collector.stop()
     instance.release()

@@ -9,8 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "VideoGenStudio"
 APP_AUTHOR = "VideoGen"
 
@@ -94,6 +92,8 @@ def app_paths() -> AppPaths:
             logs=root / "logs",
             downloads=root / "Videos",
         )
+    import platformdirs  # only here: VIDEOGEN_STUDIO_HOME (tests, portable installs) does without it
+
     dirs = platformdirs.PlatformDirs(APP_NAME, APP_AUTHOR)
     return AppPaths(
         config=Path(dirs.user_config_dir),

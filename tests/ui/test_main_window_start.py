@@ -70,7 +70,9 @@ async def test_a_warm_start_paints_cached_cards_before_the_other_parts_then_conn
 
     window.partsReady.connect(on_parts)
     start = asyncio.ensure_future(
-        studio_app._start(paths, window, load_settings(paths), first_instance=True, sandbox_config=config)
+        studio_app._start(
+            paths, window, load_settings(paths), first_run=False, first_instance=True, sandbox_config=config
+        )
     )
     try:
         await until(lambda: window.findChild(StudioController) is not None, what="the controller")
@@ -94,7 +96,9 @@ async def test_closing_the_window_while_the_cards_load_ends_the_start(qapp: obje
     await _first_run(paths, config)
     window = _skeleton(paths)
     start = asyncio.ensure_future(
-        studio_app._start(paths, window, load_settings(paths), first_instance=True, sandbox_config=config)
+        studio_app._start(
+            paths, window, load_settings(paths), first_run=False, first_instance=True, sandbox_config=config
+        )
     )
     closed_early: list[bool] = []
 

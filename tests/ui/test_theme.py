@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from videogen_studio.ui.theme import StudioStyle, app_icon, apply_theme, dark_palette, light_palette
+from videogen_studio.ui.studio_style import StudioStyle
+from videogen_studio.ui.theme import app_icon, apply_theme, dark_palette, light_palette
 
 
 def window_color(app: QApplication) -> str:

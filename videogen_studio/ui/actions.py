@@ -7,7 +7,6 @@ same data, so the three can never disagree. Behaviour is connected elsewhere: `r
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt
@@ -149,6 +148,8 @@ class ActionRegistry(QObject):
         return rows
 
     def shortcuts_html(self) -> str:
+        import html  # here, not at start-up: only Help → Keyboard shortcuts needs it
+
         cells = "".join(
             f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(what)}</td></tr>"
             for keys, what in self.shortcut_rows()

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ..pipeline.folder_lock import DataFolderLock, LockHolder
+
+if TYPE_CHECKING:  # QtNetwork takes a while to load: the first GUI listens only after its first paint
+    from PySide6.QtNetwork import QLocalServer
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,22 @@ class SingleInstance(QObject):
     def is_first(self) -> bool:
         return self.lock.held
 
-    def claim(self) -> bool:
-        """Take the data folder; True when this GUI is the one that drives it (and now listens)."""
+    def claim(self, *, listen: bool = True) -> bool:
+        """Take the data folder; True when this GUI is the one that drives it (and now listens).
+
+        `listen=False`: call `listen()` later (start-up does, right after the window's first paint)."""
         if not self.lock.acquire():
             return False
+        if listen:
+            self.listen()
+        return True
+
+    def listen(self) -> None:
+        """Answer a second GUI's "come forward" (once; only while holding the folder)."""
+        if self._server is not None or not self.lock.held:
+            return
+        from PySide6.QtNetwork import QLocalServer
+
         server = QLocalServer(self)
         # We hold the lock, so a socket file left by a crashed predecessor is stale: remove it.
         QLocalServer.removeServer(self.lock.socket_name)
@@ -49,7 +64,6 @@ class SingleInstance(QObject):
             )
         server.newConnection.connect(self._on_connection)
         self._server = server
-        return True
 
     def holder(self) -> LockHolder | None:
         return self.lock.holder()
@@ -59,6 +73,8 @@ class SingleInstance(QObject):
         holder = self.lock.holder()
         if holder is None or holder.kind != "gui" or not holder.socket_name:
             return False
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = QLocalSocket()
         socket.connectToServer(holder.socket_name)
         if not socket.waitForConnected(timeout_ms):
@@ -82,6 +98,8 @@ class SingleInstance(QObject):
             conn.disconnected.connect(conn.deleteLater)
 
     def _on_ready_read(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         conn = self.sender()
         if isinstance(conn, QLocalSocket) and ACTIVATE.strip() in bytes(conn.readAll().data()):
             self.activationRequested.emit()

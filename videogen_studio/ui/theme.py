@@ -6,18 +6,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen
-from PySide6.QtWidgets import (
-    QApplication,
-    QProxyStyle,
-    QStyle,
-    QStyleOption,
-    QStyleOptionProgressBar,
-    QWidget,
-)
-
-from .widgets.colors import is_dark
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
 
 THEMES = ("system", "light", "dark")
 
@@ -45,13 +36,21 @@ def system_prefers_dark() -> bool:
     return hints.colorScheme() == Qt.ColorScheme.Dark
 
 
-def apply_theme(app: QApplication, theme: str = "system") -> None:
+def apply_theme(app: QApplication, theme: str = "system", *, first_frame: bool = False) -> None:
     """Fusion everywhere (looks the same on every OS); dark palette when asked or when the system is dark.
 
     With "system", the palette also follows later light/dark switches of the desktop while the app runs.
+    `first_frame`: plain Fusion for the window's first paint (start-up); call again without it afterwards
+    for the app's own `StudioStyle` (its changes are to check boxes and progress bars only).
     """
-    if not isinstance(app.style(), StudioStyle):
-        app.setStyle(StudioStyle())
+    if first_frame:
+        if app.style().name().casefold() != "fusion":
+            app.setStyle("Fusion")
+    else:
+        from .studio_style import StudioStyle
+
+        if not isinstance(app.style(), StudioStyle):
+            app.setStyle(StudioStyle())
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(dark_palette() if dark else light_palette())
     hints = QGuiApplication.styleHints()
@@ -101,95 +100,3 @@ def light_palette() -> QPalette:
 
 def dark_palette() -> QPalette:
     return _palette(_DARK, disabled_text="#6b6f7c")
-
-
-class StudioStyle(QProxyStyle):
-    """Fusion, with two fixes for readability (issue 9, defect 12):
-
-    * unchecked check boxes and radio buttons get an outline in the text colour, so they are plainly visible
-      on the dark palette (Fusion draws their frame a shade darker than the window: invisible there);
-    * a progress bar's percentage is drawn in the colour that contrasts with what lies under it (the filled
-      chunk or the empty groove), in both themes.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("Fusion")
-
-    def drawPrimitive(
-        self,
-        element: QStyle.PrimitiveElement,
-        option: QStyleOption,
-        painter: QPainter,
-        widget: QWidget | None = None,
-    ) -> None:
-        super().drawPrimitive(element, option, painter, widget)
-        if element not in (
-            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
-            QStyle.PrimitiveElement.PE_IndicatorRadioButton,
-        ):
-            return
-        palette = option.palette
-        color = QColor(palette.color(QPalette.ColorRole.Text))
-        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
-        color.setAlphaF((0.75 if is_dark(palette) else 0.55) * (1.0 if enabled else 0.45))
-        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 1.2))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
-            painter.drawEllipse(rect.adjusted(0.5, 0.5, -0.5, -0.5))
-        else:
-            painter.drawRoundedRect(rect, 2, 2)
-        painter.restore()
-
-    def drawControl(
-        self,
-        element: QStyle.ControlElement,
-        option: QStyleOption,
-        painter: QPainter,
-        widget: QWidget | None = None,
-    ) -> None:
-        if isinstance(option, QStyleOptionProgressBar):
-            if element == QStyle.ControlElement.CE_ProgressBar:
-                # The whole bar here: PySide does not route the base style's nested
-                # drawControl(CE_ProgressBarLabel) back to this override, so the label would be Fusion's.
-                part = QStyleOptionProgressBar(option)
-                for sub, area in (
-                    (QStyle.ControlElement.CE_ProgressBarGroove, QStyle.SubElement.SE_ProgressBarGroove),
-                    (QStyle.ControlElement.CE_ProgressBarContents, QStyle.SubElement.SE_ProgressBarContents),
-                ):
-                    part.rect = self.subElementRect(area, option, widget)  # type: ignore[arg-type]
-                    super().drawControl(sub, part, painter, widget)
-                label = QStyle.SubElement.SE_ProgressBarLabel
-                part.rect = self.subElementRect(label, option, widget)  # type: ignore[arg-type]
-                _progress_label(part, painter)
-                return
-            if element == QStyle.ControlElement.CE_ProgressBarLabel:
-                _progress_label(option, painter)
-                return
-        super().drawControl(element, option, painter, widget)
-
-
-def _progress_label(option: QStyleOptionProgressBar, painter: QPainter) -> None:
-    """The bar's text in a colour readable on the chunk where the chunk is, and on the groove elsewhere."""
-    if not option.textVisible or not option.text:
-        return
-    rect = option.rect
-    span = max(1, option.maximum - option.minimum)
-    fraction = 0.0 if option.maximum == option.minimum else (option.progress - option.minimum) / span
-    filled = rect.adjusted(0, 0, -round(rect.width() * (1 - max(0.0, min(1.0, fraction)))), 0)
-    palette = option.palette
-    on_chunk = palette.color(QPalette.ColorRole.HighlightedText)
-    on_groove = palette.color(QPalette.ColorRole.Text)
-    rest = rect.width() - filled.width()
-    painter.save()
-    if filled.width() > 0:
-        painter.setClipRect(filled)
-        painter.setPen(on_chunk)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
-    if rest > 0:  # an empty clip rectangle would not clip at all: draw this part only when it exists
-        painter.setClipRect(QRect(rect.left() + filled.width(), rect.top(), rest, rect.height()))
-        painter.setPen(on_groove)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), option.text)
-    painter.restore()
