@@ -204,6 +204,29 @@ def test_clear_returns_to_the_placeholder(qtbot, player: ClipPlayer, generated_c
     assert not player.play_button.isEnabled()
 
 
+def test_a_burst_of_loads_reaches_the_media_player_as_first_and_newest(
+    qtbot, player: ClipPlayer, generated_clip: Path
+) -> None:
+    # A busy render queue finishes clips a second apart: each switch rebuilds the decoder, so loads that
+    # come faster than that are merged and only the newest follows the first.
+    clips = []
+    for n in range(4):
+        clip = generated_clip.with_name(f"burst-{n}.mp4")
+        clip.write_bytes(generated_clip.read_bytes())
+        clips.append(clip)
+    seen: list[str] = []
+    player.media_player.sourceChanged.connect(lambda url: seen.append(url.toLocalFile()))
+    for clip in clips:
+        player.load(clip, autoplay=True)
+        assert player.has_clip() and player.source().toLocalFile() == str(clip.resolve())
+    qtbot.waitUntil(lambda: player.media_player.source().toLocalFile() == str(clips[-1].resolve()))
+    assert seen == [str(clips[0].resolve()), str(clips[-1].resolve())]
+    qtbot.waitUntil(player.is_playing, timeout=15_000)  # the merged load kept its autoplay
+    player.clear()  # a clear is never delayed, and drops nothing that is still due
+    assert player.source().isEmpty()
+    qtbot.waitUntil(lambda: player.media_player.source().isEmpty())
+
+
 def test_sources_and_time_format(tmp_path: Path) -> None:
     assert to_url(tmp_path / "a.mp4").toLocalFile() == str(tmp_path / "a.mp4")
     assert to_url(str(tmp_path / "b.mp4")).isLocalFile()

@@ -16,6 +16,7 @@ For H6: ``ClipPlayer(parent=None, *, volume=0.8)``; slots/methods ``load(path_or
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -26,6 +27,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -47,6 +49,8 @@ from .widgets.icons import painted_icon
 from .widgets.invoke import invoke_queued
 
 SEEK_STEP_MS = 5_000
+#: Clip switches closer together than this are merged, the newest wins (see `ClipPlayer.load`).
+LOAD_INTERVAL_S = 1.0
 _PAGE_PLACEHOLDER, _PAGE_VIDEO, _PAGE_ERROR = 0, 1, 2
 
 
@@ -58,9 +62,21 @@ def format_time(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
-    """Flat transport glyphs in the palette's text colour, painted by `widgets.icons.painted_icon`."""
+#: Painted glyphs by (kind, colour, size): the controls refresh on every player state change (each
+#: finished render in a busy queue), and painting six antialiased pixmaps each time showed in UI stalls.
+_ICONS: dict[tuple[str, int, int], QIcon] = {}
 
+
+def transport_icon(kind: str, color: QColor, size: int = 18) -> QIcon:
+    """Flat transport glyphs in the palette's text colour, painted by `widgets.icons.painted_icon` (once)."""
+    key = (kind, color.rgba(), size)
+    icon = _ICONS.get(key)
+    if icon is None:
+        icon = _ICONS[key] = _paint_transport_icon(kind, color, size)
+    return icon
+
+
+def _paint_transport_icon(kind: str, color: QColor, size: int) -> QIcon:
     def draw(p: QPainter, side: float) -> None:
         p.scale(side / 18.0, side / 18.0)  # glyphs are designed on an 18 x 18 grid
         p.setPen(Qt.PenStyle.NoPen)
@@ -143,6 +159,12 @@ class ClipPlayer(QWidget):
         self._has_source = False
         self._source = QUrl()
         self._wants_playing: bool | None = None  # last play/pause asked for, until the player reports back
+        self._icons_shown: tuple[tuple[str, ...], int] | None = None
+        self._pending_autoplay = False
+        self._load_sent_at = float("-inf")  # monotonic time the last clip went to the media player
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.timeout.connect(self._send_load)
 
         self._build_ui()
         self._connect()
@@ -264,20 +286,37 @@ class ClipPlayer(QWidget):
         return self._video
 
     def load(self, source: str | Path, autoplay: bool = False) -> None:
-        """Open a file path or URL. Returns immediately; errors arrive as an on-screen message."""
+        """Open a file path or URL. Returns immediately; errors arrive as an on-screen message.
+
+        Loads asked for less than LOAD_INTERVAL_S after the previous one are merged: the newest is sent to
+        the media player when the interval is over (a busy render queue finishes clips a second apart, and
+        each switch tears down and rebuilds the decoder on the GUI thread's watch).
+        """
         self._announced_load = False
         self._has_source = True
         self._error_label.clear()
         self._show_page(_PAGE_VIDEO)
         self._source = to_url(source)
-        invoke_queued(self._player, "setSource", Q_ARG(QUrl, self._source))
         self._wants_playing = None
-        if autoplay:
-            self.play()
+        self._pending_autoplay = autoplay
+        wait = self._load_sent_at + LOAD_INTERVAL_S - time.monotonic()
+        if wait <= 0 and not self._load_timer.isActive():
+            self._send_load()
+        elif not self._load_timer.isActive():
+            self._load_timer.start(max(1, round(wait * 1000)))
         self._update_controls()
+
+    def _send_load(self) -> None:
+        self._load_timer.stop()
+        self._load_sent_at = time.monotonic()
+        invoke_queued(self._player, "setSource", Q_ARG(QUrl, self._source))
+        if self._pending_autoplay:
+            self._wants_playing = True
+            invoke_queued(self._player, "play")
 
     def clear(self) -> None:
         """Stop and forget the clip; the placeholder shows again."""
+        self._load_timer.stop()
         self._source = QUrl()
         self._wants_playing = None
         invoke_queued(self._player, "stop")
@@ -299,10 +338,16 @@ class ClipPlayer(QWidget):
     def play(self) -> None:
         if self._has_source:
             self._wants_playing = True
+            if self._load_timer.isActive():  # the clip is not sent yet: it starts playing when it is
+                self._pending_autoplay = True
+                return
             invoke_queued(self._player, "play")
 
     def pause(self) -> None:
         self._wants_playing = False
+        if self._load_timer.isActive():
+            self._pending_autoplay = False
+            return
         invoke_queued(self._player, "pause")
 
     def toggle_playback(self) -> None:
@@ -454,11 +499,17 @@ class ClipPlayer(QWidget):
 
     def _refresh_icons(self) -> None:
         color = self.palette().color(QPalette.ColorRole.ButtonText)
-        self.play_button.setIcon(transport_icon("pause" if self.is_playing() else "play", color))
-        self.mute_button.setIcon(transport_icon("muted" if self._audio.isMuted() else "volume", color))
-        self.fullscreen_button.setIcon(
-            transport_icon("exit-fullscreen" if self.is_fullscreen() else "fullscreen", color)
+        kinds = (
+            "pause" if self.is_playing() else "play",
+            "muted" if self._audio.isMuted() else "volume",
+            "exit-fullscreen" if self.is_fullscreen() else "fullscreen",
         )
+        if (kinds, color.rgba()) == self._icons_shown:
+            return  # nothing changed: no new icons, no repaint of the buttons
+        self._icons_shown = (kinds, color.rgba())
+        buttons = (self.play_button, self.mute_button, self.fullscreen_button)
+        for button, kind in zip(buttons, kinds, strict=True):
+            button.setIcon(transport_icon(kind, color))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
