@@ -10,11 +10,12 @@ import shutil
 import stat
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from videogen_studio.api.client import VideoGenClient
@@ -24,6 +25,7 @@ from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
 from videogen_studio.pipeline.queue import RenderQueue
 from videogen_studio.pipeline.store import JobStore
 from videogen_studio.sandbox import SandboxServer
+from videogen_studio.ui.control.notifications import Notifier
 from videogen_studio.ui.queue_panel import QueuePanel
 from videogen_studio.ui.results.file_actions import NORMAL_FILE_MODE
 from videogen_studio.ui.results.frames import FrameGrabber, grab_still
@@ -221,6 +223,37 @@ def test_missing_file_and_no_file_manager_are_said(qtbot: QtBot, sandbox_clip: P
     assert not view.player.has_clip()
     view.clear()
     assert view.pages.currentWidget() is view.placeholder
+
+
+class _Window(QWidget):
+    """What the Notifier needs of the main window: a status bar and a banner."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.banner = self
+        self.messages: list[str] = []
+
+    def show_status(self, text: str, _ms: int = 0) -> None:
+        self.messages.append(text)
+
+    def show_message(self, text: str, *_args: object) -> None:
+        self.messages.append(text)
+
+
+def test_renders_finishing_in_one_turn_open_once_the_newest(qtbot: QtBot, sandbox_clip: Path) -> None:
+    window = _Window()
+    qtbot.addWidget(window)
+    notifier = Notifier(window, open_account=lambda: None)  # type: ignore[arg-type]
+    opened: list[RenderJob] = []
+    notifier.renderFinished.connect(opened.append)
+    jobs = [done_job([sandbox_clip], title=f"Take {n}") for n in range(3)]
+    for job in jobs:  # three "finished" events delivered in one event-loop turn
+        notifier._on_job_event(SimpleNamespace(kind="changed", job=job))
+    assert opened == []  # not one Result page per render...
+    qtbot.waitUntil(lambda: opened != [])
+    QApplication.processEvents()
+    assert opened == [jobs[-1]]  # ...but one, with the newest
+    assert sum("Render finished" in m for m in window.messages) == 3  # each one is still reported
 
 
 def test_result_paths_and_stills(sandbox_clip: Path, tmp_path: Path, qtbot: QtBot) -> None:

@@ -36,6 +36,11 @@ class Notifier(QObject):
         self._rate_timer = QTimer(self)
         self._rate_timer.setInterval(500)
         self._rate_timer.timeout.connect(self._tick_rate_limit)
+        self._finished: Any = None
+        self._finish_timer = QTimer(self)
+        self._finish_timer.setSingleShot(True)
+        self._finish_timer.setInterval(0)
+        self._finish_timer.timeout.connect(self._emit_finished)
         #: Open the Result page by itself when a render finishes (off in tests that check other pages).
         self.open_results = True
 
@@ -47,6 +52,8 @@ class Notifier(QObject):
     def detach(self) -> None:
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        self._finish_timer.stop()
+        self._finished = None
         self._rate_until = 0.0
         self._tick_rate_limit()
 
@@ -62,7 +69,11 @@ class Notifier(QObject):
             notice = wording.job_notice(job)
             if notice:
                 self.window.banner.show_message(notice, "info")
-            self.renderFinished.emit(job)
+            # Renders that finish in one event-loop turn open once, the newest (a burst of 200 would
+            # otherwise build the Result page 200 times in a row).
+            self._finished = job
+            if not self._finish_timer.isActive():
+                self._finish_timer.start()
         elif job.state == JobState.FAILED:
             message, hint = wording.job_failure(job)
             self._notify("Render failed", f"{who}: {message}", error=True)
@@ -70,6 +81,11 @@ class Notifier(QObject):
             kind = getattr(job, "error_kind", None) or job.error_code
             if kind in ("auth", "invalid_api_key", "missing_api_key"):
                 self.window.banner.show_message(f"{message} {hint}", "error", "Account…", self._open_account)
+
+    def _emit_finished(self) -> None:
+        job, self._finished = self._finished, None
+        if job is not None:
+            self.renderFinished.emit(job)
 
     def _notify(self, title: str, text: str, *, error: bool = False) -> None:
         if QSystemTrayIcon.isSystemTrayAvailable():
