@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import av
+import httpx
 import pytest
 from sandbox_helpers import posts
 
@@ -381,3 +383,21 @@ async def test_http_base_url_builds_no_tls_context(sandbox: SandboxServer) -> No
         assert await c.list_voices()
         routers = [c._http._transport, c.transfer._http._transport]  # the pools this client built
         assert all(isinstance(r, SchemeRouter) and not r.tls_loaded for r in routers)
+
+
+async def test_the_first_request_builds_its_connection_pool_off_the_event_loop(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a client's first pool imports httpcore and anyio (tens of ms): a freeze if done on the loop,
+    which is the GUI thread under qasync."""
+    built_on: list[int] = []
+    real = httpx.AsyncHTTPTransport.__init__
+
+    def spy(self: httpx.AsyncHTTPTransport, *args: object, **kwargs: object) -> None:
+        built_on.append(threading.get_ident())
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "__init__", spy)
+    async with VideoGenClient(sandbox.base_url, sandbox.api_key, retry=fast_retry()) as c:
+        assert await c.list_voices()
+    assert built_on and threading.get_ident() not in built_on
