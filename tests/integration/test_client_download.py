@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from videogen_studio.api import errors
+from videogen_studio.api import download_transport, errors
 from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.download_transport import COPY_EXTENSION, CopyStalled, LargeReadTransport
 
@@ -150,3 +151,42 @@ async def test_download_file_reports_progress_and_never_holds_more_than_one_buff
 
         with pytest.raises(errors.MalformedResponse, match="announced"):
             await client.transfer.download(wrong_size, tmp_path / "g.bin")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="write-behind uses posix_fadvise, Linux only")
+async def test_a_resumed_copy_writes_behind_only_what_it_wrote(
+    serve: Callable[[Answer], Awaitable[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy asks the kernel to start writing each step it wrote: ranges of this copy only (a resume
+    appends after the partial file), and the file stays byte for byte what the server sent."""
+    kept = 1_000_000
+
+    async def rest(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = b"HTTP/1.1 206 Partial Content\r\nContent-Length: %d\r\n" % (len(BODY) - kept)
+        head += b"Content-Range: bytes %d-%d/%d\r\n\r\n" % (kept, len(BODY) - 1, len(BODY))
+        writer.write(head + BODY[kept:])
+        await writer.drain()
+
+    advised: list[tuple[int, int, int]] = []
+    real = os.posix_fadvise
+
+    def spy(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((offset, length, advice))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(download_transport, "WRITE_BEHIND", 256 * 1024)
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    url = await serve(rest)
+    dest = tmp_path / "f.bin"
+    (tmp_path / "f.bin.part").write_bytes(BODY[:kept])
+    async with VideoGenClient("http://127.0.0.1:9", "vg_key_dl_0123456") as client:
+
+        async def source() -> tuple[str, int | None]:
+            return url, len(BODY)
+
+        await client.transfer.download(source, dest)
+    assert dest.read_bytes() == BODY
+    assert advised and all(advice == os.POSIX_FADV_DONTNEED for *_, advice in advised)
+    assert advised[0][0] == kept  # the first step starts where the resumed copy started
+    assert all(kept <= offset and offset + length <= len(BODY) for offset, length, _ in advised)
+    assert advised[-1][0] + advised[-1][1] >= len(BODY) - 256 * 1024  # steps up to the last one

@@ -9,6 +9,8 @@ socket in a worker thread, speaks HTTP/1.1 through h11's public API, and offers 
 - as a copy straight into a file descriptor, announced in `response.extensions["videogen.copy_to"]`:
   one worker-thread loop of `recv_into` a reused buffer and `os.write`, both releasing the GIL, so the
   event loop only sees throttled progress callbacks. A cancelled copy shuts the socket down to stop it.
+  The copy also writes behind: every `WRITE_BEHIND` bytes it asks the kernel to start writing what it
+  wrote to disk (see `_WriteBehind`), so the fsync that follows the copy finds little left to write.
 
 One connection per request (downloads are few and long), GET/HEAD only, TLS via httpx's own
 `create_ssl_context`, built lazily and off the loop, so a plain `http://` base URL never loads a CA bundle.
@@ -22,6 +24,7 @@ import contextlib
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,6 +35,8 @@ import httpx
 
 #: Receive buffer of the copy loop: large enough for few syscalls, small enough to stay in the CPU cache.
 READ_SIZE = 1024 * 1024
+#: The copy starts the disk write of every this many bytes while the download goes on (see _WriteBehind).
+WRITE_BEHIND = 8 * 1024 * 1024
 #: Progress is reported to the event loop at most this often (bytes or seconds, whichever comes first).
 _PROGRESS_BYTES = 2 * 1024 * 1024
 _PROGRESS_S = 0.05
@@ -228,6 +233,7 @@ class _Connection:
         timeout = self.sock.gettimeout()
         self.sock.settimeout(stall_s if timeout is None else min(timeout, stall_s))
         view = memoryview(self.buffer)
+        behind = _WriteBehind(fd)
         with self.lock:
             while not abort.is_set():
                 if self.leftover:
@@ -251,6 +257,7 @@ class _Connection:
                     piece = view[:n]
                 _write_all(fd, piece)
                 written += len(piece)
+                behind.wrote(written)
                 now = time.monotonic()
                 if written - checkpoint >= min_progress:
                     checkpoint, checkpoint_at = written, now
@@ -319,6 +326,37 @@ class _ThreadedBody(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._connection.close()
+
+
+class _WriteBehind:
+    """Starts the disk write of a download's data while the download goes on (Linux; a no-op elsewhere).
+
+    A plain download leaves every byte dirty in the page cache and its final fsync then writes them all
+    while the user waits: 200 MB take 60–130 ms on an SSD, a quarter of the whole download on loopback.
+    `posix_fadvise(DONTNEED)` on a range makes Linux start writing its dirty pages without waiting for
+    them and drop those already written (the same call PostgreSQL's `pg_flush_data` falls back on where
+    `sync_file_range` is missing). Each call covers the last two steps: the older one has been written by
+    then and leaves the page cache, the newer one starts going to disk. Durability is unchanged: the
+    caller still fsyncs before the rename.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._start = os.fstat(fd).st_size if _FADVISE else 0  # a resumed download appends
+        self._older = self._newer = 0  # ends of the last two steps, in bytes of this copy
+
+    def wrote(self, written: int) -> None:
+        if not _FADVISE or written - self._newer < WRITE_BEHIND:
+            return
+        try:
+            os.posix_fadvise(self._fd, self._start + self._older, written - self._older, _FADVISE)
+        except OSError:
+            return  # advice only: the final fsync writes whatever was not started here
+        self._older, self._newer = self._newer, written
+
+
+#: posix_fadvise(DONTNEED) starts the writeback of dirty pages on Linux only.
+_FADVISE: int = os.POSIX_FADV_DONTNEED if sys.platform == "linux" else 0
 
 
 def _write_all(fd: int, data: memoryview | bytes) -> None:
