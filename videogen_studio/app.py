@@ -14,11 +14,12 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QAbstractEventDispatcher, QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__, milestones
@@ -255,6 +256,7 @@ class _PicturesShown(QObject):
         super().__init__(viewport)
         self._thumbnails = thumbnails
         self._shown = shown
+        self._dispatcher: QAbstractEventDispatcher | None = None
         viewport.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -264,8 +266,25 @@ class _PicturesShown(QObject):
         return False
 
     def _check(self) -> None:
-        if self._thumbnails.is_idle() and not self._shown.done():
+        if self._thumbnails.is_idle() and not self._shown.done() and self._dispatcher is None:
+            # Resolve once the GUI thread has handled everything queued so far (this frame's own follow-ups).
+            self._dispatcher = QAbstractEventDispatcher.instance()
+            if self._dispatcher is None:
+                self._shown.set_result(None)
+                return
+            self._dispatcher.aboutToBlock.connect(self._resolve)
+
+    def _resolve(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.aboutToBlock.disconnect(self._resolve)
+            self._dispatcher = None
+        if not self._shown.done():
             self._shown.set_result(None)
+
+    def stop(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.aboutToBlock.disconnect(self._resolve)
+            self._dispatcher = None
 
 
 async def _pictures_shown(window: MainWindow, thumbnails: ThumbnailCache, limit_s: float = 1.0) -> None:
@@ -287,6 +306,7 @@ async def _pictures_shown(window: MainWindow, thumbnails: ThumbnailCache, limit_
         pass
     finally:
         viewport.removeEventFilter(watcher)
+        watcher.stop()
         watcher.deleteLater()
 
 
@@ -300,21 +320,33 @@ async def _start(
     play: Path | None = None,
     quit_after: float | None = None,
     sandbox_config: object | None = None,
+    after_cards: Callable[[], object] | None = None,
 ) -> int:
-    """`run_gui` once the frame is painted: cached cards and their pictures, then everything else."""
+    """`run_gui` once the frame is painted: cached cards and their pictures, then everything else.
+
+    `after_cards`: what can wait until then (the single-instance server, the log file)."""
     import asyncio
 
     from .ui.control.cached_catalog import read_cached_catalog
 
+    # What start-up imported so far lives until exit: keep it out of the collector's way (a full collection
+    # of it took ~90 ms at `ready`, and younger generations grew slow with it before the cards).
+    gc.freeze()
     closed = asyncio.Event()
     window.closeRequested.connect(closed.set)  # a close before the controller exists must not be lost
     parts = _prepare(paths, settings, first_run)
     window.set_part_args(**parts.window_args())
+    # The app's own style: here, so the frame repaints with it in the same frame as the cards, not before.
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        apply_theme(app, settings.theme)
     window.build_gallery()
     cached = read_cached_catalog(settings, paths)
     if cached.performers:
         window.gallery.set_presenters(cached.performers)
         await _pictures_shown(window, parts.thumbnails)
+    if after_cards is not None:
+        after_cards()
     studio = _compose(paths, parts, window, sandbox_config=sandbox_config, cached_on_screen=cached)
     window.closeRequested.disconnect(closed.set)
     if not first_instance:
@@ -405,10 +437,11 @@ def run_gui(
     first_run = not settings_file(paths).exists()
     settings = load_settings(paths)
     window = paint_skeleton(app, paths, settings)
-    apply_theme(app, settings.theme)  # the app's own style, now that the frame is on screen
-    instance.listen()
-    early_log.hand_over(paths)
     instance.activationRequested.connect(lambda: bring_forward(window))
+
+    def after_cards() -> None:
+        instance.listen()
+        early_log.hand_over(paths)
 
     import asyncio
 
@@ -429,6 +462,7 @@ def run_gui(
                 first_instance=instance.is_first,
                 play=play,
                 quit_after=quit_after,
+                after_cards=after_cards,
             )
         )
     collector.stop()
