@@ -190,3 +190,26 @@ async def test_a_resumed_copy_writes_behind_only_what_it_wrote(
     assert advised[0][0] == kept  # the first step starts where the resumed copy started
     assert all(kept <= offset and offset + length <= len(BODY) for offset, length, _ in advised)
     assert advised[-1][0] + advised[-1][1] >= len(BODY) - 256 * 1024  # steps up to the last one
+
+
+async def test_the_rename_that_finishes_a_download_runs_off_the_event_loop(
+    serve: Callable[[Answer], Awaitable[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename waits for the file system journal when the disk is busy: never on the loop (the GUI)."""
+    renamed_on: list[int] = []
+    real = os.replace
+
+    def spy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        renamed_on.append(threading.get_ident())
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    url = await serve(content_length)
+    async with VideoGenClient("http://127.0.0.1:9", "vg_key_dl_0123456") as client:
+
+        async def source() -> tuple[str, int | None]:
+            return url, len(BODY)
+
+        out = await client.transfer.download(source, tmp_path / "f.bin")
+    assert out.read_bytes() == BODY
+    assert renamed_on and threading.get_ident() not in renamed_on

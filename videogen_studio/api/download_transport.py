@@ -306,6 +306,8 @@ class _Connection:
                 self.sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv_into
             # The caller closes the file next: never under a write still running in the thread.
             await asyncio.wait([copying])
+            if not copying.cancelled():
+                copying.exception()  # the thread's "copy was cancelled" error is expected: not logged
             raise
         if on_progress is not None:
             on_progress(written)

@@ -1,9 +1,10 @@
 """Streaming transfers to and from signed storage URLs.
 
 Downloads stream to `<dest>.part`, resume with `Range` after a dropped connection, check the size against
-`fileBytes`, fsync and then atomically rename, so a half-written file never looks finished. File writes and
-the final fsync run in a worker thread (the event loop never waits for the disk), at most one chunk ahead of
-the network. A download that stops making progress (`stall_s` without 64 KiB) is cut and resumed.
+`fileBytes`, fsync and then atomically rename, so a half-written file never looks finished. Every file
+system call (writes, the final fsync, but also stat, unlink and the rename, which can wait for a journal
+commit when the disk is busy) runs in a worker thread: the event loop never waits for the disk. A download
+that stops making progress (`stall_s` without 64 KiB) is cut and resumed.
 
 Storage requests are free: every glitch (reset, timeout, stall, 5xx, 429, an oversized answer) is retried.
 Signed URLs are on another origin and carry their own signature: this client never has an Authorization
@@ -133,17 +134,17 @@ class Transfer:
         """Download to `dest`; resumes an existing `.part`. Raises LocalFileError on disk problems."""
         part = part_path(dest)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
             raise _local_error(exc, dest.parent) from exc
         url, expected = await source()
         failures = 0
         while True:
-            offset = part.stat().st_size if part.exists() else 0
+            offset = await asyncio.to_thread(_size, part)
             if expected is not None and offset == expected:
                 break
             if expected is not None and offset > expected:
-                part.unlink()  # stale partial from a different rendition
+                await asyncio.to_thread(part.unlink)  # stale partial from a different rendition
                 offset = 0
             headers = {"Range": f"bytes={offset}-"} if offset else {}
             try:
@@ -157,7 +158,7 @@ class Transfer:
             except (NetworkError, MalformedResponse, ApiError) as exc:
                 if isinstance(exc, ApiError) and not exc.transient:
                     raise
-                moved = part.exists() and part.stat().st_size > offset
+                moved = await asyncio.to_thread(_size, part) > offset
                 failures = 1 if moved else failures + 1  # a drop after progress starts a fresh count
                 if failures >= self._retry.max_attempts:
                     raise
@@ -165,12 +166,12 @@ class Transfer:
                 continue
             if done:
                 break
-        size = part.stat().st_size
+        size = await asyncio.to_thread(_size, part)
         if expected is not None and size != expected:
-            part.unlink(missing_ok=True)
+            await asyncio.to_thread(part.unlink, missing_ok=True)
             raise MalformedResponse(f"Downloaded {size} bytes but the server announced {expected}.")
         try:
-            os.replace(part, dest)
+            await asyncio.to_thread(os.replace, part, dest)
         except OSError as exc:
             raise _local_error(exc, dest) from exc
         return dest
@@ -196,7 +197,7 @@ class Transfer:
                 if response.status_code == 416:
                     if offset:
                         # Our partial already covers the whole file (or the server disagrees): start over.
-                        part.unlink(missing_ok=True)
+                        await asyncio.to_thread(part.unlink, missing_ok=True)
                         return False
                     # 416 to a GET without a range makes no sense: a failure, counted and backed off
                     # (returning False here would ask again at once, forever).
@@ -405,6 +406,14 @@ def _write_all(fh: IO[bytes], chunks: list[bytes]) -> None:
             views.pop(0)
         if views and done:
             views[0] = views[0][done:]
+
+
+def _size(path: Path) -> int:
+    """Bytes in `path`; 0 when it does not exist."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _flush_and_sync(fh: IO[bytes]) -> None:
