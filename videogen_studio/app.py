@@ -124,6 +124,9 @@ class _Parts:
     favorites: FavoritesStore
     #: The controller once it exists: the thumbnails' network is its session's client.
     controllers: list[StudioController]
+    #: Set when the controller exists; `network_wanted` when a thumbnail asked for it before that.
+    controller_made: asyncio.Event
+    network_wanted: asyncio.Event
 
     def window_args(self) -> dict[str, Any]:
         return {
@@ -137,16 +140,20 @@ class _Parts:
 
 def _prepare(paths: AppPaths, settings: Settings | None = None, first_run: bool | None = None) -> _Parts:
     """`settings`/`first_run`: as read before the first paint (the default: read them now)."""
+    import asyncio
+
     from .ui.gallery.model import JsonFavoritesStore
     from .ui.gallery.thumbnails import ThumbnailCache
 
     if first_run is None:
         first_run = not settings_file(paths).exists()  # before load_settings, which moves a broken file aside
     controllers: list[StudioController] = []
+    controller_made, network_wanted = asyncio.Event(), asyncio.Event()
 
     async def fetch(url: str) -> bytes:
-        if not controllers:  # start-up, before the controller: as before the session opens (retried later)
-            raise ConnectionError("Not connected.")
+        if not controllers:  # start-up: a picture not in the disk cache needs the session, still to come
+            network_wanted.set()
+            await controller_made.wait()
         return await controllers[0].fetch_public(url)
 
     return _Parts(
@@ -155,6 +162,8 @@ def _prepare(paths: AppPaths, settings: Settings | None = None, first_run: bool 
         thumbnails=ThumbnailCache(fetch, paths.thumbnails),
         favorites=JsonFavoritesStore(paths.config / "favorites.json"),
         controllers=controllers,
+        controller_made=controller_made,
+        network_wanted=network_wanted,
     )
 
 
@@ -202,6 +211,7 @@ def _compose(
         cached_on_screen=cached_on_screen,
     )
     parts.controllers.append(controller)
+    parts.controller_made.set()
     if parts.first_run and parts.settings.uses_sandbox:
         window.banner.show_message(
             "You are using the offline sandbox: renders are free and stay on this computer. "
@@ -287,8 +297,9 @@ class _PicturesShown(QObject):
             self._dispatcher = None
 
 
-async def _pictures_shown(window: MainWindow, thumbnails: ThumbnailCache, limit_s: float = 1.0) -> None:
-    """Until the gallery's cards are painted with the pictures the disk cache has (at most `limit_s`).
+async def _pictures_shown(window: MainWindow, parts: _Parts, limit_s: float = 1.0) -> None:
+    """Until the gallery's cards are painted with the pictures the disk cache has (at most `limit_s`; not
+    at all once a picture needs the network: that waits for the session, which comes next).
 
     What comes next (the other parts' imports, the session) holds the GUI thread for a few hundred ms:
     the pictures, read in worker threads, would wait for it to paint them.
@@ -299,12 +310,13 @@ async def _pictures_shown(window: MainWindow, thumbnails: ThumbnailCache, limit_
         return  # nothing of the gallery on screen
     shown: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     viewport = window.gallery.list_view.viewport()
-    watcher = _PicturesShown(viewport, thumbnails, shown)
+    watcher = _PicturesShown(viewport, parts.thumbnails, shown)
+    network = asyncio.ensure_future(parts.network_wanted.wait())
+    waiters: list[asyncio.Future[Any]] = [shown, network]
     try:
-        await asyncio.wait_for(shown, limit_s)
-    except TimeoutError:  # pictures that need the network (retried once the session is open), a slow disk
-        pass
+        await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        network.cancel()
         viewport.removeEventFilter(watcher)
         watcher.stop()
         watcher.deleteLater()
@@ -344,7 +356,7 @@ async def _start(
     cached = read_cached_catalog(settings, paths)
     if cached.performers:
         window.gallery.set_presenters(cached.performers)
-        await _pictures_shown(window, parts.thumbnails)
+        await _pictures_shown(window, parts)
     if after_cards is not None:
         after_cards()
     studio = _compose(paths, parts, window, sandbox_config=sandbox_config, cached_on_screen=cached)

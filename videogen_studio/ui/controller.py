@@ -232,8 +232,9 @@ class StudioController(QObject):
         self.spawn(self.shutdown())
 
     async def fetch_public(self, url: str) -> bytes:
-        """Thumbnail loader for the gallery: no API key, shared HTTP client of the current session."""
-        session = self.sessions.session
+        """Thumbnail loader for the gallery: no API key, shared HTTP client of the current session (waited
+        for while it is being opened)."""
+        session = await self.sessions.session_when_open()
         if session is None:
             raise ConnectionError("Not connected.")
         return bytes(await session.client.fetch_public(url))

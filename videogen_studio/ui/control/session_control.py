@@ -6,6 +6,7 @@ restarts. Everything network-bound runs as a task on the qasync loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,8 @@ class SessionControl(QObject):
         self._account_dialog: AccountDialog | None = None
         self._settings_dialog: SettingsDialog | None = None
         self._connect_serial = 0
+        # Set while no connection is being opened. Clear from the start: one is about to be (start-up).
+        self._settled = asyncio.Event()
         # Picking through the grid with the arrows should not write settings.json per card.
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -77,6 +80,23 @@ class SessionControl(QObject):
     # ------------------------------------------------------------------------------------------ connect
     async def connect_account(self) -> None:
         """(Re)connect with the current settings and load the catalog."""
+        self._settled.clear()
+        try:
+            await self._connect_account()
+        finally:
+            self._settled.set()
+
+    async def session_when_open(self, timeout: float = 60.0) -> Session | None:
+        """The session; while one is being opened (start-up, a reconnect), wait for it (at most `timeout`).
+
+        For the thumbnails: a picture asked for before the connection then loads as soon as it is there,
+        instead of failing and waiting for its retry."""
+        if self.session is None and not self._settled.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), timeout)
+        return self.session
+
+    async def _connect_account(self) -> None:
         self._connect_serial += 1
         await self.close_session()
         w = self.window
