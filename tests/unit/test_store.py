@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from videogen_studio.api.errors import LocalFileError
+from videogen_studio.pipeline import store as store_module
 from videogen_studio.pipeline.failures import kind_of
 from videogen_studio.pipeline.jobs import JobState, RenderJob, RenderSpec
 from videogen_studio.pipeline.store import (
@@ -165,6 +168,36 @@ def test_uses_wal_and_normal_sync(store: JobStore, tmp_path: Path) -> None:
     # A durable save switches to FULL for its own commit only; later saves are cheap again (NORMAL = 1).
     store.save(full_job(), durable=True)
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
+def test_a_durable_save_fsyncs_the_log_after_its_commit_and_outside_the_lock(
+    store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner makes durable saves in a worker thread: the event loop's own saves must not wait for the
+    # disk meanwhile, and the job must already be committed (visible to others) when the log is synced.
+    job = full_job()
+    wal = tmp_path / "jobs.sqlite3-wal"
+    synced: list[tuple[bool, bool, RenderJob | None]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        same = os.path.samestat(os.fstat(fd), os.stat(wal))
+        with JobStore(tmp_path / "jobs.sqlite3") as reader:
+            synced.append((same, store._lock.locked(), reader.get(job.job_id)))
+        real_fsync(fd)
+
+    monkeypatch.setattr(store_module.os, "fsync", fsync)
+    store.save(job, durable=True)
+    assert synced == [(True, False, job)]
+    store.save(job.advance(JobState.QUEUED))
+    assert len(synced) == 1  # an ordinary save is not synced
+
+
+def test_durable_saves_from_worker_threads_keep_every_job(store: JobStore) -> None:
+    jobs = [full_job(created_at=1_700_000_000.0 + n) for n in range(2 * store_module.CHECKPOINT_EVERY)]
+    with ThreadPoolExecutor(4) as pool:  # as the runners do, with a background checkpoint now and then
+        list(pool.map(lambda j: store.save(j, durable=True), jobs))
+    assert {j.job_id for j in store.load_all()} == {j.job_id for j in jobs}
 
 
 def test_a_second_connection_sees_saves_immediately(store: JobStore, tmp_path: Path) -> None:

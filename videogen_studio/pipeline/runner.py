@@ -453,12 +453,14 @@ class JobRunner:
         except IncompleteSpec as exc:
             self._fail_plain(str(exc), "Complete the render's settings, then retry.", "invalid_parameters")
             return
-        self._save(job.advance(target, awaiting_approval=False), durable=True)  # BEFORE the paid POST leaves
         self._in_submit = True
         self._cut_unsent = False
         self._send_state = send = SendState()
         try:
             try:
+                # On disk BEFORE the paid POST leaves. Written in a worker while nothing is sent: a stop
+                # meanwhile is one "with nothing on the wire" (the CancelledError branch below).
+                await self._save_durably(job.advance(target, awaiting_approval=False))
                 if target is JobState.SUBMITTING_SPEECH:
                     self.stats["tts_submits"] += 1
                     execution_id = await self.client.text_to_speech(tts_request, send_state=send)
@@ -494,7 +496,7 @@ class JobRunner:
                     # Stopped while the POST only waited (429s so far): nothing started, nothing to doubt.
                     self._save(self.job.advance(JobState.QUEUED), durable=True)
                 raise
-            self._save(self.job.advance(running, **changes), durable=True)  # the id, before anything else
+            await self._save_durably(self.job.advance(running, **changes))  # the id, before anything else
             self._submitted_at = asyncio.get_running_loop().time()
         finally:
             self._in_submit = False
@@ -579,14 +581,13 @@ class JobRunner:
             return
         first = execution.results[0]
         duration = first.file.duration_seconds if first.file is not None else None
-        self._save(
+        await self._save_durably(
             self.job.advance(
                 JobState.DOWNLOADING,
                 video_file_id=first.file_id,
                 video_file_ids=tuple(r.file_id for r in execution.results),
                 duration_seconds=duration,
-            ),
-            durable=True,
+            )
         )
 
     async def _download(self) -> None:
@@ -769,6 +770,30 @@ class JobRunner:
         self._last_published = job.stage_progress
         if self._store is not None:
             self._store.save(job, durable=durable, owner=self.owner, lease_ttl_s=self.lease_ttl_s)
+        self._publish(job)
+
+    async def _save_durably(self, job: RenderJob) -> None:
+        """`_save(job, durable=True)` with the write and its fsync in a worker thread.
+
+        Returns once the job is on disk. A slow disk (100+ ms per fsync under load, five per render) must
+        not freeze the window; the event loop's own saves go on meanwhile (see store.py). A stop arriving
+        during the write waits for it (the thread finishes regardless), so disk and memory agree.
+        """
+        self.job = job
+        self._last_published = job.stage_progress
+        if self._store is not None:
+            write = asyncio.ensure_future(
+                asyncio.to_thread(
+                    self._store.save, job, durable=True, owner=self.owner, lease_ttl_s=self.lease_ttl_s
+                )
+            )
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                await asyncio.wait([write])
+                if write.exception() is None:
+                    self._publish(job)
+                raise
         self._publish(job)
 
     def _note(self, job: RenderJob) -> None:

@@ -8,7 +8,9 @@ kept as JSON in `data`, so adding a field to RenderJob needs no migration: old r
 WAL with synchronous=NORMAL makes an ordinary save a single append to the WAL without an fsync (tens of
 microseconds), which is what we want for progress and state updates. The few saves that guard money (the
 state written before a paid POST and the ids learned right after) pass `durable=True` and fsync, so even a
-power cut cannot roll them back and make the app submit the same render twice.
+power cut cannot roll them back and make the app submit the same render twice. In WAL mode that fsync is
+of the log after the commit (what synchronous=FULL does), made outside the store's lock: a save may run in
+a worker thread (the runner's do) while the event loop's own saves go on, however slow the disk.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import dataclasses
 import errno
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -266,6 +269,16 @@ def _local_error(exc: sqlite3.Error, path: Path, action: str) -> LocalFileError:
     return error
 
 
+#: Durable saves between two background checkpoints (five per render; each writes a few WAL pages).
+CHECKPOINT_EVERY = 16
+
+
+def _os_error(exc: OSError, path: Path, action: str) -> LocalFileError:
+    error = LocalFileError(f"Could not {action} ({path}): {exc.strerror or exc}")
+    set_kind(error, "disk_full" if exc.errno == errno.ENOSPC else "local_file")
+    return error
+
+
 def _error_texts_redacted(job: RenderJob) -> RenderJob:
     """The job with every text that may quote a server or an exception scrubbed of secrets."""
     changes: dict[str, str] = {}
@@ -290,6 +303,10 @@ class JobStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._wal: Path | None = None
+        self._durable_saves = 0
+        self._checkpoint_lock = threading.Lock()
+        self._checkpointer: sqlite3.Connection | None = None  # opened by the first background checkpoint
         #: Set when the database could not be used as found; a sentence for the user, naming any moved file.
         self.recovery_notice: str | None = None
         #: True for a database written by a newer app version: readable, never written.
@@ -333,8 +350,10 @@ class JobStore:
             if version > SCHEMA_VERSION:
                 db.close()
                 return self._open_read_only(version)
-            db.execute("PRAGMA journal_mode=WAL")
+            mode = str(db.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
             db.execute("PRAGMA synchronous=NORMAL")
+            #: The log a durable save fsyncs after its commit; None when SQLite could not use WAL here.
+            self._wal = self.path.with_name(self.path.name + "-wal") if mode == "wal" else None
             self._migrate(db)
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -460,7 +479,9 @@ class JobStore:
             rows.append(
                 (job.job_id, job.state.value, job.created_at, job.updated_at, data, job.spec.fingerprint())
             )
-        with self._transaction("save the render queue", durable=durable) as db:
+        # WAL: commit without a sync under the lock, then fsync the log outside it (see the docstring).
+        wal = self._wal if durable else None
+        with self._transaction("save the render queue", durable=durable and wal is None) as db:
             now = time.time()
             if owner is not None and check_lease:
                 for row in rows:
@@ -485,6 +506,46 @@ class JobStore:
                     " expires_at = excluded.expires_at",
                     [(row[0], owner, now + lease_ttl_s) for row in rows],
                 )
+        if wal is not None:
+            self._sync_file(wal, "save the render queue")
+            self._durable_saves += 1
+            if self._durable_saves % CHECKPOINT_EVERY == 0:
+                self._checkpoint_aside()
+
+    def _checkpoint_aside(self) -> None:
+        """Merge the WAL into the database from a connection of its own, beside the writers (PASSIVE).
+
+        SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 log pages, with two fsyncs;
+        made here now and then (on a durable save, in its worker) the log rarely gets that far. Skipped when
+        another thread is at it; a failure only leaves the automatic checkpoint to do the work.
+        """
+        if not self._checkpoint_lock.acquire(blocking=False):
+            return
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=0.0
+                )
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            log.debug("Background WAL checkpoint failed: %s", exc)
+        finally:
+            self._checkpoint_lock.release()
+
+    def _sync_file(self, path: Path, action: str) -> None:
+        """fsync `path` (the WAL): every commit made before this call survives a power cut."""
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            return  # the log was merged into the database and removed (a closing connection syncs that)
+        except OSError as exc:
+            raise _os_error(exc, path, action) from exc
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise _os_error(exc, path, action) from exc
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def _transaction(self, action: str, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
@@ -684,6 +745,10 @@ class JobStore:
         return {str(r[0]): Lease(str(r[0]), str(r[1]), float(r[2])) for r in rows}
 
     def close(self) -> None:
+        with self._checkpoint_lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
         with self._lock:
             if not self.read_only:
                 try:
