@@ -1,6 +1,6 @@
 """A 200-job render queue through the app's own GUI path, against the sandbox's rate limit.
 
-    .venv/bin/python benchmarks/bench_queue.py [--runs 3] [--jobs 200] [--concurrency 8]
+    .venv/bin/python benchmarks/bench_queue.py [--runs 5] [--jobs 200] [--concurrency 8]
         [--executions-per-min 300] [--before /tmp/before-bench] [--md FILE]
 
 Per run, two child processes (and with `--before TREE` the same again with TREE's app, interleaved):
@@ -26,9 +26,10 @@ the rate-limit bound (jobs × 2 status polls — one per execution, at least —
 or the service's own time ÷ concurrency if that is longer; goal ≤ 1.05×), and the 429s received. The
 sandbox's windows are fixed (anchored at the group's first request), so a run that straddles a reset may make
 more than N polls in some 60 s span and finish a little under the sustained-rate bound. A 200-job run takes
-about 1.5 minutes per app, so the default is 3 runs (not 5). `--why` (diagnostic, not for figures) also
-samples the GUI thread's stack while the heartbeat is late (`bench_stall_probe.py`) and prints where the
-stalled time went.
+about 1.5 minutes per app, so the default 5 runs take ~8 minutes (~16 with `--before`). `--why`
+(diagnostic, not for figures) also samples the GUI thread's stack while the heartbeat is late
+(`bench_stall_probe.py`) and prints where the stalled time went, each long stall split by the kernel's
+account of the loop thread into on a CPU, waiting for a CPU (machine load) and asleep (locks, GIL, disk).
 """
 
 from __future__ import annotations
@@ -300,6 +301,8 @@ def _run_app(
             "beats": len(busy),
             "top": meter.worst(5),
             "why": probe.top(12) if probe is not None else [],
+            "why_episodes": probe.worst_episodes(6) if probe is not None else [],
+            "why_split": probe.split() if probe is not None else {},
             "gc_collections": len(gcs),
             "gc_max_ms": max((ms for _, ms in gcs), default=0.0),
             "gc_gen2_ms": [round(ms, 1) for gen, ms in gcs if gen == 2],
@@ -390,7 +393,7 @@ def _one_run(args: argparse.Namespace, tree: Path | None) -> dict[str, object]:
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--runs", type=int, default=5)
     p.add_argument("--jobs", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--executions-per-min", type=int, default=300)
@@ -457,6 +460,15 @@ def main() -> None:
             print(f"    requests: {r['groups']}; statuses {r['statuses']}", flush=True)
             for ms, where in r["why"]:  # type: ignore[union-attr]
                 print(f"    stalled ~{ms:5d} ms in {where}", flush=True)
+            if r["why"]:
+                split = r["why_split"]
+                print(
+                    "    stalls > 16 ms, by the kernel's account of the loop thread: "
+                    + ", ".join(f"{k} {v:.0f} ms" for k, v in split.items()),  # type: ignore[union-attr]
+                    flush=True,
+                )
+                for line in r["why_episodes"]:  # type: ignore[union-attr]
+                    print(f"    episode {line}", flush=True)
 
     def vals(who: str, key: str) -> list[float]:
         return [float(r[key]) for r in runs[who]]  # type: ignore[arg-type]
@@ -465,7 +477,7 @@ def main() -> None:
     figures: list[Figure] = []
     for who in trees:
         bench = f"Queue ({args.jobs} jobs)" + ("" if who == "after" else " (before)")
-        note = f"{args.runs} runs of {args.jobs} jobs (a run takes ~1.5 min: 3, not 5)"
+        note = f"{args.runs} runs of {args.jobs} jobs (~1.5 min each)"
         figures += [
             series_figure(bench, "worst UI stall, submit burst included", vals(who, "stall_ms"), goal, "ms",
                           "the 50 ms goal", f"2 ms heartbeat on the qasync loop; {note}"),
@@ -499,7 +511,7 @@ def main() -> None:
         ]  # fmt: skip
         notes = [
             f"`benchmarks/bench_queue.py --runs {args.runs} --before {args.before}`: {args.runs} runs per "
-            "tree (a 200-job run takes ~1.5 min, so 3 rather than 5), alternating; the app's own start-up "
+            "tree (a 200-job run takes ~1.5 min), alternating; the app's own start-up "
             f"(`_main`: heap frozen once ready), {args.jobs} specs emitted through the editor's "
             "`renderRequested` in one burst; "
             f"sandbox (this checkout's for both) with status polls limited to {limit}/min; bound = "
