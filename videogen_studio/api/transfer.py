@@ -133,11 +133,16 @@ class Transfer:
     ) -> Path:
         """Download to `dest`; resumes an existing `.part`. Raises LocalFileError on disk problems."""
         part = part_path(dest)
+        making = asyncio.ensure_future(asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True))
         try:
-            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _local_error(exc, dest.parent) from exc
-        url, expected = await source()
+            url, expected = await source()  # the folder is made meanwhile
+        finally:
+            await asyncio.wait([making])
+            unmade = making.exception()
+        if isinstance(unmade, OSError):
+            raise _local_error(unmade, dest.parent) from unmade
+        if unmade is not None:
+            raise unmade
         failures = 0
         while True:
             offset = await asyncio.to_thread(_size, part)
@@ -166,12 +171,8 @@ class Transfer:
                 continue
             if done:
                 break
-        size = await asyncio.to_thread(_size, part)
-        if expected is not None and size != expected:
-            await asyncio.to_thread(part.unlink, missing_ok=True)
-            raise MalformedResponse(f"Downloaded {size} bytes but the server announced {expected}.")
         try:
-            await asyncio.to_thread(os.replace, part, dest)
+            await asyncio.to_thread(_settle, part, dest, expected)
         except OSError as exc:
             raise _local_error(exc, dest) from exc
         return dest
@@ -406,6 +407,15 @@ def _write_all(fh: IO[bytes], chunks: list[bytes]) -> None:
             views.pop(0)
         if views and done:
             views[0] = views[0][done:]
+
+
+def _settle(part: Path, dest: Path, expected: int | None) -> None:
+    """The finished `.part` becomes `dest` (atomic rename), unless its size is not the announced one."""
+    size = part.stat().st_size
+    if expected is not None and size != expected:
+        part.unlink(missing_ok=True)
+        raise MalformedResponse(f"Downloaded {size} bytes but the server announced {expected}.")
+    os.replace(part, dest)
 
 
 def _size(path: Path) -> int:
