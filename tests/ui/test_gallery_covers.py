@@ -117,6 +117,22 @@ def test_scrolling_a_thousand_performers_keeps_memory_to_a_few_screens(
     thumbnails.close()
 
 
+def _paint_until_covered(qtbot, gallery: PresenterGallery) -> None:
+    """Paint until every visible card has its picture's cover (thumbnails loaded, covers back)."""
+    view, covers = gallery.list_view, gallery.delegate.covers
+
+    def covered() -> bool:
+        view.viewport().repaint()  # asks for the thumbnails and covers of the visible cards
+        return covers.jobs_started > 0 and gallery._thumbnails.is_idle() and not covers._pending
+
+    qtbot.waitUntil(covered, timeout=20_000)
+    view.viewport().repaint()  # the real pictures' covers, now that the thumbnails are in memory
+    qtbot.waitUntil(lambda: not covers._pending, timeout=10_000)
+    view.viewport().repaint()
+    qtbot.waitUntil(lambda: not covers._pending and not gallery.delegate._waiting, timeout=10_000)
+    assert len(covers) > 0
+
+
 def _option(view, index):
     from PySide6.QtWidgets import QStyleOptionViewItem
 
@@ -160,10 +176,7 @@ def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
     gallery.show()
     qtbot.waitExposed(gallery)
     viewport = gallery.list_view.viewport()
-    covers = gallery.delegate.covers
-    qtbot.waitUntil(thumbnails.is_idle, timeout=20_000)
-    viewport.repaint()
-    qtbot.waitUntil(lambda: not covers._pending, timeout=10_000)  # every visible cover back from the pool
+    _paint_until_covered(qtbot, gallery)
 
     calls: list[str] = []
     for cls, name in ((QPixmap, "scaled"), (QImage, "scaled"), (QPainter, "fillPath")):
@@ -180,3 +193,132 @@ def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
     assert calls == [], "paint must draw pre-scaled covers and pre-rendered frames only"
     gallery.detail.set_presenter(None)
     thumbnails.close()
+
+
+# -- repaints per frame, not per arrival ------------------------------------------------------------------
+
+
+def test_covers_landing_together_are_announced_once_per_frame(qtbot) -> None:
+    from PySide6.QtCore import QThreadPool
+
+    pool = QThreadPool()
+    covers = CoverCache(pool=pool)
+    announced: list[Any] = []
+    covers.coversReady.connect(announced.extend)
+    sources = [_pixmap(seed) for seed in range(10)]
+    for seed, source in enumerate(sources):
+        covers.cover(source, QSize(120, 120), 1.0, name=f"https://cdn.example/{seed}.png")
+    pool.waitForDone()  # all ten are back and queued for the GUI thread before it looks at any of them
+    qtbot.waitUntil(lambda: len(announced) == 10, timeout=5000)
+    # The first shows at once; the nine that landed within the same frame come in one announcement.
+    assert covers.announcements == 2
+    assert sorted(key[0] for key in announced) == sorted(f"https://cdn.example/{s}.png" for s in range(10))
+    # Found again by URL, without the source pixmap (which the thumbnail cache may have evicted).
+    assert covers.cached("https://cdn.example/3.png", QSize(120, 120), 1.0) is not None
+    assert covers.cached("https://cdn.example/3.png", QSize(121, 120), 1.0) is None
+
+
+def test_thumbnails_landing_together_change_each_row_once(
+    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
+) -> None:
+    from videogen_studio.ui.gallery.model import PresenterListModel
+
+    cache = ThumbnailCache(counting_fetch, tmp_path)
+    model = PresenterListModel(thumbnails=cache)
+    model.set_presenters(sandbox_presenters[:5])
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, _roles=(): changed.append((first.row(), last.row())))
+    for presenter in sandbox_presenters[:5]:  # five pictures land in one turn of the event loop
+        cache.thumbnailReady.emit(presenter.thumbnail_url)
+    assert len(changed) == 1  # the first is shown at once; the others wait for the end of the frame
+    qtbot.waitUntil(lambda: len(changed) == 5, timeout=5000)
+    qtbot.wait(50)
+    # One signal per row (a view repaints one card for a single index, the whole viewport for a range).
+    assert sorted(changed) == [(row, row) for row in range(5)]
+    cache.close()
+
+
+def test_a_landing_cover_repaints_only_the_cards_that_waited_for_it(
+    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
+) -> None:
+    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
+    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.resize(1100, 700)
+    gallery.set_presenters(sandbox_presenters)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    view = gallery.list_view
+    covers = gallery.delegate.covers
+    _paint_until_covered(qtbot, gallery)
+
+    # Covers forgotten: every visible card waits for its cover again.
+    gallery.delegate.covers.clear()
+    view.viewport().repaint()
+    waiting = {key: list(cards) for key, cards in gallery.delegate._waiting.items()}
+    assert waiting, "cards painted without their cover are remembered"
+    updates: list[Any] = []
+    viewport = view.viewport()
+    original = viewport.update
+    viewport.update = lambda *args: (updates.append(args), original(*args))  # type: ignore[method-assign]
+    try:
+        qtbot.waitUntil(lambda: not covers._pending, timeout=10_000)
+        qtbot.waitUntil(lambda: not gallery.delegate._waiting, timeout=5000)
+    finally:
+        del viewport.update
+    assert updates, "landed covers repaint their cards"
+    card_rects = {
+        view.visualRect(view.model().index(p.row(), 0)).getRect() for c in waiting.values() for p in c
+    }
+    assert all(len(args) == 1 and args[0].getRect() in card_rects for args in updates)  # never the viewport
+    gallery.detail.set_presenter(None)
+    thumbnails.close()
+
+
+def test_caches_are_sized_to_the_window_not_the_catalog(qtbot) -> None:
+    from videogen_studio.ui.gallery.covers import COVER_CACHE_BYTES
+
+    gallery = PresenterGallery(ThumbnailCache(_never, Path("/nonexistent")), MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    covers = gallery.delegate.covers
+    gallery.set_presenters([AvatarPresenter(f"vg_pres_{i}", "FEMALE", "", "", "") for i in range(3)])
+    gallery.resize(900, 650)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    assert covers.limit_bytes() == COVER_CACHE_BYTES  # a small window: the default holds a few screens
+    gallery.resize(3800, 2100)
+    viewport = gallery.list_view.viewport()
+    qtbot.waitUntil(lambda: viewport.width() > 2000, timeout=5000)
+    dpr = gallery.list_view.devicePixelRatioF()
+    screen = viewport.width() * viewport.height() * dpr * dpr * 4
+    assert covers.limit_bytes() == round(2 * screen)  # a big window: two screens of covers, not fewer
+    gallery.resize(900, 650)
+    qtbot.waitUntil(lambda: covers.limit_bytes() == COVER_CACHE_BYTES, timeout=5000)
+
+
+async def _never(url: str) -> bytes:
+    raise AssertionError(f"no fetch expected: {url}")
+
+
+# -- decoding with Pillow ---------------------------------------------------------------------------------
+
+
+def test_decoding_turns_photos_upright_and_refuses_garbage() -> None:
+    import io
+
+    from PIL import Image
+
+    from videogen_studio.ui.gallery import imaging
+
+    photo = Image.new("RGB", (300, 200), (200, 30, 30))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # EXIF orientation: the camera was turned; the picture must be rotated 90°
+    data = io.BytesIO()
+    photo.save(data, "JPEG", exif=exif.tobytes())
+    upright = imaging.decode(data.getvalue())
+    assert upright is not None and (upright.width(), upright.height()) == (200, 300)
+    small = imaging.decode(data.getvalue(), 100)
+    assert small is not None and (small.width(), small.height()) == (100, 150)
+    assert small.format() == QImage.Format.Format_RGB32  # opaque: the fastest format to draw
+    assert imaging.decode(b"\x89PNG truncated garbage") is None
+    assert imaging.decode(b"") is None

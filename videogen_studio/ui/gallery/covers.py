@@ -21,8 +21,9 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from . import imaging
 
-#: Bytes of scaled covers kept: ~40 cards of 216 px at 1x (~10 at 2x) — two or three screens, not the catalog.
-COVER_CACHE_BYTES = 8 * 1024 * 1024
+#: Bytes of scaled covers kept at least: ~22 cards of 216 px at 1x, two screens of a small window; the view
+#: raises it to two screens of a bigger one (`PresenterDelegate.fit_caches`). Never the catalog.
+COVER_CACHE_BYTES = 4 * 1024 * 1024
 #: Covers that land within one frame are announced together (one repaint per frame, not one per cover).
 FRAME_MS = 16
 

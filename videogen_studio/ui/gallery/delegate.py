@@ -60,8 +60,9 @@ TEXT_PADDING = 10
 STAR_BOX = 28
 STAR_INSET = 8
 FAVORITE_GOLD = QColor("#FFC53D")
-#: Rendered card texts kept: ~40 cards of 216 px (~54 KB each at 1x) — a few screens, not the catalog.
-TEXT_BLOCK_CACHE_BYTES = 2 * 1024 * 1024
+#: Rendered card texts kept at least: ~20 cards of 216 px (~54 KB each at 1x), two screens of a small window;
+#: a bigger window raises it to one screen's bytes (`fit_caches`). Never the catalog.
+TEXT_BLOCK_CACHE_BYTES = 1024 * 1024
 
 _GENDER_HUES = {"FEMALE": 340, "MALE": 212, "NEUTRAL": 168}
 

@@ -5,7 +5,7 @@ Why Pillow and not QImage: PySide6 holds the GIL for the whole of a QImage/QImag
 while scrolling the gallery). Pillow releases the GIL while it decodes, resizes and composites; only the
 final copy into a `QImage` (a memcpy of a card-sized image) holds it.
 
-The work runs on a few dedicated threads (`EXECUTOR`; covers: one `QThreadPool` thread), so on a two-core
+The work runs on two dedicated threads (decoding: `EXECUTOR`; covers: `CoverCache`'s pool), so on a two-core
 machine a screenful of decodes leaves a core to the GUI thread.
 
 Every function here runs on any thread and answers `QImage`s in `Format_ARGB32_Premultiplied`
@@ -22,10 +22,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageOps
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
-#: Decoding threads for `ThumbnailCache`: two (one decodes while the other waits for the disk), not asyncio's
-#: default pool of cores + 4, so a screenful of decodes cannot take every core from the GUI thread. (Not a
-#: lower OS priority: a descheduled low-priority thread holding the GIL would stall the GUI thread longer.)
-EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gallery-imaging")
+#: The decoding thread for `ThumbnailCache`: one, not asyncio's default pool (cores + 4 threads), so a
+#: screenful of decodes leaves the GUI thread a core on a two-core machine, and few threads' malloc arenas
+#: keep freed image memory. (Not a lower OS priority: a descheduled thread holding the GIL stalls the GUI
+#: longer.)
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gallery-imaging")
 
 _MASK_SUPERSAMPLE = 4  # the rounded corners' mask is drawn 4x and reduced: antialiased edges
 _masks: dict[tuple[int, int, int], Image.Image] = {}

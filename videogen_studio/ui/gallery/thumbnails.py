@@ -146,9 +146,9 @@ class ThumbnailCache(QObject):
         *,
         max_concurrent: int = 4,
         # Source images only: the cards' covers live in covers.CoverCache, found by URL without the source,
-        # which is needed only until its cover is made. 8 MB holds ~80 thumbnails of 160 px, a few screens;
+        # which is needed only until its cover is made. 4 MB holds ~40 thumbnails of 160 px, a few screens;
         # evicted ones come back from the disk cache (issue 11: was 96 MB, then 16 MB).
-        memory_limit_bytes: int = 8 * 1024 * 1024,
+        memory_limit_bytes: int = 4 * 1024 * 1024,
         retry_delay: float = 5.0,
         parent: QObject | None = None,
     ) -> None:
