@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_idle.py [--runs 5] [--seconds 10]
 
 The app is `python -m videogen_studio` on a warm profile (one unmeasured start first writes the caches),
-left alone after its thumbnails are visible plus a settling pause; then, for `--seconds`, every thread's
-context switches are counted from /proc (a wake-up of any thread is a switch). Its RSS is read at the end.
+left alone once its thumbnails are visible and it is `ready` (connected, catalog loaded), plus a settling
+pause; then, for `--seconds`, every thread's context switches are counted from /proc (a wake-up of any
+thread is a switch). Its RSS is read at the end.
 Baselines from the same run: a bare PySide6 window (0 wake-ups/s is the goal for the app's own code) and the
 *floor* for memory — a window with a running qasync loop and an httpx client, what any app on these
 libraries pays.
@@ -76,7 +77,10 @@ def _measure_app(home: Path, seconds: float) -> tuple[float, float]:
             stderr=subprocess.DEVNULL,
         )
         try:
+            # Started = connected with the catalog loaded (`ready`), which since issue 11 may come after the
+            # cached cards' thumbnails are visible.
             _wait_for_trace(trace, "thumbnails-visible")
+            _wait_for_trace(trace, "ready")
             time.sleep(SETTLE_S)
             return _sample(proc.pid, seconds)
         finally:
