@@ -383,14 +383,17 @@ class _ChunkWriter:
             await self._dispatch()
 
     async def finish(self) -> None:
+        """Everything written, fsynced and the file closed, in one worker-thread hop."""
         await self._dispatch()
         await self._settle()
         try:
-            await asyncio.to_thread(_flush_and_sync, self._fh)
+            await asyncio.to_thread(_sync_and_close, self._fh)
         except OSError as exc:
             raise _local_error(exc, self._where) from exc
 
     async def close(self) -> None:
+        if self._fh.closed:
+            return
         with contextlib.suppress(BaseException):
             await self._dispatch()  # what arrived is kept: a resume continues after it
             await self._settle()  # never close the file under a write still running in the thread
@@ -426,9 +429,10 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _flush_and_sync(fh: IO[bytes]) -> None:
+def _sync_and_close(fh: IO[bytes]) -> None:
     fh.flush()
     os.fsync(fh.fileno())
+    fh.close()  # a network file system may report a lost write only here
 
 
 def _delay(error: VideoGenError, retry: RetryPolicy, attempt: int) -> float:
