@@ -420,7 +420,7 @@ def main() -> None:
             "during `download_file` (hydrate, stream, fsync, rename); the time includes the hydrate request "
             "(curl is handed the signed URL) and the heartbeat's own cost.",
         ]
-        write_section(args.md, f"Download ({args.loop} loop)", notes, rows)
+        write_section(args.md, f"Download ({args.loop} loop)", notes, rows, before=args.before)
 
 
 if __name__ == "__main__":

@@ -70,14 +70,33 @@ def ba_row(
     return f"| {name} | {cell(before)} | {cell(after)} | {ratio} | {goal} |"
 
 
-def write_section(path: Path | None, title: str, notes: list[str], rows: list[str]) -> None:
+def commit_label(tree: Path | None) -> str:
+    """`before (abc1234)`: the commit of the "before" tree, so a table says what it was compared with."""
+    import subprocess
+
+    where = tree or ROOT
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"before ({where})"
+    return f"before ({out})"
+
+
+def write_section(
+    path: Path | None, title: str, notes: list[str], rows: list[str], *, before: Path | None = None
+) -> None:
     """Print a before/after table and, with `path`, write it there as one Markdown section."""
     lines = [
         f"## {title}",
         "",
         *notes,
         "",
-        "| Figure | before (398ec93) | after (HEAD) | after ÷ before | goal |",
+        f"| Figure | {commit_label(before)} | after (HEAD) | after ÷ before | goal |",
         "|---|---:|---:|---:|---|",
         *rows,
         "",
