@@ -17,16 +17,37 @@ from __future__ import annotations
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageChops, ImageDraw, ImageOps
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported off the GUI thread (`preload`, else at the first picture): importing it here would put
+# ~20 ms on the app's start-up path before its first frame.
 
 #: The decoding thread for `ThumbnailCache`: one, not asyncio's default pool (cores + 4 threads), so a
 #: screenful of decodes leaves the GUI thread a core on a two-core machine, and few threads' malloc arenas
 #: keep freed image memory. (Not a lower OS priority: a descheduled thread holding the GIL stalls the GUI
 #: longer.)
 EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gallery-imaging")
+
+_preloaded = threading.Event()
+
+
+def preload() -> None:
+    """Import Pillow on the decoding thread now (once), not when the first picture is needed: its import
+    holds the GIL for ~20 ms, which would freeze the GUI thread in the middle of painting the first cards."""
+    if not _preloaded.is_set():
+        _preloaded.set()
+        EXECUTOR.submit(_import_pillow)
+
+
+def _import_pillow() -> None:
+    from PIL import Image, ImageChops, ImageDraw, ImageOps  # noqa: F401
+
 
 _MASK_SUPERSAMPLE = 4  # the rounded corners' mask is drawn 4x and reduced: antialiased edges
 _masks: dict[tuple[int, int, int], Image.Image] = {}
@@ -45,6 +66,8 @@ def decode(data: bytes, max_px: int | None = None) -> QImage | None:
     that size where the format allows: JPEG's draft mode). None when the bytes are not an image."""
     if not data:
         return None
+    from PIL import Image, ImageOps
+
     try:
         with Image.open(io.BytesIO(data)) as opened:
             if max_px:
@@ -76,6 +99,8 @@ def to_qimage(image: Image.Image) -> QImage:
 
 def from_qimage(image: QImage) -> Image.Image:
     """A QImage as an RGBA Pillow image (a copy)."""
+    from PIL import Image
+
     if image.format() not in (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premultiplied):
         image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
     raw = bytes(image.constBits())
@@ -91,6 +116,8 @@ def _top_rounded_mask(width: int, height: int, radius: int) -> Image.Image:
     mask = _masks.get(key)
     if mask is not None:
         return mask
+    from PIL import Image, ImageDraw
+
     big = Image.new("L", (width * _MASK_SUPERSAMPLE, height * _MASK_SUPERSAMPLE), 0)
     r = radius * _MASK_SUPERSAMPLE
     # A rounded rectangle taller than the image by the radius: rounded top, square bottom.
@@ -106,6 +133,8 @@ def _top_rounded_mask(width: int, height: int, radius: int) -> Image.Image:
 def render_cover(source: QImage, target: QSize, radius: float) -> QImage:
     """Fill `target` (device pixels) with `source`, cropping the overflow (faces sit high: crop the bottom
     more), high-quality scaled, top corners rounded to `radius` (device pixels). Any thread."""
+    from PIL import Image, ImageChops, ImageOps
+
     size = (max(1, target.width()), max(1, target.height()))
     image = ImageOps.fit(from_qimage(source), size, Image.Resampling.LANCZOS, centering=(0.5, 0.25))
     mask = _top_rounded_mask(size[0], size[1], max(0, round(radius)))

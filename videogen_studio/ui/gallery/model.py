@@ -157,9 +157,8 @@ class Role(IntEnum):
     )  # what order and favorites-only filter go by (see hold_order)
     Description = Qt.ItemDataRole.UserRole + 11
     Form = Qt.ItemDataRole.UserRole + 12
-    Thumbnail = (
-        Qt.ItemDataRole.UserRole + 13
-    )  # the decoded thumbnail, or None while it loads (no placeholder)
+    #: The decoded picture, or None while it loads (no placeholder): the delegate makes covers from it.
+    Thumbnail = Qt.ItemDataRole.UserRole + 13
 
 
 class PresenterListModel(QAbstractListModel):
@@ -439,7 +438,7 @@ class PresenterListModel(QAbstractListModel):
         for url in landed:
             for row in self._rows_by_thumb.get(url, ()):
                 index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, Role.Thumbnail])
 
 
 # -- filtering and sorting ---------------------------------------------------------------------------------

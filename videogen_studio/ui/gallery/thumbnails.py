@@ -155,6 +155,7 @@ class ThumbnailCache(QObject):
         super().__init__(parent)
         self._fetch = fetch
         self._dir = Path(cache_dir)
+        imaging.preload()  # the decoder's import, off the GUI thread, before the first picture needs it
         self._max_concurrent = max(1, max_concurrent)
         # One semaphore per event loop: an asyncio primitive is bound to the loop it first waited on.
         self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
