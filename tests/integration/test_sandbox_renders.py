@@ -162,3 +162,24 @@ def test_two_renders_run_concurrently_and_all_finish(client: httpx.Client) -> No
     assert [r["status"] for r in results] == ["succeeded"] * 4
     transcripts = [r["results"][0]["file"]["transcript"] for r in results]
     assert transcripts == [f"Take number {n}." for n in range(4)]
+
+
+def test_an_identical_order_is_a_copy_of_the_same_media(client: httpx.Client, tmp_path: Path) -> None:
+    from videogen_studio.sandbox.render_memo import MEMO
+
+    text = {"voiceId": VOICE, "ttsText": "Say it again, exactly the same."}
+    clips: list[Path] = []
+    for n in range(2):
+        before = MEMO.hits
+        tts = wait_execution(client, start(client, "text-to-speech", text))
+        audio_id = tts["results"][0]["fileId"]
+        body = {"avatarPresenterId": first_presenter(client), "audioStorageFileId": audio_id}
+        avatar = wait_execution(client, start(client, "generate-avatar", body))
+        assert avatar["status"] == "succeeded"
+        if n == 1:
+            assert MEMO.hits >= before + 2  # the speech and the clip were copies
+        clips.append(download(avatar["results"][0]["file"]["downloadSource"]["url"], tmp_path / f"{n}.mp4"))
+    assert clips[0].read_bytes() == clips[1].read_bytes()
+    assert media.probe_duration(clips[1]) == pytest.approx(media.probe_duration(clips[0]))
+    with av.open(str(clips[1])) as container:
+        assert next(container.decode(video=0)).width > 0  # a playable clip, not a stub

@@ -13,6 +13,7 @@ from typing import Any
 
 from videogen_studio.fileio import atomic_write
 from videogen_studio.sandbox import media
+from videogen_studio.sandbox.render_memo import MEMO
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,10 @@ class PresenterAssets:
             if target.exists():  # another thread (or server) rendered it while we waited
                 return target
             target.parent.mkdir(parents=True, exist_ok=True)
+            # Presenter i looks the same in every sandbox: another assets folder of this process may have it.
+            key = ("presenter-asset", presenter, name)
+            if MEMO.recall(key, [target])[0]:
+                return target
             if name == "image.png":
                 atomic_write(target, media.render_portrait(presenter.seed, presenter.gender))
             elif name == "thumb.png":
@@ -81,6 +86,7 @@ class PresenterAssets:
                 portrait = self.path(presenter, "image.png").read_bytes()
                 with media.files.render_target(target) as tmp:
                     media.render_preview_clip(portrait, tmp)
+            MEMO.remember(key, [target])
         return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from videogen_studio.sandbox import media
 from videogen_studio.sandbox.catalog import ESPEAK_FOR_LANGUAGE, Presenter, Voice, prepare_speech_text
 from videogen_studio.sandbox.core import StateCore, new_id
 from videogen_studio.sandbox.files import FILE_PREFIX, Source, StoredFile, skipped
+from videogen_studio.sandbox.render_memo import MEMO
 
 if TYPE_CHECKING:
     from videogen_studio.sandbox.executions import Execution
@@ -136,14 +138,32 @@ class RenderJobs(StateCore):
             )
             target = self.files_dir / stored.file_id / "speech.mp3"
             if first is None:
-                duration = media.synthesize_speech(
+                synthesize = media.synthesize_speech
+                # The same words in the same voice are the same MP3 (espeak-ng is deterministic).
+                espeak = media.speech.ESPEAK_COMMAND
+                key = (
+                    "speech",
+                    synthesize,
+                    espeak,
                     spoken,
-                    target,
-                    speed=request.speed,
-                    language=language,
-                    voice=voice.espeak,
-                    pitch=voice.pitch,
+                    request.speed,
+                    language,
+                    voice.espeak,
+                    voice.pitch,
                 )
+                copied, known = MEMO.recall(key, [target])
+                if copied:
+                    duration = known
+                else:
+                    duration = synthesize(
+                        spoken,
+                        target,
+                        speed=request.speed,
+                        language=language,
+                        voice=voice.espeak,
+                        pitch=voice.pitch,
+                    )
+                    MEMO.remember(key, [target], duration)
                 first = target
             else:  # every result is its own file; identical content is fine for a stand-in
                 shutil.copyfile(first, target)
@@ -176,16 +196,19 @@ class RenderJobs(StateCore):
             video = self.files_dir / stored.file_id / "avatar.mp4"
             thumb = self.files_dir / stored.file_id / "thumbnail.png"
             if first is None:
-                duration = media.render_talking_head(
-                    portrait,
-                    audio_path,
-                    video,
-                    watermark=watermark,
-                    size=video_size(self.config.video_size, request.quality),
-                )
-                frame, width, height = media.first_frame(video)
-                thumb.write_bytes(media.render_thumbnail(frame))
-                thumb_w, thumb_h = media.image_size(thumb)
+                render = media.render_talking_head
+                size = video_size(self.config.video_size, request.quality)
+                # The same portrait speaking the same audio is the same clip (the encoder is deterministic).
+                key = ("avatar", render, _digest(portrait), _digest(audio_path.read_bytes()), watermark, size)
+                copied, known = MEMO.recall(key, [video, thumb])
+                if copied:
+                    duration, width, height, thumb_w, thumb_h = known
+                else:
+                    duration = render(portrait, audio_path, video, watermark=watermark, size=size)
+                    frame, width, height = media.first_frame(video)
+                    thumb.write_bytes(media.render_thumbnail(frame))
+                    thumb_w, thumb_h = media.image_size(thumb)
+                    MEMO.remember(key, [video, thumb], (duration, width, height, thumb_w, thumb_h))
                 first = (video, thumb)
             else:
                 shutil.copyfile(first[0], video)
@@ -200,3 +223,7 @@ class RenderJobs(StateCore):
             }
             outputs.append(stored)
         return outputs
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
