@@ -59,8 +59,42 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def sandbox_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Presenter portraits and previews are generated once per test session and shared."""
-    return tmp_path_factory.mktemp("sandbox-assets")
+    """Presenter portraits and previews are generated once per test run and shared.
+
+    Under pytest-xdist every worker has its own base folder inside the run's; the assets go beside them so
+    all workers share one set (files are renamed into place, so two workers rendering one file is safe).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "sandbox-assets"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+#: Modules whose tests share one process under `--dist loadgroup` (Makefile): the contract suite checks at its
+#: end that every answer the spec lists was checked by its cases; test_player and test_media build costly
+#: module-scoped media once. Every other test is spread on its own.
+_ONE_PROCESS = {
+    "tests/contract": "contract",
+    "tests/ui/test_player.py": "player",
+    "tests/unit/test_media.py": "media",
+}
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core. Most of a test's time is spent waiting (on the loopback sandbox's
+    timed executions, on timers, on child processes), so one worker per core leaves the cores half idle."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        for prefix, group in _ONE_PROCESS.items():
+            if where == prefix or where.startswith(prefix + "/"):
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,11 @@ from typing import Any
 from videogen_studio.fileio import atomic_write
 from videogen_studio.sandbox import media
 from videogen_studio.sandbox.render_memo import MEMO
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +60,23 @@ def _asset_lock(path: Path) -> threading.Lock:
         return _asset_locks.setdefault(path, threading.Lock())
 
 
+@contextmanager
+def _other_processes_wait(lock_file: Path) -> Iterator[None]:
+    """Hold an advisory lock on `lock_file`: processes sharing an assets_dir (the app and the command line,
+    parallel test workers) render each file once. Without fcntl (Windows) only threads wait. The lock goes
+    with the process, even a killed one."""
+    if fcntl is None:
+        yield
+        return
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class PresenterAssets:
     """Portrait, thumbnail and preview clip per presenter, rendered on first request and cached on disk."""
 
@@ -69,10 +94,11 @@ class PresenterAssets:
         target = self.location(presenter, name)
         if target.exists():
             return target
-        with _asset_lock(target):
-            if target.exists():  # another thread (or server) rendered it while we waited
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = self.root / ".locks" / f"{presenter.presenter_id}-{name}.lock"
+        with _asset_lock(target), _other_processes_wait(lock_file):
+            if target.exists():  # another thread, server or process rendered it while we waited
                 return target
-            target.parent.mkdir(parents=True, exist_ok=True)
             # Presenter i looks the same in every sandbox: another assets folder of this process may have it.
             key = ("presenter-asset", presenter, name)
             if MEMO.recall(key, [target])[0]:
