@@ -11,7 +11,7 @@ run: setup
 # Tests run in parallel, a whole file per worker (module fixtures and the contract suite's completeness check
 # need every test of a module in one process).
 test: setup lint typecheck contracts
-	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -n auto --dist loadfile
+	QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest -q -n auto --dist loadgroup
 
 lint: setup
 	.venv/bin/ruff check .
