@@ -138,7 +138,11 @@ def _serve_sandbox(data_dir: Path, executions_per_min: int) -> None:
     lock = threading.Lock()
     original = sandbox_routes.ApiRoutes.handle
 
+    cpu_at_first_submit: list[float] = []
+
     def handle(self: sandbox_routes.ApiRoutes, request):  # type: ignore[no-untyped-def]
+        if not cpu_at_first_submit and request.method == "POST":
+            cpu_at_first_submit.append(time.process_time())  # the run starts: its CPU from here on
         response = original(self, request)
         with lock:
             answers.append((time.monotonic(), request.method, request.path, response.status))
@@ -159,7 +163,8 @@ def _serve_sandbox(data_dir: Path, executions_per_min: int) -> None:
     server.stop()
     with lock:
         rows = list(answers)
-    print(json.dumps({"answers": rows}), flush=True)
+    cpu = time.process_time() - (cpu_at_first_submit or [0.0])[0]
+    print(json.dumps({"answers": rows, "cpu_s": cpu}), flush=True)
 
 
 # -------------------------------------------------------------------------------------- app child
@@ -261,6 +266,7 @@ def _run_app(
         # The heartbeat's clock starts at its first beat: let it beat before the burst, or the burst's own
         # stall would be invisible.
         await asyncio.sleep(0.05)
+        cpu_start = time.process_time()
         start = time.perf_counter()
         for spec in specs:  # one burst, through the signal the Render button emits
             editor.renderRequested.emit(spec)
@@ -272,6 +278,7 @@ def _run_app(
                 break
             await asyncio.sleep(0.05)
         total_s = time.perf_counter() - start
+        cpu_s = time.process_time() - cpu_start
         await asyncio.sleep(0.05)
         meter.stop()
         if probe is not None:
@@ -287,6 +294,7 @@ def _run_app(
         return {
             "tree": where,
             "total_s": total_s,
+            "cpu_s": cpu_s,
             "submit_ms": submit_ms,
             "jobs_seen": len(mine),
             "states": dict(states),
@@ -303,6 +311,7 @@ def _run_app(
             "why": probe.top(12) if probe is not None else [],
             "why_episodes": probe.worst_episodes(6) if probe is not None else [],
             "why_split": probe.split() if probe is not None else {},
+            "why_threads": probe.threads_cpu() if probe is not None else [],
             "gc_collections": len(gcs),
             "gc_max_ms": max((ms for _, ms in gcs), default=0.0),
             "gc_gen2_ms": [round(ms, 1) for gen, ms in gcs if gen == 2],
@@ -383,6 +392,7 @@ def _one_run(args: argparse.Namespace, tree: Path | None) -> dict[str, object]:
     result = json.loads(app.stdout.strip().splitlines()[-1])
     answers = served["answers"]
     polls = sorted(t for t, m, path, _ in answers if m == "GET" and path.startswith("/v1/tools/executions/"))
+    result["sandbox_cpu_s"] = served.get("cpu_s", 0.0)
     result["statuses"] = dict(Counter(str(status) for *_, status in answers))
     result["r429"] = sum(1 for *_, status in answers if status == 429)
     result["polls"] = len(polls)
@@ -454,7 +464,8 @@ def main() -> None:
                 f"{r['steady_stall_ms']:.1f}, idle {r['idle_stall_ms']:.1f}; worst 5 (ms, s) {r['top']}; "
                 f"polls {r['polls']} ({r['polls_busiest_min']:.0f} in the busiest minute), 429s {r['r429']}; "
                 f"gc {r['gc_collections']} collections, gen-2 {r['gc_gen2_ms']} ms; "
-                f"frozen {r['frozen_objects']}",
+                f"frozen {r['frozen_objects']}; CPU during the run: app {r['cpu_s']:.1f} s (all threads), "
+                f"sandbox {r['sandbox_cpu_s']:.1f} s",
                 flush=True,
             )
             print(f"    requests: {r['groups']}; statuses {r['statuses']}", flush=True)
@@ -469,6 +480,7 @@ def main() -> None:
                 )
                 for line in r["why_episodes"]:  # type: ignore[union-attr]
                     print(f"    episode {line}", flush=True)
+                print(f"    app threads' CPU: {'; '.join(r['why_threads'])}", flush=True)  # type: ignore[arg-type]
 
     def vals(who: str, key: str) -> list[float]:
         return [float(r[key]) for r in runs[who]]  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ own workers and decoders), and the rest, asleep (a lock, the GIL held by another
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -107,6 +108,24 @@ class StallProbe:
     def top(self, n: int = 10) -> list[tuple[float, str]]:
         """The n places with the most stalled time, as (ms, place)."""
         return [(round(count * self.period * 1000), where) for where, count in self.samples.most_common(n)]
+
+    def threads_cpu(self, n: int = 8) -> list[str]:
+        """CPU time of this process's busiest threads since they started (Linux), by thread name (threads
+        Python starts share the process's name)."""
+        rows: Counter[str] = Counter()
+        try:
+            tasks = os.listdir("/proc/self/task")
+        except OSError:
+            return []
+        for tid in tasks:
+            try:
+                with open(f"/proc/self/task/{tid}/comm") as f:
+                    name = "loop thread" if tid == str(os.getpid()) else f.read().strip()
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    rows[name] += round(float(f.read().split()[0]) / 1e6)
+            except (OSError, ValueError):
+                continue
+        return [f"{name}: {ms} ms" for name, ms in rows.most_common(n)]
 
     def worst_episodes(self, n: int = 5) -> list[str]:
         """The n longest stalls, each split into on-CPU / waiting for a CPU / asleep, with its main place."""
