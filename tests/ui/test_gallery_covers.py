@@ -93,12 +93,16 @@ def test_scrolling_a_thousand_performers_keeps_memory_to_a_few_screens(
     covers = gallery.delegate.covers
     bar = view.verticalScrollBar()
     step = max(1, view.viewport().height())
+    texts = gallery.delegate.text_blocks
     while True:
         view.viewport().repaint()
         qtbot.waitUntil(lambda: thumbnails.is_idle(), timeout=20_000)
         qtbot.wait(20)  # covers come back from the pool through the event loop
         view.viewport().repaint()
+        # Every cache holds a few screens at most, however far down the catalog the grid is.
         assert covers.bytes_used() <= covers.limit_bytes()
+        assert texts.bytes_used() <= texts.limit_bytes()
+        assert thumbnails.bytes_used() <= thumbnails.limit_bytes()
         if bar.value() >= bar.maximum():
             break
         bar.setValue(bar.value() + step)

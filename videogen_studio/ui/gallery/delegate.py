@@ -153,6 +153,9 @@ class TextBlockCache:
     def bytes_used(self) -> int:
         return self._bytes
 
+    def limit_bytes(self) -> int:
+        return self._limit
+
     def set_limit_bytes(self, limit: int) -> None:
         self._limit = limit
         while self._bytes > self._limit and len(self._blocks) > 1:
@@ -174,7 +177,7 @@ class PresenterDelegate(QStyledItemDelegate):
         #: Cards painted without their cover (it is being scaled), by cover key: repainted when it lands.
         self._waiting: dict[CoverKey, list[QPersistentModelIndex]] = {}
         self._font_cache: dict[str, _CardFonts] = {}
-        self._text_blocks = TextBlockCache()
+        self.text_blocks = TextBlockCache()
 
     # -- geometry ----------------------------------------------------------------------------------------
 
@@ -344,7 +347,7 @@ class PresenterDelegate(QStyledItemDelegate):
         fonts = self._fonts(option.font)
         base = option.palette.color(QPalette.ColorRole.Base)
         key = (name, gender, tag, int(card.width()), round(dpr, 2), fonts.key, text_color.rgba(), base.rgba())
-        block = self._text_blocks.get(key)
+        block = self.text_blocks.get(key)
         if block is None:
             block = QPixmap(round(card.width() * dpr), round(fonts.text_h * dpr))
             block.setDevicePixelRatio(dpr)
@@ -353,7 +356,7 @@ class PresenterDelegate(QStyledItemDelegate):
             local = QRectF(0, -card.width(), card.width(), card.height())  # the card, seen from the block
             self._paint_text(block_painter, option, fonts, local, 0.0, text_color, name, gender, tag)
             block_painter.end()
-            self._text_blocks.put(key, block)
+            self.text_blocks.put(key, block)
         painter.drawPixmap(QPointF(card.left(), thumb.bottom()), block)
 
     def _paint_text(
@@ -415,7 +418,7 @@ class PresenterDelegate(QStyledItemDelegate):
         than the defaults. Bounded by the window, not by the catalog."""
         screen = round(viewport.width() * viewport.height() * dpr * dpr * 4)
         self.covers.set_limit_bytes(max(COVER_CACHE_BYTES, 2 * screen))
-        self._text_blocks.set_limit_bytes(max(TEXT_BLOCK_CACHE_BYTES, screen))
+        self.text_blocks.set_limit_bytes(max(TEXT_BLOCK_CACHE_BYTES, screen))
 
     def take_waiting(self, keys: list[CoverKey]) -> list[QPersistentModelIndex]:
         """The cards that were painted without these covers (each once); they are forgotten here."""

@@ -235,6 +235,13 @@ class ThumbnailCache(QObject):
         self._failed.clear()
         self._failures.clear()
 
+    def bytes_used(self) -> int:
+        """Bytes of decoded pictures held in memory (at most `limit_bytes()`, or the newest one alone)."""
+        return self._memory_bytes
+
+    def limit_bytes(self) -> int:
+        return self._memory_limit
+
     def clear_memory(self) -> None:
         self._memory.clear()
         self._memory_bytes = 0
