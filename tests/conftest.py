@@ -18,6 +18,7 @@ import keyring.backend
 import pytest
 
 from videogen_studio.sandbox import SandboxConfig, SandboxServer
+from videogen_studio.session import SANDBOX_ASSETS_ENV
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -70,6 +71,19 @@ def sandbox_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = base / "sandbox-assets"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sessions_share_the_sandbox_assets(sandbox_assets: Path) -> Iterator[None]:
+    """Offline sessions (GUI, CLI, and the CLI processes tests spawn) use the run's shared assets folder
+    instead of rendering every presenter again in each test's fresh cache folder."""
+    previous = os.environ.get(SANDBOX_ASSETS_ENV)
+    os.environ[SANDBOX_ASSETS_ENV] = str(sandbox_assets)
+    yield
+    if previous is None:
+        os.environ.pop(SANDBOX_ASSETS_ENV, None)
+    else:
+        os.environ[SANDBOX_ASSETS_ENV] = previous
 
 
 #: Modules whose tests share one process under `--dist loadgroup` (Makefile): the contract suite checks at its

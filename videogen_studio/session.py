@@ -259,12 +259,18 @@ async def _close_quietly(
             sandbox.stop()
 
 
+#: Environment knob: the folder where the offline sandbox keeps its presenter pictures (default: the cache
+#: folder). They are the same for everyone, so profiles may share one; the test suite shares one per run.
+SANDBOX_ASSETS_ENV = "VIDEOGEN_SANDBOX_ASSETS"
+
+
 def _start_sandbox(paths: AppPaths, config: SandboxConfig | None) -> SandboxServer:
     from .sandbox import SandboxConfig, SandboxServer  # heavy media deps only when needed
 
+    shared = os.environ.get(SANDBOX_ASSETS_ENV, "").strip()
     server = SandboxServer(
         data_dir=paths.data / "sandbox",
-        assets_dir=paths.cache / "sandbox-assets",
+        assets_dir=Path(shared) if shared else paths.cache / "sandbox-assets",
         config=config if config is not None else SandboxConfig.demo(),
     )
     server.start()

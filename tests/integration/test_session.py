@@ -238,3 +238,19 @@ async def test_a_preview_held_for_approval_is_not_waited_for(paths: AppPaths) ->
         assert session.voice_preview.cached(session.voice_preview.sample_request(voice)) is None
     finally:
         await session.close()
+
+
+async def test_the_offline_sandbox_keeps_its_pictures_where_the_environment_says(
+    paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from videogen_studio.session import SANDBOX_ASSETS_ENV
+
+    shared = tmp_path / "shared"
+    for value, expected in ((str(shared), shared), ("", paths.cache / "sandbox-assets")):
+        monkeypatch.setenv(SANDBOX_ASSETS_ENV, value)
+        config = SandboxConfig.fast()
+        session = await Session.open(Settings(), paths, None, sandbox_config=config, start_queue=False)
+        try:
+            assert session.sandbox is not None and session.sandbox.state.assets.root == expected
+        finally:
+            await session.close()
