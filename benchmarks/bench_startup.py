@@ -250,7 +250,9 @@ def main() -> None:
         rows.append(ba_row("bare PySide6 window (baseline)", bare, None, "ms", "", 0))
         rows.append(ba_row("floor: bare + QtMultimedia, httpx, qasync", floor, None, "ms", "", 0))
         notes = [
-            f"`benchmarks/bench_startup.py --runs {args.runs} --before {args.before}`: `python -m "
+            f"`benchmarks/bench_startup.py --runs {args.runs} --before {args.before}"
+            + (" --from-source" if args.from_source else "")
+            + "`: `python -m "
             "videogen_studio` from each checkout (its own warm profile), interleaved with the bare window "
             "and the floor in every run; milestones from VIDEOGEN_STUDIO_TRACE, clock from the spawn.",
         ]
