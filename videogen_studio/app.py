@@ -87,16 +87,17 @@ class _EarlyRecords(logging.Handler):
         root.setLevel(logging.INFO)
         return early
 
-    def hand_over(self, paths: AppPaths) -> None:
-        """Set up the log file and write the held records into it (once)."""
+    def hand_over(self, paths: AppPaths) -> logging.Handler | None:
+        """Set up the log file and write the held records into it (once: then returns its handler)."""
         root = logging.getLogger()
         if self not in root.handlers:
-            return
+            return None
         root.removeHandler(self)
         handler = configure_logging(paths)
         for record in self.records:
             handler.handle(record)
         self.records.clear()
+        return handler
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -464,19 +465,22 @@ def run_gui(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     collector = GuiThreadGarbageCollector(parent=app)
-    with loop:
-        status = loop.run_until_complete(
-            _start(
-                paths,
-                window,
-                settings,
-                first_run=first_run,
-                first_instance=instance.is_first,
-                play=play,
-                quit_after=quit_after,
-                after_cards=after_cards,
+    try:
+        with loop:
+            status = loop.run_until_complete(
+                _start(
+                    paths,
+                    window,
+                    settings,
+                    first_run=first_run,
+                    first_instance=instance.is_first,
+                    play=play,
+                    quit_after=quit_after,
+                    after_cards=after_cards,
+                )
             )
-        )
+    finally:
+        early_log.hand_over(paths)  # (done already unless start-up failed before the cards)
     collector.stop()
     instance.release()
     return status

@@ -5,6 +5,7 @@ session."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from videogen_studio import app as studio_app
@@ -111,3 +112,20 @@ async def test_closing_the_window_while_the_cards_load_ends_the_start(qapp: obje
     assert closed_early == [True]
     controller = window.findChild(StudioController)
     assert controller is not None and controller.session is None  # nothing was connected, nothing leaks
+
+
+def test_what_is_logged_before_the_first_paint_reaches_the_log_file() -> None:
+    paths = app_paths().ensure()
+    early = studio_app._EarlyRecords.install()
+    logging.getLogger("videogen_studio.test").warning("before the log file existed")
+    handler = early.hand_over(paths)
+    try:
+        assert handler is not None and early.hand_over(paths) is None  # once
+        logging.getLogger("videogen_studio.test").warning("after it")
+        handler.flush()
+        text = (paths.logs / "videogen-studio.log").read_text(encoding="utf-8")
+        assert text.index("before the log file existed") < text.index("after it")
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
