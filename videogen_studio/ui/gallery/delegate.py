@@ -420,6 +420,21 @@ class PresenterDelegate(QStyledItemDelegate):
         self.covers.set_limit_bytes(max(COVER_CACHE_BYTES, 2 * screen))
         self.text_blocks.set_limit_bytes(max(TEXT_BLOCK_CACHE_BYTES, screen))
 
+    def prepare_cover(self, index: ModelIndex, size: QSize, dpr: float) -> bool:
+        """A card's picture just arrived: start its cover now, so the card is repainted once, with the
+        cover (`take_waiting`), not first with the picture unsmoothed and again with the cover. False when
+        the card should be repainted at once (its cover is ready, or there is no picture to make one)."""
+        url = str(index.data(Role.ThumbnailUrl) or "")
+        if not url or self.covers.cached(url, size, dpr) is not None:
+            return False
+        picture = index.data(Role.Thumbnail)
+        if not isinstance(picture, QPixmap) or picture.isNull():
+            return False
+        if self.covers.cover(picture, size, dpr, url) is not None:
+            return False
+        self._waiting.setdefault(self.covers.key(url, size, dpr), []).append(QPersistentModelIndex(index))
+        return True
+
     def take_waiting(self, keys: list[CoverKey]) -> list[QPersistentModelIndex]:
         """The cards that were painted without these covers (each once); they are forgotten here."""
         return [index for key in keys for index in self._waiting.pop(key, ())]

@@ -136,7 +136,12 @@ def render_cover(source: QImage, target: QSize, radius: float) -> QImage:
     from PIL import Image, ImageChops, ImageOps
 
     size = (max(1, target.width()), max(1, target.height()))
-    image = ImageOps.fit(from_qimage(source), size, Image.Resampling.LANCZOS, centering=(0.5, 0.25))
+    picture = from_qimage(source)
+    # Lanczos where it shows (shrinking a large picture); enlarging a small thumbnail, bicubic looks the
+    # same and costs a third less.
+    shrinking = min(picture.width / size[0], picture.height / size[1]) > 1
+    method = Image.Resampling.LANCZOS if shrinking else Image.Resampling.BICUBIC
+    image = ImageOps.fit(picture, size, method, centering=(0.5, 0.25))
     mask = _top_rounded_mask(size[0], size[1], max(0, round(radius)))
     alpha = image.getchannel("A")
     lowest = alpha.getextrema()[0]  # an L image: (min, max)

@@ -21,10 +21,20 @@ Attributes H6 may reach: `detail` (set_presenter(None) stops the clip at shutdow
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +50,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QStyle,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -94,6 +105,25 @@ class _GalleryListView(QListView):
         self.verticalScrollBar().setSingleStep(24)  # pixel scrolling: a wheel notch moves ~3 lines of text
         self.setSpacing(0)  # the delegate's cells already include the gutter
         self.setViewportMargins(LIST_PADDING, LIST_PADDING, 0, 0)  # cards line up with the filter bar
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        # A picture arrived for a visible card: its cover is started now and the card repaints when the
+        # cover lands (one repaint per card instead of two: unsmoothed picture, then cover).
+        if Role.Thumbnail in roles and top_left == bottom_right:
+            rect = self.visualRect(top_left)
+            if rect.intersects(self.viewport().rect()):
+                option = QStyleOptionViewItem()
+                self.initViewItemOption(option)
+                option.rect = rect
+                side = self._delegate.card_rect(option).width()
+                if self._delegate.prepare_cover(top_left, QSize(side, side), self.devicePixelRatioF()):
+                    return
+        super().dataChanged(top_left, bottom_right, roles)
 
     def _repaint_cards_of(self, keys: list[CoverKey]) -> None:
         viewport = self.viewport()
