@@ -178,17 +178,21 @@ def main() -> None:
             _app(root / f"warm-up-{variant}", tree)  # fills the page cache: Qt, FFmpeg, the app's modules
             _warm_up_profile(root / f"warm-{variant}", tree)
         _bare(root / "warm-up", floor=True)
+        # Interleaved, so a slow moment on the machine hits every series alike, and in an order that rotates
+        # each run: a start right after a fresh one (which starts the sandbox, writes its assets) is slower.
+        steps = [(v, profile) for v in trees for profile in ("fresh", "warm")] + [("bare", ""), ("floor", "")]
         for run in range(args.runs):
-            # Interleaved, so a slow moment on the machine hits every series alike.
-            for variant, tree in trees.items():
-                marks = _app(root / f"fresh-{variant}-{run}", tree)
+            shift = run % len(steps)
+            for variant, profile in steps[shift:] + steps[:shift]:
+                if variant in ("bare", "floor"):
+                    (bare if variant == "bare" else floor).append(
+                        _bare(root / "bare", floor=variant == "floor") * 1000
+                    )
+                    continue
+                home = root / (f"fresh-{variant}-{run}" if profile == "fresh" else f"warm-{variant}")
+                marks = _app(home, trees[variant])
                 for m in MILESTONES:
-                    fresh[variant][m].append(marks[m] * 1000)
-                marks = _app(root / f"warm-{variant}", tree)
-                for m in MILESTONES:
-                    warm[variant][m].append(marks[m] * 1000)
-            bare.append(_bare(root / "bare", floor=False) * 1000)
-            floor.append(_bare(root / "bare", floor=True) * 1000)
+                    (fresh if profile == "fresh" else warm)[variant][m].append(marks[m] * 1000)
             print(
                 f"run {run + 1}: "
                 + "; ".join(
