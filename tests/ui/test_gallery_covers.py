@@ -326,3 +326,55 @@ def test_decoding_turns_photos_upright_and_refuses_garbage() -> None:
     assert small.format() == QImage.Format.Format_RGB32  # opaque: the fastest format to draw
     assert imaging.decode(b"\x89PNG truncated garbage") is None
     assert imaging.decode(b"") is None
+
+
+def test_a_picture_arriving_starts_its_cover_and_the_card_repaints_once(
+    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any, monkeypatch
+) -> None:
+    from PySide6.QtGui import QPainter
+
+    from videogen_studio.ui.gallery.model import Role
+
+    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
+    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.resize(1100, 700)
+    gallery.set_presenters(sandbox_presenters)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    _paint_until_covered(qtbot, gallery)
+    view, covers = gallery.list_view, gallery.delegate.covers
+    first = view.model().index(0, 0)
+    url = str(first.data(Role.ThumbnailUrl))
+    side = gallery.delegate.card_rect(_option(view, first)).width()
+    key = covers.key(url, QSize(side, side), view.devicePixelRatioF())
+    covers.clear()  # as if the card's cover had been evicted: its picture arrives again
+    jobs = covers.jobs_started
+    qtbot.wait(50)  # past the model's announcement frame: the arrival is announced at once
+    bare: list[Any] = []  # the unsmoothed picture is drawn with a source rect; covers and frames are not
+    draw = QPainter.drawPixmap
+
+    def spy(painter: QPainter, *args: Any) -> None:
+        if len(args) == 3:
+            bare.append(args)
+        draw(painter, *args)
+
+    monkeypatch.setattr(QPainter, "drawPixmap", spy)
+    updates: list[Any] = []
+    viewport = view.viewport()
+    original = viewport.update
+    viewport.update = lambda *args: (updates.append(args), original(*args))  # type: ignore[method-assign]
+    try:
+        thumbnails.thumbnailReady.emit(url)
+        # The cover is started at the arrival, before any paint, and the card waits for it.
+        assert covers.jobs_started == jobs + 1
+        assert key in gallery.delegate._waiting
+        qtbot.waitUntil(lambda: covers.cached(url, QSize(side, side), view.devicePixelRatioF()) is not None)
+        qtbot.waitUntil(lambda: bool(updates), timeout=5000)
+    finally:
+        del viewport.update
+    assert [args[0].getRect() for args in updates] == [view.visualRect(first).getRect()]  # that card, once
+    qtbot.wait(50)  # its repaint
+    assert bare == []  # never painted with the bare picture in between
+    gallery.detail.set_presenter(None)
+    thumbnails.close()
