@@ -129,3 +129,24 @@ def test_what_is_logged_before_the_first_paint_reaches_the_log_file() -> None:
         if handler is not None:
             logging.getLogger().removeHandler(handler)
             handler.close()
+
+
+async def test_a_first_start_says_it_is_the_offline_sandbox(qapp: object) -> None:
+    paths = app_paths().ensure()
+    window = _skeleton(paths)
+    start = asyncio.ensure_future(
+        studio_app._start(
+            paths,
+            window,
+            load_settings(paths),
+            first_run=True,
+            first_instance=True,
+            sandbox_config=SandboxConfig.fast(),
+        )
+    )
+    try:
+        await until(lambda: window.findChild(StudioController) is not None, what="the controller")
+        assert window.banner.level == "info" and "offline sandbox" in window.banner.text()
+    finally:
+        window.close()
+        assert await asyncio.wait_for(start, 30) == 0
