@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..api.models import WatermarkMode
+from ..api.enums import WatermarkMode
 
 
 class JobState(StrEnum):

@@ -12,8 +12,10 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from .jobs import RenderSpec
+if TYPE_CHECKING:  # a type only: the gallery imports naming before the cards paint (issue 11)
+    from .jobs import RenderSpec
 
 
 def _words(text: str) -> tuple[str, ...]:
