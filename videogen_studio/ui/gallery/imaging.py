@@ -48,6 +48,11 @@ def preload() -> None:
 def _import_pillow() -> None:
     from PIL import Image, ImageChops, ImageDraw, ImageOps  # noqa: F401
 
+    # What Pillow imports lazily at its first use, too: the common formats' decoders (PNG, JPEG, GIF, BMP)
+    # at the first open, the colour parser at the first drawing.
+    Image.preinit()
+    render_cover(QImage(4, 4, QImage.Format.Format_RGB32), QSize(4, 4), 1.0)
+
 
 _MASK_SUPERSAMPLE = 4  # the rounded corners' mask is drawn 4x and reduced: antialiased edges
 _masks: dict[tuple[int, int, int], Image.Image] = {}
