@@ -531,7 +531,7 @@ def main() -> None:
             f"= {bound:.0f} s "
             "(the sandbox's windows are fixed, so a run straddling a reset can finish slightly under it).",
         ]
-        write_section(args.md, f"Queue ({args.jobs} jobs)", notes, rows)
+        write_section(args.md, f"Queue ({args.jobs} jobs)", notes, rows, before=args.before)
 
 
 if __name__ == "__main__":

@@ -260,7 +260,7 @@ def main() -> None:
             "videogen_studio` from each checkout (its own warm profile), interleaved with the bare window "
             "and the floor in every run; milestones from VIDEOGEN_STUDIO_TRACE, clock from the spawn.",
         ]
-        write_section(args.md, "Start-up", notes, rows)
+        write_section(args.md, "Start-up", notes, rows, before=args.before)
 
 
 if __name__ == "__main__":
