@@ -403,7 +403,7 @@ def main() -> None:
             "worst lateness of a 2 ms heartbeat on that loop from the first scroll step until the last "
             "thumbnail landed.",
         ]
-        write_section(args.md, f"Gallery ({n:,} presenters)", notes, rows_md)
+        write_section(args.md, f"Gallery ({n:,} presenters)", notes, rows_md, before=args.before)
 
 
 if __name__ == "__main__":
