@@ -69,3 +69,14 @@ def test_output_file_name_is_safe_everywhere() -> None:
     assert not name.startswith(".")
     long = naming.output_file_name(spec(presenter_name="N" * 300, script="word " * 100), "abcdef", 4)
     assert len(long) <= naming.MAX_NAME + 4 and long.endswith("abcdef - v5.mp4")
+
+
+def test_the_offline_demo_catalog_shows_a_different_first_name_on_every_card() -> None:
+    # The first screen a new user sees: 120 sandbox presenters must not read "Adrian, Adrian, …".
+    from videogen_studio.sandbox import SandboxConfig
+    from videogen_studio.sandbox.catalog import build_presenters
+
+    presenters = build_presenters(SandboxConfig.demo().presenter_count)
+    names = naming.assign_names((p.presenter_id, p.gender) for p in presenters)
+    assert len(presenters) == 120
+    assert len(set(names.values())) == len(presenters)

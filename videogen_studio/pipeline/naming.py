@@ -22,18 +22,26 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+# 64 names per pool: the demo catalog (120 performers) and typical real ones get a different first name for
+# every card; beyond that names repeat and the short tag tells them apart.
 FIRST_NAMES: dict[str, tuple[str, ...]] = {
     "FEMALE": _words(
         """Amara Beatriz Chloe Daria Elena Farah Grace Hana Ines Julia Keiko Leila Maya Nadia Olivia Priya
-        Rosa Sofia Tara Uma Vera Yara Zoe"""
+        Rosa Sofia Tara Uma Vera Yara Zoe Adele Bianca Carmen Dana Esther Freya Gemma Helena Ingrid Jade
+        Kira Lena Mila Nora Paula Rhea Selma Thea Vivian Wanda Ximena Yasmin Zara Alma Bella Cora Dina Eva
+        Flora Greta Hilde Iris Jana Kaya Lucia Mei Nina Opal Pia Rina Sara"""
     ),
     "MALE": _words(
         """Adrian Bruno Caleb Daniel Emil Felix Gabriel Hugo Ivan Jonas Kenji Leo Marco Nikhil Omar Pablo
-        Rafael Samuel Tomas Victor Wei Yusuf"""
+        Rafael Samuel Tomas Victor Wei Yusuf Anton Boris Carlos Dario Elias Fabian Goran Henrik Idris Jakob
+        Karim Lucas Mateo Noah Oskar Pedro Quentin Ruben Stefan Theo Ugo Valentin Walter Xavier Yann Zane
+        Aaron Benji Cyrus Dmitri Erik Finn Gustav Hiro Isaac Joel Kofi Lars Milan Nils Olaf Paolo"""
     ),
     "NEUTRAL": _words(
         """Alex Avery Blake Casey Drew Eden Finley Jordan Kai Morgan Noa Quinn Reese Riley Robin Rowan Sage
-        Sky Taylor"""
+        Sky Taylor Ari Bailey Cameron Dakota Elliot Frankie Harper Indigo Jamie Kendall Lane Marlowe Nico
+        Oakley Parker Remy Sasha Tatum Wren Ash Brook Charlie Darcy Emery Fern Gray Hayden Jules Kit Lou
+        Mika Nova Ocean Pax Rain Shay Tony Val Winter Yael Zion Arden Billie Cody Ellis"""
     ),
 }
 
