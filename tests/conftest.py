@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Must be set before any Qt import: CI has no display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -98,14 +99,10 @@ def sessions_share_the_sandbox_assets(sandbox_assets: Path) -> Iterator[None]:
         os.environ[SANDBOX_ASSETS_ENV] = previous
 
 
-#: Modules whose tests share one process under `--dist loadgroup` (Makefile): the contract suite checks at its
-#: end that every answer the spec lists was checked by its cases; test_player and test_media build costly
-#: module-scoped media once. Every other test is spread on its own.
-_ONE_PROCESS = {
-    "tests/contract": "contract",
-    "tests/ui/test_player.py": "player",
-    "tests/unit/test_media.py": "media",
-}
+#: Modules whose tests share one worker (`make test` runs `-n auto --dist loadgroup`): the contract
+#: suite checks at its end that every answer the spec lists was checked by its cases; test_player and
+#: test_media build costly module-scoped media once. Every other test is scheduled on its own.
+_ONE_PROCESS = ("tests/contract/", "tests/ui/test_player.py", "tests/unit/test_media.py")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -115,13 +112,22 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(2, (3 * (os.cpu_count() or 1) + 1) // 2)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = config.rootpath
-    for item in items:
-        where = item.path.relative_to(root).as_posix()
-        for prefix, group in _ONE_PROCESS.items():
-            if where == prefix or where.startswith(prefix + "/"):
-                item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups above, every other test a group of its own.
+
+    Not `xdist_group` marks: xdist 3.8 tags a grouped test by rewriting `item._nodeid`, which pytest 9 no
+    longer reads, so the marks never reach the scheduler (and the contract suite would be split).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneProcessGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((prefix for prefix in _ONE_PROCESS if path.startswith(prefix)), nodeid)
+
+    return OneProcessGroups(config, log)
 
 
 @pytest.fixture
