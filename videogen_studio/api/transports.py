@@ -13,6 +13,7 @@ pool of the process imports httpcore, anyio and certifi, and anyio imports its a
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import httpx
 
@@ -72,10 +73,16 @@ def _new_pool(limits: httpx.Limits, *, verify: bool, trust_env: bool) -> httpx.A
     `anyio.get_available_backends()` (public API) does here instead.
     """
     pool = httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=trust_env)
+    _import_anyio_backends()
+    return pool
+
+
+@functools.cache
+def _import_anyio_backends() -> None:
+    """Once per process: each call re-tries importing the backends that are missing (trio), ~25-45 ms."""
     import anyio  # httpx's own dependency; imported here, not at start-up
 
     anyio.get_available_backends()
-    return pool
 
 
 __all__ = ["SchemeRouter"]
