@@ -272,6 +272,7 @@ def _start_sandbox(paths: AppPaths, config: SandboxConfig | None) -> SandboxServ
         data_dir=paths.data / "sandbox",
         assets_dir=Path(shared) if shared else paths.cache / "sandbox-assets",
         config=config if config is not None else SandboxConfig.demo(),
+        keep_storage_port=True,  # stable picture URLs: the thumbnail cache keeps hitting from run to run
     )
     server.start()
     return server

@@ -380,3 +380,53 @@ def test_large_state_round_trips_and_write_cost_is_reported(tmp_path: Path, sand
         assert bulk["status"] == "succeeded"
         assert [r["fileId"] for r in bulk["results"]] == ["vg_file_bulk00000998", "vg_file_bulk00000999"]
         assert fetch(client.post("/v1/files/vg_file_bulk00000999/hydrate").json()["downloadSource"]["url"])
+
+
+def test_the_embedded_sandbox_keeps_its_picture_urls_from_one_start_to_the_next(
+    tmp_path: Path, sandbox_assets: Path
+) -> None:
+    # The app's thumbnail cache is keyed by URL: a new storage port each start would miss it every time.
+    import socket
+
+    def first_thumbnail(server: SandboxServer) -> str:
+        with api(server) as client:
+            listing = client.get("/v1/resources/avatar-presenters").json()
+        return str(listing["avatarPresenters"][0]["thumbnailUrl"])
+
+    def start() -> SandboxServer:
+        server = SandboxServer(
+            tmp_path / "sb", assets_dir=sandbox_assets, config=SandboxConfig.fast(), keep_storage_port=True
+        )
+        server.start()
+        return server
+
+    server = start()
+    url = first_thumbnail(server)
+    server.stop()
+    server = start()
+    try:
+        assert first_thumbnail(server) == url
+        with httpx.Client(timeout=30) as client:  # and the picture is really there
+            assert client.get(url).content.startswith(b"\x89PNG")
+    finally:
+        server.stop()
+    # The port was taken by another program meanwhile: any free port, and that one is remembered next.
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", urlsplit(url).port or 0))
+    blocker.listen()
+    try:
+        server = start()
+        try:
+            moved = first_thumbnail(server)
+            assert urlsplit(moved).port != urlsplit(url).port
+            with httpx.Client(timeout=30) as client:
+                assert client.get(moved).status_code == 200
+        finally:
+            server.stop()
+    finally:
+        blocker.close()
+    server = start()
+    try:
+        assert first_thumbnail(server) == moved
+    finally:
+        server.stop()

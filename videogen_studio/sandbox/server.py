@@ -44,6 +44,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         storage_port: int = 0,
+        keep_storage_port: bool = False,
     ) -> None:
         self.config = config if config is not None else SandboxConfig.demo()
         if not self.config.accounts:
@@ -51,6 +52,10 @@ class SandboxServer:
         self.data_dir = Path(data_dir)
         self.host = host
         self._ports = (port, storage_port)
+        # The app's embedded sandbox starts on a new port every run; its presenter picture URLs would then
+        # change every run and miss the app's thumbnail cache (keyed by URL, as for the real service's stable
+        # URLs). With `keep_storage_port` the storage origin asks for last run's port first.
+        self._port_file = self.data_dir / "storage-port" if keep_storage_port and not storage_port else None
         self.faults = FaultInjector()
         # Reads the previous server's snapshot (a corrupt one is moved aside); the secret survives restarts.
         store = SnapshotStore(self.data_dir) if self.config.persist else None
@@ -108,9 +113,7 @@ class SandboxServer:
             raise RuntimeError("SandboxServer is already started")
         api_port, storage_port = self._ports
         # Storage binds first: hydrated URLs and presenter URLs need its address.
-        storage = SandboxListener(
-            (self.host, storage_port), StorageOrigin(self.state, self.faults, self._signer)
-        )
+        storage = self._bind_storage(storage_port)
         try:
             api = SandboxListener((self.host, api_port), ApiRoutes(self.state, self.faults, self.config))
         except OSError:
@@ -125,6 +128,30 @@ class SandboxServer:
             thread.start()
             self._listeners.append(listener)
             self._threads.append(thread)
+
+    def _bind_storage(self, port: int) -> SandboxListener:
+        origin = StorageOrigin(self.state, self.faults, self._signer)
+        if self._port_file is None:
+            return SandboxListener((self.host, port), origin)
+        try:
+            remembered = int(self._port_file.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            remembered = 0
+        listener: SandboxListener | None = None
+        if 0 < remembered < 65536:
+            try:
+                listener = SandboxListener((self.host, remembered), origin)
+            except OSError:  # taken by another program since: any free port (the pictures are fetched again)
+                listener = None
+        if listener is None:
+            listener = SandboxListener((self.host, 0), origin)
+        if listener.server_address[1] != remembered:
+            try:
+                self._port_file.parent.mkdir(parents=True, exist_ok=True)
+                self._port_file.write_text(str(listener.server_address[1]), encoding="ascii")
+            except OSError:
+                pass  # only a cache hint
+        return listener
 
     def stop(self) -> None:
         # The accept loops wake at once through their socketpair (no poll interval to wait out).
