@@ -8,8 +8,9 @@ setup:
 run: setup
 	.venv/bin/videogen-studio
 
-# Tests run in parallel, a whole file per worker (module fixtures and the contract suite's completeness check
-# need every test of a module in one process).
+# Tests run in parallel, one by one (3 workers per 2 cores: the suite mostly waits on loopback HTTP);
+# tests/conftest.py keeps the contract suite and the modules with module-scoped media in one worker each.
+# Bytecode caching stays on here: without it every worker re-compiles the rewritten test modules.
 test: setup lint typecheck contracts
 	QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest -q -n auto --dist loadgroup
 
