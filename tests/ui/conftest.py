@@ -101,6 +101,8 @@ def _pytest_qt_process_events() -> None:
 
 
 # pytest-qt processes events after each phase through this module function; route it through the above.
+# A private name: fail loudly if a pytest-qt release renames it, instead of silently losing the fix.
+assert callable(getattr(pytestqt.plugin, "_process_events", None)), "pytest-qt changed: see this conftest"
 pytestqt.plugin._process_events = _pytest_qt_process_events
 
 
