@@ -14,7 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
+from videogen_studio import session as session_module
+from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.errors import VideoGenError
+from videogen_studio.api.retry import RetryPolicy
 from videogen_studio.app import Studio, build_studio
 from videogen_studio.credentials import SecretStore
 from videogen_studio.paths import app_paths
@@ -267,7 +270,16 @@ async def test_the_chosen_presenter_survives_a_restart(qapp: object) -> None:
         await close(second)
 
 
-async def test_switching_back_to_the_sandbox_clears_the_connection_error(qapp: object) -> None:
+async def test_switching_back_to_the_sandbox_clears_the_connection_error(
+    qapp: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refused connection is still retried, but after 10 ms instead of the product's ~5 s back-off
+    # (unit-tested in test_retry.py): this test is about the banner, not about how long the client waits.
+    def quick_client(*args: Any, **kwargs: Any) -> VideoGenClient:
+        kwargs.setdefault("retry", RetryPolicy(base_delay_s=0.01))
+        return VideoGenClient(*args, **kwargs)
+
+    monkeypatch.setattr(session_module, "VideoGenClient", quick_client)
     paths = app_paths().ensure()
     save_settings(paths, Settings(base_url="http://127.0.0.1:9", output_dir=str(paths.downloads)))
     SecretStore(paths.data / "api-key").save("vg_key_nobody_listens")
