@@ -155,14 +155,15 @@ async def test_drip_fails_within_the_deadline(
     async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
-        while True:  # one byte every 0.3 s: each read succeeds, the whole never arrives
+        while True:  # one byte every 0.05 s: each read succeeds, the whole never arrives
             writer.write(b" ")
             await writer.drain()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.05)
 
     server = await hostile(drip)
     async with asyncio.timeout(10):  # a guard: the error below must come by itself
-        async with client_for(server) as client:
+        # A 0.3 s deadline is 6 drips: only the whole-request deadline, not a read timeout, can end it.
+        async with client_for(server, deadline=0.3, poll_deadline=0.3) as client:
             with pytest.raises(errors.RequestTimeout) as info:
                 await client.get_execution("vg_tool_1")
         assert info.value.kind == "timeout" and info.value.transient
@@ -178,7 +179,7 @@ async def test_silent_server_on_a_free_and_a_paid_request(
 
     server = await hostile(silent)
     async with asyncio.timeout(15):  # a guard: the error below must come by itself
-        async with client_for(server) as client:
+        async with client_for(server, deadline=0.4, poll_deadline=0.4) as client:
             with pytest.raises(errors.RequestTimeout):
                 await client.get_file("vg_file_1")
             assert len(server.requests) == 2
@@ -287,10 +288,10 @@ async def test_download_drip_is_cut_by_the_stall_watchdog_and_keeps_the_partial(
         await server.read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"v" * 100_000)
         await writer.drain()
-        while True:
+        while True:  # one byte every 0.05 s: every read succeeds, 64 KiB never arrive in stall_s
             writer.write(b"v")
             await writer.drain()
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.05)
 
     server = await hostile(drip_after_a_start)
 
@@ -298,7 +299,7 @@ async def test_download_drip_is_cut_by_the_stall_watchdog_and_keeps_the_partial(
         return f"{server.base_url}/f/clip.mp4", 10_000_000
 
     async with asyncio.timeout(15):  # a guard: the error below must come by itself
-        async with client_for(server, download_stall_s=1.0) as client:
+        async with client_for(server, download_stall_s=0.4) as client:
             with pytest.raises(errors.RequestTimeout, match="stalled"):
                 await client.transfer.download(source, tmp_path / "clip.mp4")
     assert (tmp_path / "clip.mp4.part").stat().st_size >= 100_000 and not (tmp_path / "clip.mp4").exists()

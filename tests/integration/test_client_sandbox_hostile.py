@@ -20,18 +20,22 @@ from videogen_studio.api.retry import RetryPolicy
 from videogen_studio.sandbox import SandboxServer
 
 
-@pytest.fixture
-async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
+def client_for(sandbox: SandboxServer, deadline: float = 1.0) -> VideoGenClient:
     retry = RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.02)
-    async with VideoGenClient(
+    return VideoGenClient(
         sandbox.base_url,
         sandbox.api_key,
         retry=retry,
-        deadline=1.0,
-        poll_deadline=1.0,
+        deadline=deadline,
+        poll_deadline=deadline,
         max_response_bytes=256 * 1024,
         download_stall_s=1.0,
-    ) as c:
+    )
+
+
+@pytest.fixture
+async def client(sandbox: SandboxServer) -> AsyncIterator[VideoGenClient]:
+    async with client_for(sandbox) as c:
         yield c
 
 
@@ -57,14 +61,17 @@ async def test_drip_and_silence_fail_within_the_deadline(
     sandbox: SandboxServer, client: VideoGenClient
 ) -> None:
     voice_id = await voice(client)
-    sandbox.faults.add_profile("drip", path="^/v1/files/", delay_s=0.5)
+    # A byte every 0.05 s: each read succeeds, only the 0.3 s whole-request deadline can end the answer.
+    sandbox.faults.add_profile("drip", path="^/v1/files/", delay_s=0.05)
     async with asyncio.timeout(20):  # a guard: the error below must come by itself
-        with pytest.raises(errors.RequestTimeout):
-            await client.get_file("vg_file_000000000001")
+        async with client_for(sandbox, deadline=0.3) as dripped:
+            with pytest.raises(errors.RequestTimeout):
+                await dripped.get_file("vg_file_000000000001")
         sandbox.faults.clear()
         sandbox.faults.add_profile("silent", path="^/v1/tools/text-to-speech$")
-        with pytest.raises(errors.SubmissionUncertain):
-            await client.text_to_speech(TtsRequest("Hello", voice_id=voice_id))
+        async with client_for(sandbox, deadline=0.5) as unanswered:
+            with pytest.raises(errors.SubmissionUncertain):
+                await unanswered.text_to_speech(TtsRequest("Hello", voice_id=voice_id))
         assert posts(sandbox, "/v1/tools/text-to-speech") == 1  # may have started: never sent twice
 
 
