@@ -26,7 +26,11 @@ soak = load_soak()
 @pytest.fixture
 def harness(tmp_path: Path, sandbox_assets: Path) -> Iterator[soak.Soak]:
     lines: list[str] = []
-    runner = soak.Soak(tmp_path / "soak", REPO, seed=20261202, log=lines.append, assets=sandbox_assets)
+    # The CLIs poll every 50 ms instead of the product's 1.5 s: the sandbox's executions (speech 0.4 s,
+    # avatar 1.0 s) and so the moments a mishap strikes are unchanged, the processes only finish sooner.
+    runner = soak.Soak(
+        tmp_path / "soak", REPO, seed=20261202, log=lines.append, assets=sandbox_assets, poll_interval_s=0.05
+    )
     try:
         yield runner
     finally:
@@ -72,6 +76,8 @@ def test_sigterm_and_sighup_leave_the_render_resumable_and_say_how(harness: soak
 
 
 def test_a_second_render_on_the_same_data_folder_says_so_and_never_pays(harness: soak.Soak) -> None:
+    # The product's own 1.5 s polls keep the first render running while the rival process starts up.
+    harness.poll_interval_s = None
     presenter, voice = harness.inputs()
     outcome = harness.run_job(0, "rival", presenter, voice)
     codes = dict(harness.runs[0])

@@ -50,7 +50,9 @@ def test_a_tiny_soak_delivers_every_job_without_paying_twice_or_leaking(
     tmp_path: Path, sandbox_assets: Path
 ) -> None:
     lines: list[str] = []
-    runner = soak.Soak(tmp_path / "soak", REPO, seed=3, log=lines.append, assets=sandbox_assets)
+    runner = soak.Soak(
+        tmp_path / "soak", REPO, seed=3, log=lines.append, assets=sandbox_assets, poll_interval_s=0.05
+    )
     figures = runner.run(jobs=2, budget_s=60)
     assert figures.asked == 2 and figures.lost == 0 and figures.hangs == 0, lines
     assert figures.done + figures.uncertain == 2
