@@ -1,6 +1,6 @@
 # The two commands of the README (`make run`, `make test`). Each does its own set-up on a fresh machine
 # (scripts/setup.sh). `.ci/run` calls `make test`.
-.PHONY: run test lint typecheck contracts bench soak screenshots setup
+.PHONY: run test pytest lint typecheck contracts bench soak screenshots setup
 
 setup:
 	@scripts/setup.sh
@@ -8,10 +8,14 @@ setup:
 run: setup
 	.venv/bin/videogen-studio
 
-# Tests run in parallel, one by one (3 workers per 2 cores: the suite mostly waits on loopback HTTP);
+# The checks (ruff, mypy, import contracts) run beside pytest, each target's output kept together (-O).
+test: setup
+	@$(MAKE) --no-print-directory -j4 -Otarget lint typecheck contracts pytest
+
+# Tests run in parallel, one by one (3 workers per core: the suite mostly waits on loopback HTTP);
 # tests/conftest.py keeps the contract suite and the modules with module-scoped media in one worker each.
 # Bytecode caching stays on here: without it every worker re-compiles the rewritten test modules.
-test: setup lint typecheck contracts
+pytest: setup
 	QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest -q -n auto --dist loadgroup
 
 lint: setup

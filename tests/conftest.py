@@ -106,10 +106,10 @@ _ONE_PROCESS = ("tests/contract/", "tests/ui/test_player.py", "tests/unit/test_m
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: three workers per two cores. Much of a test's time is spent waiting (on the loopback
-    sandbox's timed executions, on timers, on child processes), so one worker per core leaves the cores idle;
-    but each worker also pays ~3 s of CPU to start (Qt, PyAV, collection): on 2 cores, 3 beat 2, 4 and 6."""
-    return max(2, (3 * (os.cpu_count() or 1) + 1) // 2)
+    """`-n auto`: three workers per core. Most of a test's time is spent waiting (on the loopback sandbox's
+    timed executions, on timers, on child processes), so one worker per core leaves the cores idle. On 2 idle
+    cores (2026-12-02, pytest wall): 3 workers 65 s, 4 workers 58 s, 6 workers 53 s (×3 runs), CPU 79→96 s."""
+    return max(2, 3 * (os.cpu_count() or 1))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
