@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
+from studio_helpers import close, until
 
 from videogen_studio import session as session_module
 from videogen_studio.api.client import VideoGenClient
@@ -28,22 +29,6 @@ from videogen_studio.ui import wording
 from videogen_studio.ui.control.key_check import NO_ME_TEXT, check_key
 
 SCRIPT = "Hello! This is a short test of the whole studio, from script to finished clip."
-
-
-async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def close(studio: Studio) -> None:
-    finished = asyncio.Event()
-    studio.controller.finished.connect(finished.set)
-    studio.window.close()
-    await asyncio.wait_for(finished.wait(), 30)
 
 
 @pytest.fixture(params=["B"])

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+
+from studio_helpers import until
 
 from videogen_studio import app as studio_app
 from videogen_studio.app import build_studio, ui_settings
@@ -17,15 +18,6 @@ from videogen_studio.settings import load_settings
 from videogen_studio.ui.control.cached_catalog import read_cached_catalog
 from videogen_studio.ui.controller import StudioController
 from videogen_studio.ui.main_window import MainWindow
-
-
-async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def _first_run(paths: AppPaths, config: SandboxConfig) -> int:

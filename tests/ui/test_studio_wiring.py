@@ -5,10 +5,11 @@ sandbox over loopback)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from studio_helpers import close, until
 
 from videogen_studio.api.models import WatermarkMode
 from videogen_studio.app import Studio, build_studio
@@ -16,22 +17,6 @@ from videogen_studio.paths import app_paths
 from videogen_studio.pipeline.jobs import RenderSpec
 from videogen_studio.pipeline.queue import JobEvent
 from videogen_studio.sandbox import SandboxConfig
-
-
-async def until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def close(studio: Studio) -> None:
-    finished = asyncio.Event()
-    studio.controller.finished.connect(finished.set)
-    studio.window.close()
-    await asyncio.wait_for(finished.wait(), 30)
 
 
 @pytest.fixture
