@@ -121,6 +121,21 @@ def test_scrolling_a_thousand_performers_keeps_memory_to_a_few_screens(
     thumbnails.close()
 
 
+def _covered_gallery(
+    qtbot, tmp_path: Path, presenters: list[AvatarPresenter], fetch: Any
+) -> tuple[PresenterGallery, ThumbnailCache]:
+    """A shown gallery of `presenters` whose visible cards all have their covers (see below)."""
+    thumbnails = ThumbnailCache(fetch, tmp_path / "thumbs")
+    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.resize(1100, 700)
+    gallery.set_presenters(presenters)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    _paint_until_covered(qtbot, gallery)
+    return gallery, thumbnails
+
+
 def _paint_until_covered(qtbot, gallery: PresenterGallery) -> None:
     """Paint until every visible card has its picture's cover (thumbnails loaded, covers back)."""
     view, covers = gallery.list_view, gallery.delegate.covers
@@ -172,15 +187,8 @@ def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
 ) -> None:
     from PySide6.QtGui import QPainter
 
-    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
-    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
-    qtbot.addWidget(gallery)
-    gallery.resize(1100, 700)
-    gallery.set_presenters(sandbox_presenters)
-    gallery.show()
-    qtbot.waitExposed(gallery)
+    gallery, thumbnails = _covered_gallery(qtbot, tmp_path, sandbox_presenters, counting_fetch)
     viewport = gallery.list_view.viewport()
-    _paint_until_covered(qtbot, gallery)
 
     calls: list[str] = []
     for cls, name in ((QPixmap, "scaled"), (QImage, "scaled"), (QPainter, "fillPath")):
@@ -245,16 +253,9 @@ def test_thumbnails_landing_together_change_each_row_once(
 def test_a_landing_cover_repaints_only_the_cards_that_waited_for_it(
     qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any
 ) -> None:
-    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
-    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
-    qtbot.addWidget(gallery)
-    gallery.resize(1100, 700)
-    gallery.set_presenters(sandbox_presenters)
-    gallery.show()
-    qtbot.waitExposed(gallery)
+    gallery, thumbnails = _covered_gallery(qtbot, tmp_path, sandbox_presenters, counting_fetch)
     view = gallery.list_view
     covers = gallery.delegate.covers
-    _paint_until_covered(qtbot, gallery)
 
     # Covers forgotten: every visible card waits for its cover again.
     gallery.delegate.covers.clear()
@@ -335,14 +336,7 @@ def test_a_picture_arriving_starts_its_cover_and_the_card_repaints_once(
 
     from videogen_studio.ui.gallery.model import Role
 
-    thumbnails = ThumbnailCache(counting_fetch, tmp_path / "thumbs")
-    gallery = PresenterGallery(thumbnails, MemoryFavoritesStore())
-    qtbot.addWidget(gallery)
-    gallery.resize(1100, 700)
-    gallery.set_presenters(sandbox_presenters)
-    gallery.show()
-    qtbot.waitExposed(gallery)
-    _paint_until_covered(qtbot, gallery)
+    gallery, thumbnails = _covered_gallery(qtbot, tmp_path, sandbox_presenters, counting_fetch)
     view, covers = gallery.list_view, gallery.delegate.covers
     first = view.model().index(0, 0)
     url = str(first.data(Role.ThumbnailUrl))
