@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loopback_http
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
@@ -89,5 +90,5 @@ def server(tmp_path: Path, sandbox_assets: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def api(server: SandboxServer) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {server.api_key}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with loopback_http.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
         yield client

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import httpx
+import loopback_http
 import pytest
 from conftest import Contract
 
@@ -87,10 +88,10 @@ def test_catalogue_errors(contract: Contract, api: httpx.Client) -> None:
         api.get("/v1/resources/tts-voices", params={"includeDeprecatedVoices": "maybe"}),
         "GET /v1/resources/tts-voices",
     )
-    anonymous = httpx.get(f"{api.base_url}/v1/me")
+    anonymous = loopback_http.get(f"{api.base_url}/v1/me")
     assert anonymous.status_code == 401
     contract.check(anonymous, "GET /v1/me")
-    bad_key = httpx.get(f"{api.base_url}/v1/me", headers={"Authorization": "Bearer vg_key_nobody"})
+    bad_key = loopback_http.get(f"{api.base_url}/v1/me", headers={"Authorization": "Bearer vg_key_nobody"})
     contract.check(bad_key, "GET /v1/me")
 
 

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import loopback_http
 
 from videogen_studio.pipeline.jobs import RenderJob
 from videogen_studio.pipeline.queue import JobEvent, RenderQueue
@@ -29,7 +30,7 @@ WAIT_S = 60.0  # hang guard only, never a performance expectation
 def api_client(server: SandboxServer) -> Iterator[httpx.Client]:
     """A plain httpx client with the sandbox's key: the wire format exactly as a third party would see it."""
     headers = {"Authorization": f"Bearer {server.api_key}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with loopback_http.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
         yield client
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import httpx
+import loopback_http
 import pytest
 from sandbox_helpers import VOICE, wait_execution
 
@@ -36,12 +37,12 @@ def assert_api_error(response: httpx.Response, status: int, code: str, *fragment
 
 def test_missing_or_empty_key_is_401_missing_api_key(sandbox: SandboxServer) -> None:
     for headers in ({}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}):
-        response = httpx.get(f"{sandbox.base_url}/v1/resources/tts-voices", headers=headers)
+        response = loopback_http.get(f"{sandbox.base_url}/v1/resources/tts-voices", headers=headers)
         assert_api_error(response, 401, "missing_api_key")
 
 
 def test_unknown_key_is_401_invalid_api_key(sandbox: SandboxServer) -> None:
-    response = httpx.get(
+    response = loopback_http.get(
         f"{sandbox.base_url}/v1/resources/tts-voices", headers={"Authorization": "Bearer vg_key_nope"}
     )
     body = assert_api_error(response, 401, "invalid_api_key")
@@ -59,10 +60,12 @@ def test_second_account_sees_only_its_own_files(sandbox: SandboxServer, client: 
     file_id = done["results"][0]["fileId"]
     sandbox.add_account("vg_key_other", SandboxAccount())
     other = {"Authorization": "Bearer vg_key_other"}
-    assert httpx.get(f"{sandbox.base_url}/v1/files", headers=other).json()["files"] == []
-    response = httpx.get(f"{sandbox.base_url}/v1/files/{file_id}", headers=other)
+    assert loopback_http.get(f"{sandbox.base_url}/v1/files", headers=other).json()["files"] == []
+    response = loopback_http.get(f"{sandbox.base_url}/v1/files/{file_id}", headers=other)
     assert_api_error(response, 404, "not_found")
-    response = httpx.get(f"{sandbox.base_url}/v1/tools/executions/{done['toolExecutionId']}", headers=other)
+    response = loopback_http.get(
+        f"{sandbox.base_url}/v1/tools/executions/{done['toolExecutionId']}", headers=other
+    )
     assert_api_error(response, 404, "not_found")
 
 
@@ -92,7 +95,7 @@ def test_presenter_ids_are_stable_across_servers(
         for p in client.get("/v1/resources/avatar-presenters").json()["avatarPresenters"]
     ]
     with SandboxServer(tmp_path / "other", assets_dir=tmp_path / "assets", config=sandbox.config) as other:
-        response = httpx.get(
+        response = loopback_http.get(
             f"{other.base_url}/v1/resources/avatar-presenters",
             headers={"Authorization": f"Bearer {other.api_key}"},
         )
@@ -462,7 +465,7 @@ def test_upload_request_validation(client: httpx.Client) -> None:
 
 def test_unknown_routes_and_methods(sandbox: SandboxServer, client: httpx.Client) -> None:
     assert_api_error(client.get("/v1/nothing-here"), 404, "not_found")
-    assert_api_error(httpx.get(f"{sandbox.base_url}/"), 404, "not_found")
+    assert_api_error(loopback_http.get(f"{sandbox.base_url}/"), 404, "not_found")
     assert_api_error(client.post("/v1/tools/generate-image", json={"prompt": "x"}), 404, "not_found")
     response = client.delete("/v1/files")
     assert_api_error(response, 405, "method_not_allowed")
@@ -488,7 +491,7 @@ def test_rate_limit_headers_and_429(sandbox: SandboxServer, client: httpx.Client
     # Other groups and other keys have their own budgets.
     assert client.get("/v1/files").status_code == 200
     sandbox.add_account("vg_key_second", SandboxAccount())
-    other = httpx.get(
+    other = loopback_http.get(
         f"{sandbox.base_url}/v1/resources/tts-voices", headers={"Authorization": "Bearer vg_key_second"}
     )
     assert other.status_code == 200
@@ -506,7 +509,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(client: httpx.Client)
 
 
 def test_control_route_accounts(sandbox: SandboxServer) -> None:
-    response = httpx.post(
+    response = loopback_http.post(
         f"{sandbox.base_url}/_sandbox/accounts",
         json={"key": "vg_key_pro", "credits": 3, "productionAddon": True},
     )
@@ -521,7 +524,7 @@ def test_control_route_accounts(sandbox: SandboxServer) -> None:
         "keyNickname": None,
     }
     headers = {"Authorization": "Bearer vg_key_pro"}
-    assert httpx.get(f"{sandbox.base_url}/v1/files", headers=headers).status_code == 200
-    httpx.post(f"{sandbox.base_url}/_sandbox/accounts", json={"key": "vg_key_pro", "revoked": True})
-    assert httpx.get(f"{sandbox.base_url}/v1/files", headers=headers).status_code == 401
-    assert httpx.get(f"{sandbox.base_url}/_sandbox/accounts/vg_key_pro").json()["credits"] == 3.0
+    assert loopback_http.get(f"{sandbox.base_url}/v1/files", headers=headers).status_code == 200
+    loopback_http.post(f"{sandbox.base_url}/_sandbox/accounts", json={"key": "vg_key_pro", "revoked": True})
+    assert loopback_http.get(f"{sandbox.base_url}/v1/files", headers=headers).status_code == 401
+    assert loopback_http.get(f"{sandbox.base_url}/_sandbox/accounts/vg_key_pro").json()["credits"] == 3.0

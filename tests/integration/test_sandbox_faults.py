@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import loopback_http
 import pytest
 from sandbox_helpers import VOICE, wait_execution
 
@@ -71,14 +72,14 @@ def test_truncated_download(sandbox: SandboxServer, client: httpx.Client) -> Non
     url, size = download_url(client)
     sandbox.faults.add(FaultRule("truncate", path="^/f/", origin="storage", after_bytes=1000))
     received = bytearray()
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream("GET", url) as response:
+    with pytest.raises(httpx.RemoteProtocolError), loopback_http.stream("GET", url) as response:
         assert response.status_code == 200
         assert response.headers["content-length"] == str(size)  # the full length was promised
         for chunk in response.iter_raw():
             received += chunk
     assert len(received) == 1000
     # Resuming with Range recovers the rest.
-    rest = httpx.get(url, headers={"Range": f"bytes={len(received)}-"})
+    rest = loopback_http.get(url, headers={"Range": f"bytes={len(received)}-"})
     assert rest.status_code == 206 and len(received) + len(rest.content) == size
 
 
@@ -102,7 +103,7 @@ def test_slow_body_trips_a_client_read_timeout(sandbox: SandboxServer, client: h
     url, _ = download_url(client)
     sandbox.faults.add(FaultRule("slow", origin="storage", bytes_per_second=1))
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(url, timeout=httpx.Timeout(5, read=0.3))
+        loopback_http.get(url, timeout=httpx.Timeout(5, read=0.3))
 
 
 def test_delay_trips_a_client_timeout_then_recovers(sandbox: SandboxServer, client: httpx.Client) -> None:
@@ -165,10 +166,10 @@ def test_origin_filter(sandbox: SandboxServer, client: httpx.Client) -> None:
     url, _ = download_url(client)
     sandbox.faults.add(FaultRule("status", origin="storage", status=503, times=None))
     assert client.get("/v1/files").status_code == 200
-    failing = httpx.get(url)
+    failing = loopback_http.get(url)
     assert failing.status_code == 503 and "<Code>ServiceUnavailable</Code>" in failing.text
     sandbox.faults.clear()
-    assert httpx.get(url).status_code == 200
+    assert loopback_http.get(url).status_code == 200
 
 
 def test_fault_rule_validation() -> None:
@@ -182,29 +183,29 @@ def test_fault_rule_validation() -> None:
 
 def test_control_routes_manage_faults_over_http(sandbox: SandboxServer, client: httpx.Client) -> None:
     control = f"{sandbox.base_url}/_sandbox/faults"
-    created = httpx.post(control, json={"kind": "reset", "path": ".*", "times": None})
+    created = loopback_http.post(control, json={"kind": "reset", "path": ".*", "times": None})
     assert created.status_code == 201 and created.json()["kind"] == "reset"
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         client.get("/v1/files")
-    assert len(httpx.get(control).json()["faults"]) == 1
-    assert httpx.delete(control).json() == {"cleared": 1}  # control routes are never faulted
+    assert len(loopback_http.get(control).json()["faults"]) == 1
+    assert loopback_http.delete(control).json() == {"cleared": 1}  # control routes are never faulted
     assert client.get("/v1/files").status_code == 200
 
-    camel = httpx.post(
+    camel = loopback_http.post(
         control, json={"kind": "status", "status": 429, "retryAfter": 7, "path": "^/v1/files$"}
     )
     assert camel.json()["retry_after"] == 7
     assert client.get("/v1/files").headers["retry-after"] == "7"
-    bad = httpx.post(control, json={"kind": "explode"})
+    bad = loopback_http.post(control, json={"kind": "explode"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_parameters"
-    assert httpx.post(control, json={"kind": "status", "colour": "red"}).status_code == 400
+    assert loopback_http.post(control, json={"kind": "status", "colour": "red"}).status_code == 400
 
 
 def test_control_api_can_be_disabled(tmp_path: Path, sandbox_assets: Path) -> None:
     config = SandboxConfig.fast()
     config.control_api = False
     with SandboxServer(tmp_path / "sandbox", assets_dir=sandbox_assets, config=config) as server:
-        response = httpx.post(f"{server.base_url}/_sandbox/faults", json={"kind": "reset"})
+        response = loopback_http.post(f"{server.base_url}/_sandbox/faults", json={"kind": "reset"})
         assert response.status_code == 404
         assert server.faults.rules == []
 
@@ -212,7 +213,9 @@ def test_control_api_can_be_disabled(tmp_path: Path, sandbox_assets: Path) -> No
 def test_stopped_server_stops_answering(sandbox_assets: Path, tmp_path: Path) -> None:
     server = SandboxServer(tmp_path / "sandbox", assets_dir=sandbox_assets, config=SandboxConfig.fast())
     server.start()
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"}) as c:
+    with loopback_http.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {server.api_key}"}
+    ) as c:
         assert c.get("/v1/files").status_code == 200
         server.stop()
         with pytest.raises(httpx.TransportError):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import loopback_http
 import pytest
 from PIL import Image
 from sandbox_helpers import VOICE, api_client, wait_execution
@@ -211,11 +212,11 @@ def test_b_public_preview_gives_a_permanent_public_url_until_disabled(gen_b: San
         file_id = speech(client)["results"][0]["fileId"]
         shared = client.post(f"/v1/files/{file_id}/enable-public-preview").json()
         url = shared["staticPublicPreviewSource"]["url"]
-        public = httpx.get(url)  # no Authorization, no signature
-        playlist = httpx.get(shared["publicHlsUrl"])
+        public = loopback_http.get(url)  # no Authorization, no signature
+        playlist = loopback_http.get(shared["publicHlsUrl"])
         again = client.get(f"/v1/files/{file_id}").json()
         hidden = client.post(f"/v1/files/{file_id}/disable-public-preview").json()
-        gone = httpx.get(url)
+        gone = loopback_http.get(url)
     assert shared["isPublicPreviewEnabled"] is True and shared["publicPlaybackId"].startswith("vg_play_")
     assert shared["staticPublicPreviewSource"]["expiresAt"] is None
     assert public.status_code == 200 and public.content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
@@ -291,7 +292,7 @@ def test_c_actor_entities_with_a_hydratable_reference_image(gen_c: SandboxServer
         reference = next(r for r in actor["references"] if r["isDefault"])
         plain = client.get(f"/v1/files/{reference['fileId']}").json()
         hydrated = client.post(f"/v1/files/{reference['fileId']}/hydrate").json()
-        thumb = httpx.get(hydrated["thumbnailSource"]["url"])
+        thumb = loopback_http.get(hydrated["thumbnailSource"]["url"])
         single = client.get(f"/v1/entities/{actor['entityId']}").json()
         visual = client.get("/v1/entities", params={"entityType": "VISUAL_STYLE"}).json()
     assert len(actors) == gen_c.config.presenter_count
@@ -361,10 +362,12 @@ def test_c_approval_gate_holds_results_until_approved(tmp_path: Path, sandbox_as
         response = client.post("/v1/tools/text-to-speech", json={"ttsText": "Approve me.", "voiceId": VOICE})
         execution_id = response.json()["toolExecutionId"]
         held = _wait_status(client, execution_id, "awaiting_approval")
-        listed = httpx.get(f"{server.base_url}/_sandbox/executions", params={"status": "awaiting_approval"})
-        approved = httpx.post(f"{server.base_url}/_sandbox/executions/{execution_id}/approve")
+        listed = loopback_http.get(
+            f"{server.base_url}/_sandbox/executions", params={"status": "awaiting_approval"}
+        )
+        approved = loopback_http.post(f"{server.base_url}/_sandbox/executions/{execution_id}/approve")
         after = client.get(f"/v1/tools/executions/{execution_id}").json()
-        twice = httpx.post(f"{server.base_url}/_sandbox/executions/{execution_id}/approve")
+        twice = loopback_http.post(f"{server.base_url}/_sandbox/executions/{execution_id}/approve")
     assert "results" not in held and held["progressPercentage"] == 100
     assert [row["toolExecutionId"] for row in listed.json()["executions"]] == [execution_id]
     assert approved.status_code == 200 and approved.json()["status"] == "succeeded"
@@ -418,7 +421,7 @@ def test_demo_catalogue_needs_pagination(tmp_path: Path, sandbox_assets: Path) -
         with api_client(server) as client:
             presenters = walk(client, "/v1/resources/avatar-presenters", "avatarPresenters")
             voices = walk(client, "/v1/resources/tts-voices", "ttsVoices", includeDeprecatedVoices="true")
-            info = httpx.get(f"{server.base_url}/_sandbox/info").json()
+            info = loopback_http.get(f"{server.base_url}/_sandbox/info").json()
     finally:
         server.stop()
     assert len(presenters) >= 120 and len(voices) >= 60
@@ -464,7 +467,9 @@ def test_account_profile_survives_a_restart(tmp_path: Path, sandbox_assets: Path
     with serve(tmp_path, sandbox_assets, "B") as server:
         server.add_account("vg_key_lin", profile)
     with serve(tmp_path, sandbox_assets, "B") as server:
-        me = httpx.get(f"{server.base_url}/v1/me", headers={"Authorization": "Bearer vg_key_lin"}).json()
+        me = loopback_http.get(
+            f"{server.base_url}/v1/me", headers={"Authorization": "Bearer vg_key_lin"}
+        ).json()
     assert (me["email"], me["displayName"], me["teamId"], me["apiKeyNickname"]) == (
         "lin@example.com",
         "Lin",

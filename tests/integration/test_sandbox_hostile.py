@@ -11,6 +11,7 @@ import socket
 import threading
 
 import httpx
+import loopback_http
 import pytest
 from sandbox_helpers import VOICE, api_client, wait_execution
 
@@ -75,7 +76,7 @@ def test_drip_on_a_signed_download_and_stop_cuts_it(sandbox: SandboxServer) -> N
 
     def download() -> None:
         try:
-            with httpx.stream("GET", url["url"], timeout=60) as stream:
+            with loopback_http.stream("GET", url["url"], timeout=60) as stream:
                 for _ in stream.iter_raw(chunk_size=1):
                     got_first.set()
         except httpx.HTTPError:
@@ -134,18 +135,18 @@ def test_storage_500_once_then_the_file_downloads(sandbox: SandboxServer) -> Non
             "downloadSource"
         ]
     sandbox.faults.add_profile("storage_500_once")
-    first, second = httpx.get(url["url"]), httpx.get(url["url"])
+    first, second = loopback_http.get(url["url"]), loopback_http.get(url["url"])
     assert first.status_code == 500 and b"InternalError" in first.content
     assert second.status_code == 200 and second.content
 
 
 def test_profiles_over_the_control_api(sandbox: SandboxServer) -> None:
-    added = httpx.post(
+    added = loopback_http.post(
         f"{sandbox.base_url}/_sandbox/faults/profiles",
         json={"name": "malformed_200_once", "path": "^/v1/me$"},
     )
-    unknown = httpx.post(f"{sandbox.base_url}/_sandbox/faults/profiles", json={"name": "volcano"})
-    listed = httpx.get(f"{sandbox.base_url}/_sandbox/faults").json()["faults"]
+    unknown = loopback_http.post(f"{sandbox.base_url}/_sandbox/faults/profiles", json={"name": "volcano"})
+    listed = loopback_http.get(f"{sandbox.base_url}/_sandbox/faults").json()["faults"]
     assert added.status_code == 201 and added.json()["kind"] == "malformed"
     assert unknown.status_code == 400 and "volcano" in unknown.json()["message"]
     assert [rule["kind"] for rule in listed] == ["malformed"]
@@ -154,7 +155,7 @@ def test_profiles_over_the_control_api(sandbox: SandboxServer) -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(broken.content)
     assert healthy.json()["apiKeyId"]
-    assert httpx.delete(f"{sandbox.base_url}/_sandbox/faults").json() == {"cleared": 0}
+    assert loopback_http.delete(f"{sandbox.base_url}/_sandbox/faults").json() == {"cleared": 0}
 
 
 def test_fault_rule_accepts_hostile_kinds_directly(sandbox: SandboxServer) -> None:

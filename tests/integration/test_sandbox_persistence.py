@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import loopback_http
 import pytest
 from sandbox_helpers import VOICE
 
@@ -37,7 +38,7 @@ def running(data_dir: Path, assets: Path, config: SandboxConfig | None = None) -
 @contextmanager
 def api(server: SandboxServer) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {server.api_key}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with loopback_http.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
         yield client
 
 
@@ -60,7 +61,7 @@ def wait_status(client: httpx.Client, execution_id: str, wanted: set[str]) -> di
 
 
 def credits(server: SandboxServer) -> float:
-    response = httpx.get(f"{server.base_url}/_sandbox/accounts/{server.api_key}")
+    response = loopback_http.get(f"{server.base_url}/_sandbox/accounts/{server.api_key}")
     assert response.status_code == 200, response.text
     return response.json()["credits"]
 
@@ -72,7 +73,7 @@ def on(server: SandboxServer, url: str) -> str:
 
 
 def fetch(url: str) -> bytes:
-    response = httpx.get(url, timeout=30)  # signed URLs are fetched without the API key
+    response = loopback_http.get(url, timeout=30)  # signed URLs are fetched without the API key
     assert response.status_code == 200, response.text
     return response.content
 
@@ -293,7 +294,7 @@ def test_upload_slot_survives_a_restart(tmp_path: Path, sandbox_assets: Path) ->
     with running(data, sandbox_assets) as second, api(second) as client:
         pending = client.get(f"/v1/files/{slot['fileId']}").json()
         assert pending["downloadSource"]["status"] == "pending"
-        put = httpx.put(on(second, slot["uploadUrl"]), content=mp3)
+        put = loopback_http.put(on(second, slot["uploadUrl"]), content=mp3)
         assert put.status_code == 200, put.text
         ready = client.post(f"/v1/files/{slot['fileId']}/hydrate").json()
         assert ready["type"] == "AUDIO" and ready["displayName"] == "narration.mp3"
@@ -406,7 +407,7 @@ def test_the_embedded_sandbox_keeps_its_picture_urls_from_one_start_to_the_next(
     server = start()
     try:
         assert first_thumbnail(server) == url
-        with httpx.Client(timeout=30) as client:  # and the picture is really there
+        with loopback_http.Client(timeout=30) as client:  # and the picture is really there
             assert client.get(url).content.startswith(b"\x89PNG")
     finally:
         server.stop()
@@ -419,7 +420,7 @@ def test_the_embedded_sandbox_keeps_its_picture_urls_from_one_start_to_the_next(
         try:
             moved = first_thumbnail(server)
             assert urlsplit(moved).port != urlsplit(url).port
-            with httpx.Client(timeout=30) as client:
+            with loopback_http.Client(timeout=30) as client:
                 assert client.get(moved).status_code == 200
         finally:
             server.stop()

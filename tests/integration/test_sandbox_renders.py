@@ -8,6 +8,7 @@ from typing import Any
 
 import av
 import httpx
+import loopback_http
 import numpy as np
 import pytest
 from PIL import Image
@@ -28,7 +29,7 @@ def first_presenter(client: httpx.Client) -> str:
 
 def download(url: str, target: Path) -> Path:
     # Signed URLs are fetched without the API key, as the real client must.
-    response = httpx.get(url, timeout=30)
+    response = loopback_http.get(url, timeout=30)
     assert response.status_code == 200, response.text
     target.write_bytes(response.content)
     return target
@@ -74,7 +75,7 @@ def test_tts_then_avatar_end_to_end(sandbox: SandboxServer, client: httpx.Client
     assert duration == pytest.approx(audio["durationSeconds"], abs=0.15)
     assert video["durationSeconds"] == pytest.approx(audio["durationSeconds"], abs=0.15)
 
-    thumb = httpx.get(video["thumbnailSource"]["url"])
+    thumb = loopback_http.get(video["thumbnailSource"]["url"])
     assert thumb.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(thumb.content)) as image:
         assert image.size == (video["thumbnailSource"]["width"], video["thumbnailSource"]["height"])
@@ -86,7 +87,7 @@ def test_tts_then_avatar_end_to_end(sandbox: SandboxServer, client: httpx.Client
 
 
 def _first_frame(url: str) -> np.ndarray:
-    data = httpx.get(url, timeout=30).content
+    data = loopback_http.get(url, timeout=30).content
     with av.open(io.BytesIO(data)) as container:
         frame = next(container.decode(video=0))
         return frame.to_ndarray(format="rgb24").astype(np.int16)

@@ -11,6 +11,7 @@ from typing import Any
 
 import av
 import httpx
+import loopback_http
 import pytest
 from PIL import Image
 from sandbox_helpers import VOICE, wait_execution
@@ -44,20 +45,22 @@ def mp3_bytes(tmp_path: Path) -> bytes:
 
 def test_presenter_assets_are_real_media(client: httpx.Client, tmp_path: Path) -> None:
     presenter = client.get("/v1/resources/avatar-presenters").json()["avatarPresenters"][1]
-    image = httpx.get(presenter["imageUrl"])
+    image = loopback_http.get(presenter["imageUrl"])
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"
-    thumb = httpx.get(presenter["thumbnailUrl"])
+    thumb = loopback_http.get(presenter["thumbnailUrl"])
     with Image.open(io.BytesIO(image.content)) as big, Image.open(io.BytesIO(thumb.content)) as small:
         assert big.width > small.width
-    preview = httpx.get(presenter["previewVideoUrl"])
+    preview = loopback_http.get(presenter["previewVideoUrl"])
     assert preview.headers["content-type"] == "video/mp4"
     (tmp_path / "preview.mp4").write_bytes(preview.content)
     assert media.probe_duration(tmp_path / "preview.mp4") > 0
     assert (
-        httpx.get(presenter["imageUrl"].replace(presenter["avatarPresenterId"], "vg_pres_x")).status_code
+        loopback_http.get(
+            presenter["imageUrl"].replace(presenter["avatarPresenterId"], "vg_pres_x")
+        ).status_code
         == 404
     )
-    assert httpx.get(presenter["imageUrl"].replace("image.png", "secret.txt")).status_code == 404
+    assert loopback_http.get(presenter["imageUrl"].replace("image.png", "secret.txt")).status_code == 404
 
 
 def test_shared_assets_dir_is_safe_under_concurrency(tmp_path: Path) -> None:
@@ -74,7 +77,9 @@ def test_shared_assets_dir_is_safe_under_concurrency(tmp_path: Path) -> None:
 
         def fetch(server: SandboxServer, name: str) -> None:
             try:
-                response = httpx.get(f"{server.storage_url}/presenters/{presenter_id}/{name}", timeout=60)
+                response = loopback_http.get(
+                    f"{server.storage_url}/presenters/{presenter_id}/{name}", timeout=60
+                )
                 assert response.status_code == 200
                 if name == "image.png":
                     bodies.append(response.content)
@@ -102,36 +107,36 @@ def test_shared_assets_dir_is_safe_under_concurrency(tmp_path: Path) -> None:
 def test_range_requests(client: httpx.Client) -> None:
     source = tts_file(client)["downloadSource"]
     url, size = source["url"], source["fileBytes"]
-    full = httpx.get(url)
+    full = loopback_http.get(url)
     assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes"
     assert full.headers["content-type"] == "audio/mpeg"
     assert len(full.content) == size
     etag = full.headers["etag"]
 
-    part = httpx.get(url, headers={"Range": "bytes=0-99"})
+    part = loopback_http.get(url, headers={"Range": "bytes=0-99"})
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 0-99/{size}"
     assert part.content == full.content[:100]
     assert part.headers["etag"] == etag
 
-    tail = httpx.get(url, headers={"Range": "bytes=-10"})
+    tail = loopback_http.get(url, headers={"Range": "bytes=-10"})
     assert tail.status_code == 206 and tail.content == full.content[-10:]
-    rest = httpx.get(url, headers={"Range": "bytes=100-"})
+    rest = loopback_http.get(url, headers={"Range": "bytes=100-"})
     assert rest.content == full.content[100:]
     assert rest.headers["content-range"] == f"bytes 100-{size - 1}/{size}"
-    clipped = httpx.get(url, headers={"Range": f"bytes={size - 5}-{size + 100}"})
+    clipped = loopback_http.get(url, headers={"Range": f"bytes={size - 5}-{size + 100}"})
     assert clipped.status_code == 206 and clipped.content == full.content[-5:]
 
     # A resume against a changed file (If-Range mismatch) gets the whole file again.
-    stale = httpx.get(url, headers={"Range": "bytes=100-", "If-Range": '"stale"'})
+    stale = loopback_http.get(url, headers={"Range": "bytes=100-", "If-Range": '"stale"'})
     assert stale.status_code == 200 and stale.content == full.content
-    head = httpx.head(url)
+    head = loopback_http.head(url)
     assert head.status_code == 200 and head.headers["content-length"] == str(size) and head.content == b""
 
 
 def test_unsatisfiable_range_is_416(client: httpx.Client) -> None:
     source = tts_file(client)["downloadSource"]
-    response = httpx.get(source["url"], headers={"Range": f"bytes={source['fileBytes']}-"})
+    response = loopback_http.get(source["url"], headers={"Range": f"bytes={source['fileBytes']}-"})
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{source['fileBytes']}"
     assert s3_code(response) == "InvalidRange"
@@ -142,7 +147,7 @@ def test_expired_signed_url_is_403(sandbox: SandboxServer, client: httpx.Client)
     sandbox.config.signed_url_ttl_s = -5  # every URL hydrated from now on is already expired
     source = client.post(f"/v1/files/{file_id}/hydrate").json()["downloadSource"]
     assert source["expiresAt"] < time.time()
-    response = httpx.get(source["url"])
+    response = loopback_http.get(source["url"])
     assert response.status_code == 403
     assert s3_code(response) == "AccessDenied"
     assert "<Message>Request has expired</Message>" in response.text
@@ -151,28 +156,30 @@ def test_expired_signed_url_is_403(sandbox: SandboxServer, client: httpx.Client)
 def test_tampered_signature_is_403(client: httpx.Client) -> None:
     first, second = tts_file(client), tts_file(client)
     url = first["downloadSource"]["url"]
-    assert s3_code(httpx.get(url[:-4] + "0000")) == "SignatureDoesNotMatch"
+    assert s3_code(loopback_http.get(url[:-4] + "0000")) == "SignatureDoesNotMatch"
     # A valid signature for one file does not open another.
     other = url.replace(first["fileId"], second["fileId"])
-    assert httpx.get(other).status_code == 403
-    assert s3_code(httpx.get(url.split("?")[0])) == "AccessDenied"
+    assert loopback_http.get(other).status_code == 403
+    assert s3_code(loopback_http.get(url.split("?")[0])) == "AccessDenied"
 
 
 def test_authorization_header_is_rejected_by_storage(sandbox: SandboxServer, client: httpx.Client) -> None:
     url = tts_file(client)["downloadSource"]["url"]
-    leaked = httpx.get(url, headers={"Authorization": f"Bearer {sandbox.api_key}"})
+    leaked = loopback_http.get(url, headers={"Authorization": f"Bearer {sandbox.api_key}"})
     assert leaked.status_code == 400
     assert s3_code(leaked) == "InvalidArgument"
     assert "<Message>Only one auth mechanism allowed</Message>" in leaked.text
     # Even public presenter URLs refuse it, so no code path can leak the key unnoticed.
     presenter = client.get("/v1/resources/avatar-presenters").json()["avatarPresenters"][0]
-    assert httpx.get(presenter["thumbnailUrl"], headers={"Authorization": "Bearer x"}).status_code == 400
+    assert (
+        loopback_http.get(presenter["thumbnailUrl"], headers={"Authorization": "Bearer x"}).status_code == 400
+    )
     leaks = [e for e in sandbox.request_log if e.origin == "storage" and "authorization" in e.headers]
     assert len(leaks) == 2
 
 
 def test_storage_responses_carry_request_ids_and_404s(sandbox: SandboxServer) -> None:
-    response = httpx.get(f"{sandbox.storage_url}/nothing")
+    response = loopback_http.get(f"{sandbox.storage_url}/nothing")
     assert response.status_code == 404 and s3_code(response) == "NoSuchKey"
     assert response.headers["x-request-id"].startswith("req_")
 
@@ -190,14 +197,14 @@ def test_upload_mp3_then_use_it_for_an_avatar(
     before = client.get(f"/v1/files/{file_id}").json()
     assert before["downloadSource"]["status"] == "pending" and before["displayName"] == "voice.mp3"
 
-    put = httpx.put(upload_url, content=mp3_bytes)
+    put = loopback_http.put(upload_url, content=mp3_bytes)
     assert put.status_code == 200
 
     hydrated = client.post(f"/v1/files/{file_id}/hydrate").json()
     assert hydrated["type"] == "AUDIO" and hydrated["scope"] == "GLOBAL"
     assert hydrated["downloadSource"]["status"] == "ready"
     assert hydrated["durationSeconds"] == pytest.approx(1.5, abs=1.4)
-    stored = httpx.get(hydrated["downloadSource"]["url"])
+    stored = loopback_http.get(hydrated["downloadSource"]["url"])
     assert stored.content == mp3_bytes and stored.headers["content-type"] == "audio/mpeg"
 
     presenter = client.get("/v1/resources/avatar-presenters").json()["avatarPresenters"][0][
@@ -216,7 +223,10 @@ def test_upload_mp3_then_use_it_for_an_avatar(
 
 def test_upload_garbage_fails_its_sources(client: httpx.Client) -> None:
     created = client.post("/v1/files/upload", json={"displayName": "notes.txt", "isTemporary": True}).json()
-    assert httpx.put(created["uploadUrl"], content=b"this is not media at all\n" * 200).status_code == 200
+    assert (
+        loopback_http.put(created["uploadUrl"], content=b"this is not media at all\n" * 200).status_code
+        == 200
+    )
     hydrated = client.post(f"/v1/files/{created['fileId']}/hydrate").json()
     assert hydrated["scope"] == "TEMPORARY"
     assert hydrated["downloadSource"]["status"] == "failed"
@@ -233,7 +243,7 @@ def test_upload_garbage_fails_its_sources(client: httpx.Client) -> None:
 
 def test_upload_declared_type_mismatch_fails(client: httpx.Client, mp3_bytes: bytes) -> None:
     created = client.post("/v1/files/upload", json={"displayName": "clip.mp4", "type": "VIDEO"}).json()
-    httpx.put(created["uploadUrl"], content=mp3_bytes)
+    loopback_http.put(created["uploadUrl"], content=mp3_bytes)
     hydrated = client.post(f"/v1/files/{created['fileId']}/hydrate").json()
     assert hydrated["downloadSource"]["status"] == "failed"
 
@@ -243,41 +253,42 @@ def test_upload_image_without_declared_type(client: httpx.Client) -> None:
     Image.new("RGB", (300, 200), (200, 40, 90)).save(buffer, format="PNG")
     created = client.post("/v1/files/upload", json={"displayName": "logo.png"}).json()
     assert client.get(f"/v1/files/{created['fileId']}").json()["type"] is None
-    httpx.put(created["uploadUrl"], content=buffer.getvalue())
+    loopback_http.put(created["uploadUrl"], content=buffer.getvalue())
     hydrated = client.post(f"/v1/files/{created['fileId']}/hydrate").json()
     assert hydrated["type"] == "IMAGE"
     assert (hydrated["downloadSource"]["width"], hydrated["downloadSource"]["height"]) == (300, 200)
     assert hydrated["thumbnailSource"]["status"] == "ready"
-    assert httpx.get(hydrated["thumbnailSource"]["url"]).headers["content-type"] == "image/png"
+    assert loopback_http.get(hydrated["thumbnailSource"]["url"]).headers["content-type"] == "image/png"
 
 
 def test_upload_video_gets_a_frame_thumbnail(client: httpx.Client, tmp_path: Path) -> None:
     portrait = media.render_portrait(3, "FEMALE", size=128)
     media.render_preview_clip(portrait, tmp_path / "clip.mp4", seconds=0.5, size=64)
     created = client.post("/v1/files/upload", json={"displayName": "clip.mp4", "type": "VIDEO"}).json()
-    httpx.put(created["uploadUrl"], content=(tmp_path / "clip.mp4").read_bytes())
+    loopback_http.put(created["uploadUrl"], content=(tmp_path / "clip.mp4").read_bytes())
     hydrated = client.post(f"/v1/files/{created['fileId']}/hydrate").json()
     assert hydrated["type"] == "VIDEO" and hydrated["durationSeconds"] == pytest.approx(0.5, abs=0.1)
     assert (hydrated["previewSource"]["width"], hydrated["previewSource"]["height"]) == (64, 64)
-    with av.open(io.BytesIO(httpx.get(hydrated["downloadSource"]["url"]).content)) as container:
+    with av.open(io.BytesIO(loopback_http.get(hydrated["downloadSource"]["url"]).content)) as container:
         assert container.streams.video
 
 
 def test_upload_url_checks(sandbox: SandboxServer, client: httpx.Client, mp3_bytes: bytes) -> None:
     created = client.post("/v1/files/upload", json={"displayName": "voice.mp3"}).json()
     url = created["uploadUrl"]
-    assert httpx.get(url).status_code == 405  # upload URLs are PUT-only
+    assert loopback_http.get(url).status_code == 405  # upload URLs are PUT-only
     assert (
-        s3_code(httpx.put(url, content=mp3_bytes, headers={"Authorization": "Bearer x"})) == "InvalidArgument"
+        s3_code(loopback_http.put(url, content=mp3_bytes, headers={"Authorization": "Bearer x"}))
+        == "InvalidArgument"
     )
-    assert s3_code(httpx.put(url[:-4] + "0000", content=mp3_bytes)) == "SignatureDoesNotMatch"
+    assert s3_code(loopback_http.put(url[:-4] + "0000", content=mp3_bytes)) == "SignatureDoesNotMatch"
 
     def chunks() -> Iterator[bytes]:
         yield mp3_bytes
 
-    assert httpx.put(url, content=chunks()).status_code == 411  # chunked, no Content-Length
+    assert loopback_http.put(url, content=chunks()).status_code == 411  # chunked, no Content-Length
 
     sandbox.config.upload_url_ttl_s = -5
     expired = client.post("/v1/files/upload", json={"displayName": "late.mp3"}).json()
-    response = httpx.put(expired["uploadUrl"], content=mp3_bytes)
+    response = loopback_http.put(expired["uploadUrl"], content=mp3_bytes)
     assert response.status_code == 403 and "Request has expired" in response.text

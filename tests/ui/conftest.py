@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
+import loopback_http
 import pytest
 import pytestqt.plugin
 import qasync
 from PySide6.QtWidgets import QApplication
 
 from videogen_studio.api.models import AvatarPresenter, parse_presenters
+from videogen_studio.api.transports import SchemeRouter
 from videogen_studio.sandbox import SandboxServer
 
 
@@ -173,7 +175,7 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 @pytest.fixture
 def sandbox_presenters(sandbox: SandboxServer) -> list[AvatarPresenter]:
     """The sandbox's presenter list, fetched the way the API client does (Bearer auth, JSON)."""
-    response = httpx.get(
+    response = loopback_http.get(
         f"{sandbox.base_url}/v1/resources/avatar-presenters",
         headers={"Authorization": f"Bearer {sandbox.api_key}"},
         timeout=30,
@@ -197,8 +199,10 @@ class CountingFetch:
         self.active += 1
         self.max_active = max(self.max_active, self.active)
         try:
-            # One client per call: nothing is left to close when the test's loop goes away.
-            async with httpx.AsyncClient(timeout=20) as client:
+            # One client per call: nothing is left to close when the test's loop goes away. The app's lazy
+            # transport, as in the API client: httpx's default one loads the CA bundle for every client
+            # (~30 ms of CPU each, for loopback http:// URLs; hundreds of clients in the gallery tests).
+            async with httpx.AsyncClient(timeout=20, transport=SchemeRouter(limits=httpx.Limits())) as client:
                 response = await client.get(url)
                 response.raise_for_status()
                 return response.content

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
-import httpx
+import loopback_http
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -56,7 +56,7 @@ def make_clip(path: Path, seconds: float = 4.0, fps: int = 25) -> Path:
 @pytest.fixture
 def preview_clip(tmp_path: Path, sandbox_presenters: list[AvatarPresenter]) -> Path:
     """A presenter's preview clip, downloaded from the sandbox's public storage origin."""
-    response = httpx.get(sandbox_presenters[0].preview_video_url, timeout=30)
+    response = loopback_http.get(sandbox_presenters[0].preview_video_url, timeout=30)
     response.raise_for_status()
     path = tmp_path / "preview.mp4"
     path.write_bytes(response.content)

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
+import loopback_http
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
@@ -43,7 +43,7 @@ async def _until(predicate: Callable[[], bool], rounds: int = 1500) -> None:
 @pytest.fixture
 def sandbox_clip(tmp_path: Path, sandbox_presenters: list[AvatarPresenter]) -> Path:
     """A real MP4 from the sandbox's storage origin (a presenter's preview clip)."""
-    response = httpx.get(sandbox_presenters[0].preview_video_url, timeout=30)
+    response = loopback_http.get(sandbox_presenters[0].preview_video_url, timeout=30)
     response.raise_for_status()
     path = tmp_path / "videos" / "clip.mp4"
     path.parent.mkdir(parents=True, exist_ok=True)
