@@ -108,8 +108,10 @@ async def test_restart_while_downloading_resumes_the_partial_file(
     sandbox: SandboxServer,
     presenter_id: str,
 ) -> None:
-    # Pace the first download so the app can be stopped with part of the file on disk.
-    sandbox.faults.add(FaultRule(kind="slow", origin="storage", path=r"/download$", bytes_per_second=100_000))
+    # Drip the first download (a byte a millisecond) so the app is stopped with part of the file on disk and
+    # most of it still to come. (Paced at 100 kB/s, the small clip could finish before the stop landed: then
+    # nothing is left to resume, and on a loaded machine that happened.)
+    sandbox.faults.add(FaultRule(kind="drip", origin="storage", path=r"/download$", delay_s=0.001))
     async with app_session() as (queue, store):
         job = queue.submit(spec(presenter_id))
         partial = await wait_job(
