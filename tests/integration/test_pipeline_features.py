@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import math
 import sqlite3
 import struct
+import threading
 import wave
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 import av
 import pytest
-from sandbox_helpers import posts, wait_job
+from sandbox_helpers import WAIT_S, posts, wait_job
 
 from videogen_studio.api.client import VideoGenClient
 from videogen_studio.api.errors import LocalFileError
@@ -547,3 +549,53 @@ async def test_a_render_writes_each_paid_step_durably_and_little_else(
     assert (JobState.SUBMITTING_AVATAR, done.audio_file_id, True) in store.writes
     assert all(durable for state, _a, durable in store.writes if state.value.startswith("submitting"))
     assert len(states) <= 7, states  # 2 x (submitting, running + id), downloading, its path, done
+
+
+class FailingDurableStore(JobStore):
+    """The first durable save of a submitting job blocks until released, then fails (a full disk)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started, self.release = threading.Event(), threading.Event()
+        self.failed = False
+
+    def save(self, job: RenderJob, *, durable: bool = False, **kwargs: Any) -> None:
+        if durable and job.state is JobState.SUBMITTING_SPEECH and not self.failed:
+            self.failed = True
+            self.started.set()
+            self.release.wait(WAIT_S)
+            raise OSError(28, "No space left on device")
+        super().save(job, durable=durable, **kwargs)
+
+
+async def test_a_stop_during_a_failing_durable_save_stops_and_logs_the_failure(
+    client: VideoGenClient,
+    sandbox: SandboxServer,
+    presenter_id: str,
+    voice_id: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The save before the paid POST runs in a worker thread; a shutdown lands while it is still writing,
+    # and then the write fails. The stop must go on, nothing be sent, and the failure not vanish.
+    store = FailingDurableStore(tmp_path / "failing.sqlite3")
+    queue = RenderQueue(client, store, output_dir=tmp_path / "videos", poll_interval=0.02)
+    try:
+        await queue.start()
+        job = queue.submit(make_spec(presenter_id, voice_id))
+        assert await asyncio.to_thread(store.started.wait, WAIT_S)
+        closing = asyncio.ensure_future(queue.aclose())
+        await asyncio.sleep(0.05)  # the stop is asked for while the write is still running
+        assert not closing.done()
+        with caplog.at_level(logging.WARNING, logger="videogen_studio.pipeline.runner"):
+            store.release.set()
+            await asyncio.wait_for(closing, WAIT_S)
+        saved = store.get(job.job_id)
+    finally:
+        store.release.set()
+        await queue.aclose()
+        store.close()
+    assert posts(sandbox, TTS) == 0
+    assert saved is not None and saved.state is JobState.QUEUED  # stopped with nothing on the wire
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(job.job_id in m and "No space left on device" in m for m in warnings), warnings

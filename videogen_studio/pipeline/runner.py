@@ -777,7 +777,9 @@ class JobRunner:
 
         Returns once the job is on disk. A slow disk (100+ ms per fsync under load, five per render) must
         not freeze the window; the event loop's own saves go on meanwhile (see store.py). A stop arriving
-        during the write waits for it (the thread finishes regardless), so disk and memory agree.
+        during the write waits for it (the thread finishes regardless), so disk and memory agree; if that
+        write failed, the stop still goes on and the failure is logged, not dropped. Memory keeps `job`
+        either way, as `_save` does: it may carry a paid id that a later save must still write.
         """
         self.job = job
         self._last_published = job.stage_progress
@@ -791,8 +793,11 @@ class JobRunner:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
                 await asyncio.wait([write])
-                if write.exception() is None:
+                failed = write.exception()
+                if failed is None:
                     self._publish(job)
+                else:
+                    log.warning("Could not save render %s while stopping: %s", job.job_id, failed)
                 raise
         self._publish(job)
 
