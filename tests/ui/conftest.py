@@ -129,10 +129,15 @@ def collect_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
     A closed qasync loop leaves QObjects (its timer and signaller) in reference cycles. Left alone, the cyclic
     GC may free them later from whichever thread allocates next (a thread-pool worker, a sandbox thread),
     and destroying Qt objects off the GUI thread can crash the process.
+
+    What survives the collection is frozen too, so the next test's pass scans only what that test made: a
+    full pass over everything earlier tests left alive cost ~13 ms per test (4.3 s of CPU over the UI
+    tests; 0.13 s frozen). A cycle among frozen objects is never collected: it leaks, and never crashes.
     """
     yield
     process_events(qapp)
     gc.collect()
+    gc.freeze()
 
 
 def _drain(app: QApplication, loop: asyncio.AbstractEventLoop, rounds: int = 200) -> None:
