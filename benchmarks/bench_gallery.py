@@ -9,8 +9,8 @@ processes in a rotating order, so each memory reading belongs to one widget only
 
 * gallery: the real `PresenterGallery` with the app's `ThumbnailCache` (fresh disk cache, so every thumbnail
   is fetched from the sandbox's storage origin over HTTP, decoded, cached and painted) on a qasync loop,
-  fed the performers the app would show (this checkout: `pipeline.catalog.Catalog.performers()`, every page
-  of the sandbox's listing; `--before` tree: its `AvatarPresenter` records with the same ids and URLs);
+  fed the performers the app would show (`pipeline.catalog.Catalog.performers()`, every page of the
+  sandbox's listing; a `--before` tree without the catalog: `AvatarPresenter` records, same ids and URLs);
 * baseline: a QListWidget with 1,000 text items (pixel scrolling like the gallery's).
 
 Both run Python's cyclic collector as the app does (`app.py`): on the GUI thread only
@@ -25,7 +25,8 @@ Figures per run:
   the event loop with `verticalScrollBar().setValue` — Qt paints when the loop gets to it, as for a user. A
   `StallMeter` heartbeat (2 ms) runs on the same loop from the first step until every thumbnail has landed:
   its worst lateness is the longest the window froze while scrolling (goal < 16 ms). A scroll step is the
-  time from `setValue` until the viewport's next paint has been handled (p95 reported);
+  time from `setValue` until the viewport's next paint has been handled (p95 reported). The GUI thread's CPU
+  time over the same span is printed too: on a busy machine it moves less than the stalls do;
 * memory: RSS growth from just before `set_presenters` until after the scroll and the last thumbnail load
   (goal ≤ 30 MB: bounded by screens, not by the catalog).
 """
@@ -67,15 +68,16 @@ RSS_GOAL_MB = 30.0
 
 
 # ------------------------------------------------------------------------------------------- child
-async def _performers(base_url: str, key: str, listing: Path, before: bool) -> list[object]:
-    if before:
+async def _performers(base_url: str, key: str, listing: Path) -> list[object]:
+    try:
+        from videogen_studio.pipeline.catalog import Catalog
+    except ImportError:  # an older `--before` tree: its presenter records, same ids and URLs
         from videogen_studio.api.models import AvatarPresenter
 
         return [AvatarPresenter(**row) for row in json.loads(listing.read_text())]
     # The app's own path: capabilities, then the catalog walks every page and names the performers.
     from videogen_studio.api.capabilities import probe_capabilities
     from videogen_studio.api.client import VideoGenClient
-    from videogen_studio.pipeline.catalog import Catalog
 
     async with VideoGenClient(base_url, key) as client:
         catalog = Catalog(client, await probe_capabilities(client))
@@ -129,9 +131,7 @@ def _child(
             await asyncio.sleep(0)  # each turn lets qasync process pending Qt events, paint included
 
     async def run() -> dict[str, object]:
-        presenters = (
-            await _performers(base_url, key, listing, tree is not None) if variant == "gallery" else []
-        )
+        presenters = await _performers(base_url, key, listing) if variant == "gallery" else []
         count = len(json.loads(listing.read_text()))
         client = VideoGenClient(base_url, "")  # the app's HTTP client: fetch_public, shared limits
         window = QMainWindow()
@@ -187,6 +187,7 @@ def _child(
             probe = StallProbe()
             probe.start()
         meter.start()
+        cpu_start = time.thread_time()  # the GUI thread's CPU: less sensitive than stalls to a busy machine
         await asyncio.sleep(0.05)  # the heartbeat's clock starts at its first beat: let it beat first
         steps: list[float] = []
         value = 0
@@ -212,6 +213,7 @@ def _child(
                 await asyncio.sleep(0.05)
         await asyncio.sleep(0.2)
         meter.stop()
+        loop_cpu_s = time.thread_time() - cpu_start
         if probe is not None:
             probe.stop()
         rss_after = rss_bytes()
@@ -229,6 +231,7 @@ def _child(
             "beats": len(meter.stalls),
             "scroll_steps": len(steps),
             "scroll_s": scroll_s,
+            "loop_cpu_s": loop_cpu_s,
             "step_ms_median": median(steps),
             "step_ms_p95": percentile(steps, 95),
             "step_ms_max": max(steps, default=0.0),
@@ -236,6 +239,9 @@ def _child(
             "presenters": count,
             "scroll_range_px": bar.maximum(),
             "why": probe.top(12) if probe is not None else [],
+            "why_episodes": probe.worst_episodes(8) if probe is not None else [],
+            "why_split": probe.split() if probe is not None else {},
+            "why_threads": probe.threads_cpu() if probe is not None else [],
         }
 
     with loop:
@@ -350,11 +356,19 @@ def main() -> None:
                         f"{r['scroll_steps']} steps in {r['scroll_s']:.1f} s: "
                         f"median {r['step_ms_median']:.1f} ms, "
                         f"p95 {r['step_ms_p95']:.1f} ms, max {r['step_ms_max']:.1f} ms; "
-                        f"{r['thumbnails_in_memory']} thumbnails in memory",
+                        f"{r['thumbnails_in_memory']} thumbnails in memory; "
+                        f"GUI thread CPU {r.get('loop_cpu_s', float('nan')):.1f} s",
                         flush=True,
                     )
                     for ms, where in r["why"]:  # type: ignore[union-attr]
                         print(f"    stalled ~{ms:5d} ms in {where}", flush=True)
+                    if r.get("why_split"):
+                        split = ", ".join(f"{k} {v:.0f} ms" for k, v in r["why_split"].items())  # type: ignore[union-attr]
+                        print(f"    stalls in all: {split}", flush=True)
+                    for line in r.get("why_episodes", []):  # type: ignore[union-attr]
+                        print(f"    worst: {line}", flush=True)
+                    for line in r.get("why_threads", []):  # type: ignore[union-attr]
+                        print(f"    CPU {line}", flush=True)
 
     def vals(variant: str, key: str) -> list[float]:
         return [float(r[key]) for r in runs[variant]]
