@@ -280,6 +280,45 @@ def test_a_landing_cover_repaints_only_the_cards_that_waited_for_it(
     thumbnails.close()
 
 
+def test_two_distant_dirty_cards_repaint_those_cards_not_every_card_between(qtbot, monkeypatch) -> None:
+    # QListView paints every card in the bounding rect of the dirty region: a cover landing in the top row
+    # while the bottom row changes would repaint the whole viewport. Each dirty rect is painted on its own.
+    from PySide6.QtWidgets import QApplication
+
+    from videogen_studio.ui.gallery.delegate import PresenterDelegate
+
+    painted: list[int] = []
+    real = PresenterDelegate.paint
+
+    def spy(self: Any, painter: Any, option: Any, index: Any) -> None:
+        painted.append(index.row())
+        real(self, painter, option, index)
+
+    monkeypatch.setattr(PresenterDelegate, "paint", spy)  # before the view exists: PySide looks it up once
+    gallery = PresenterGallery(ThumbnailCache(_never, Path("/nonexistent")), MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.set_presenters([AvatarPresenter(f"vg_pres_{i:02d}", "FEMALE", "", "", "") for i in range(40)])
+    gallery.resize(1100, 1000)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    view = gallery.list_view
+    area = view.viewport().rect()
+    indexes = [view.model().index(row, 0) for row in range(view.model().rowCount())]
+    visible = [index for index in indexes if area.contains(view.visualRect(index))]
+    tops = sorted({view.visualRect(index).top() for index in visible})
+    assert len(tops) >= 3, "the window shows three whole rows of cards"
+    first = visible[0]
+    last = next(index for index in visible if view.visualRect(index).top() == tops[-1])
+    qtbot.waitUntil(lambda: bool(painted), timeout=5000)
+    QApplication.processEvents()  # nothing else pending: the next paint is ours alone
+    painted.clear()
+    view.viewport().update(view.visualRect(first))
+    view.viewport().update(view.visualRect(last))
+    qtbot.waitUntil(lambda: bool(painted), timeout=5000)
+    QApplication.processEvents()
+    assert sorted(set(painted)) == sorted({first.row(), last.row()})  # not the rows between them
+
+
 def test_caches_are_sized_to_the_window_not_the_catalog(qtbot) -> None:
     from videogen_studio.ui.gallery.covers import COVER_CACHE_BYTES
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QEvent,
@@ -30,12 +30,21 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
+from PySide6.QtGui import (
+    QFont,
+    QKeyEvent,
+    QKeySequence,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -68,6 +77,8 @@ __all__ = ["PresenterGallery"]
 
 _PAGE_GRID, _PAGE_EMPTY, _PAGE_LOADING, _PAGE_ERROR = range(4)
 LIST_PADDING = 6  # plus the card's own 6 px margin: 12 px, like the filter bar
+#: A dirty region of more rects than this is painted as one (its bounding rect), as QListView would.
+MAX_SEPARATE_PAINTS = 8
 
 GENDER_CHOICES = (("All genders", "ALL"), ("Female", "FEMALE"), ("Male", "MALE"), ("Neutral", "NEUTRAL"))
 
@@ -133,6 +144,19 @@ class _GalleryListView(QListView):
                 rect = self.visualRect(self.model().index(persistent.row(), 0))
                 if rect.intersects(area):
                     viewport.update(rect)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # QListView paints every card inside the bounding rect of the dirty region: a cover landing at the top
+        # while a strip scrolls in at the bottom would repaint the whole viewport (issue 11: the worst stalls
+        # were such 9-12-card repaints). Each dirty rect is painted on its own instead; a card straddling two
+        # is painted twice, which costs less than painting every card between them.
+        region = event.region()
+        rects = region.rectCount()
+        if rects <= 1 or rects > MAX_SEPARATE_PAINTS:
+            super().paintEvent(event)
+            return
+        for rect in cast("Iterable[QRect]", region):  # a QRegion iterates over its rects (not in the stubs)
+            super().paintEvent(QPaintEvent(rect))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
