@@ -28,6 +28,30 @@ def _pixmap(seed: int, size: int = 160) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
+def test_covers_are_scaled_on_the_one_imaging_thread_that_decodes_thumbnails(qtbot, monkeypatch) -> None:
+    # One worker beside the GUI thread, not two: a second one took the GUI thread's core and its GIL.
+    import threading
+
+    from videogen_studio.ui.gallery import covers as covers_module
+    from videogen_studio.ui.gallery import imaging
+
+    threads: list[str] = []
+    real = covers_module.render_cover
+
+    def spy(source: QImage, target: QSize, radius: float) -> QImage:
+        threads.append(threading.current_thread().name)
+        return real(source, target, radius)
+
+    monkeypatch.setattr(covers_module, "render_cover", spy)
+    covers = CoverCache()
+    covers.cover(_pixmap(7), QSize(100, 100), 1.0)
+    with qtbot.waitSignal(covers.coverReady, timeout=5000):
+        pass
+    decoder = imaging.EXECUTOR.submit(lambda: threading.current_thread().name).result(timeout=5)
+    assert threads == [decoder]
+    assert decoder != threading.current_thread().name
+
+
 def test_cover_is_scaled_in_a_worker_then_served_from_memory(qtbot) -> None:
     covers = CoverCache(radius=10)
     source = _pixmap(1)
@@ -211,16 +235,16 @@ def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
 
 
 def test_covers_landing_together_are_announced_once_per_frame(qtbot) -> None:
-    from PySide6.QtCore import QThreadPool
+    from concurrent.futures import ThreadPoolExecutor
 
-    pool = QThreadPool()
-    covers = CoverCache(pool=pool)
+    executor = ThreadPoolExecutor(max_workers=1)
+    covers = CoverCache(executor=executor)
     announced: list[Any] = []
     covers.coversReady.connect(announced.extend)
     sources = [_pixmap(seed) for seed in range(10)]
     for seed, source in enumerate(sources):
         covers.cover(source, QSize(120, 120), 1.0, name=f"https://cdn.example/{seed}.png")
-    pool.waitForDone()  # all ten are back and queued for the GUI thread before it looks at any of them
+    executor.shutdown(wait=True)  # all ten are back and queued for the GUI thread before it looks at any
     qtbot.waitUntil(lambda: len(announced) == 10, timeout=5000)
     # The first shows at once; the nine that landed within the same frame come in one announcement.
     assert covers.announcements == 2

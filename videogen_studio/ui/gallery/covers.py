@@ -1,11 +1,11 @@
 """Card covers and card frames, prepared off the paint path (issue 11: 28–65 ms stalls while scrolling).
 
 `CoverCache.cover(source, size, dpr)` answers a portrait already cropped, smooth-scaled and rounded at the
-card's size, or None: then the scaling is queued on a `QThreadPool` worker (with Pillow, which releases the
-GIL: `imaging`) and `coversReady(keys)` / `coverReady()` fire when it is back — at most once per frame for
-all covers that arrived in it, so a screenful of covers landing costs one repaint, not one each. The cache is
-bounded in bytes (a few screens of cards), not by the catalog's length: scrolling through 1,000 presenters
-does not grow it.
+card's size, or None: then the scaling is queued on the imaging thread (`imaging.EXECUTOR`, with Pillow,
+which releases the GIL) and `coversReady(keys)` / `coverReady()` fire when it is back — at most once per
+frame for all covers that arrived in it, so a screenful of covers landing costs one repaint, not one each.
+The cache is bounded in bytes (a few screens of cards), not by the catalog's length: scrolling through
+1,000 presenters does not grow it.
 
 `FrameCache.frame(...)` answers the card's background, drop shadow and border as one pre-rendered pixmap per
 (size, state, palette): the paint path draws pixmaps and text only, never antialiased paths per card.
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
+from concurrent.futures import Executor
 
-from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from . import imaging
@@ -42,21 +43,11 @@ class _Signals(QObject):
     scaled = Signal(object, object)  # key, QImage
 
 
-class _ScaleJob(QRunnable):
-    def __init__(
-        self, signals: _Signals, key: CoverKey, source: QImage, target: QSize, radius: float
-    ) -> None:
-        super().__init__()
-        self._signals = signals
-        self._key = key
-        self._source = source
-        self._target = target
-        self._radius = radius
-
-    def run(self) -> None:
-        image = render_cover(self._source, self._target, self._radius)
-        with contextlib.suppress(RuntimeError):  # the cache went away while we worked (shutdown)
-            self._signals.scaled.emit(self._key, image)
+def _scale(signals: _Signals, key: CoverKey, source: QImage, target: QSize, radius: float) -> None:
+    """On the imaging thread: render the cover and hand it to the GUI thread (a queued signal)."""
+    image = render_cover(source, target, radius)
+    with contextlib.suppress(RuntimeError):  # the cache went away while we worked (shutdown)
+        signals.scaled.emit(key, image)
 
 
 class CoverCache(QObject):
@@ -71,17 +62,17 @@ class CoverCache(QObject):
         *,
         limit_bytes: int = COVER_CACHE_BYTES,
         radius: float = 10.0,
-        pool: QThreadPool | None = None,
+        executor: Executor | None = None,
     ) -> None:
         super().__init__(parent)
         self._limit = limit_bytes
         self._radius = radius
-        if pool is None:
-            # A private pool of one thread: covers for a screenful queue up behind each other instead of
-            # taking both cores from the GUI thread.
-            pool = QThreadPool(self)
-            pool.setMaxThreadCount(1)
-        self._pool = pool
+        # The one imaging thread that also decodes the thumbnails: covers queue up behind decodes instead of
+        # running beside them. A second worker took the GUI thread's other core and, worse, its GIL: PySide
+        # releases the GIL in nearly every call a paint makes (QColor(), QRectF(), drawPixmap, ...), and each
+        # release let a worker's Python code in between two Pillow calls run first (issue 11: paints of
+        # ~1 ms took 15 ms while covers and decodes ran).
+        self._executor = executor if executor is not None else imaging.EXECUTOR
         self._covers: OrderedDict[CoverKey, QPixmap] = OrderedDict()
         self._bytes = 0
         self._pending: set[CoverKey] = set()
@@ -119,10 +110,10 @@ class CoverCache(QObject):
         if key not in self._pending and not source.isNull():
             self._pending.add(key)
             target = QSize(max(1, round(size.width() * dpr)), max(1, round(size.height() * dpr)))
-            # toImage() of a small thumbnail is cheap; the scaling (the expensive part) runs in the pool.
-            job = _ScaleJob(self._signals, key, source.toImage(), target, self._radius * dpr)
+            # toImage() of a small thumbnail is cheap; the scaling (the expensive part) runs on the worker.
+            radius = self._radius * dpr
             self.jobs_started += 1
-            self._pool.start(job)
+            self._executor.submit(_scale, self._signals, key, source.toImage(), target, radius)
         return None
 
     def bytes_used(self) -> int:

@@ -5,8 +5,8 @@ Why Pillow and not QImage: PySide6 holds the GIL for the whole of a QImage/QImag
 while scrolling the gallery). Pillow releases the GIL while it decodes, resizes and composites; only the
 final copy into a `QImage` (a memcpy of a card-sized image) holds it.
 
-The work runs on two dedicated threads (decoding: `EXECUTOR`; covers: `CoverCache`'s pool), so on a two-core
-machine a screenful of decodes leaves a core to the GUI thread.
+The work runs on one dedicated thread (`EXECUTOR`: decoding for `ThumbnailCache`, covers for `CoverCache`), so
+on a two-core machine a screenful of decodes and covers leaves a core, and most of the GIL, to the GUI thread.
 
 Every function here runs on any thread and answers `QImage`s in `Format_ARGB32_Premultiplied`
 (translucent) or `Format_RGB32` (opaque), the formats the raster paint engine draws fastest.
@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 # Pillow is imported off the GUI thread (`preload`, else at the first picture): importing it here would put
 # ~20 ms on the app's start-up path before its first frame.
 
-#: The decoding thread for `ThumbnailCache`: one, not asyncio's default pool (cores + 4 threads), so a
-#: screenful of decodes leaves the GUI thread a core on a two-core machine, and few threads' malloc arenas
-#: keep freed image memory. (Not a lower OS priority: a descheduled thread holding the GIL stalls the GUI
+#: The imaging thread for `ThumbnailCache` (decoding) and `CoverCache` (covers): one, not asyncio's default
+#: pool (cores + 4 threads), so a screenful of decodes and covers leaves the GUI thread a core on a two-core
+#: machine and only one other thread to share the GIL with, and few threads' malloc arenas keep freed image
+#: memory. (Not a lower OS priority: a descheduled thread holding the GIL stalls the GUI
 #: longer.)
 EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gallery-imaging")
 

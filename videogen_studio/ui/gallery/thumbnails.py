@@ -292,7 +292,7 @@ class ThumbnailCache(QObject):
     async def _load(self, url: str, max_px: int | None = None) -> QPixmap:
         path = self.cache_path(url)
         loop = asyncio.get_running_loop()
-        # imaging.EXECUTOR: a few low-priority threads, not asyncio's default pool (one thread per core + 4).
+        # imaging.EXECUTOR: one imaging thread, not asyncio's default pool (one thread per core + 4).
         image = await loop.run_in_executor(imaging.EXECUTOR, _read_cached, path, max_px)
         if image is None:
             async with self._semaphore():
