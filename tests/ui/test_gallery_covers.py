@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 
 from videogen_studio.api.models import AvatarPresenter
@@ -231,6 +231,41 @@ def test_painting_cards_neither_scales_pixmaps_nor_fills_paths(
     thumbnails.close()
 
 
+def test_repainting_a_covered_card_asks_the_model_once_and_derives_no_colours_again(
+    qtbot, qloop, tmp_path: Path, sandbox_presenters: list[AvatarPresenter], counting_fetch: Any, monkeypatch
+) -> None:
+    # Each call into PySide can hand the GIL to a worker (and wait for it back): a card whose cover, text and
+    # look are ready is painted with one model call (Role.Card) and nothing recomputed.
+    from videogen_studio.ui.gallery.delegate import PresenterDelegate
+    from videogen_studio.ui.gallery.model import CardFace, PresenterListModel, Role
+
+    roles: list[int] = []
+    data = PresenterListModel.data
+
+    def spy_data(self: Any, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        roles.append(role)
+        return data(self, index, role)
+
+    monkeypatch.setattr(PresenterListModel, "data", spy_data)  # before the model exists: looked up once
+    gallery, thumbnails = _covered_gallery(qtbot, tmp_path, sandbox_presenters, counting_fetch)
+    looks: list[Any] = []
+    make_look = PresenterDelegate._make_look
+    monkeypatch.setattr(PresenterDelegate, "_make_look", lambda *args: looks.append(args) or make_look(*args))
+    view = gallery.list_view
+    view.viewport().repaint()  # hover, focus and selection as they are now: every look made once
+    roles.clear()
+    looks.clear()
+    texts = len(gallery.delegate.text_blocks._blocks)
+    view.viewport().repaint()
+    assert roles and set(roles) == {Role.Card}
+    assert looks == []
+    assert len(gallery.delegate.text_blocks._blocks) == texts  # no text laid out again
+    face = CardFace.of(view.model().index(0, 0))
+    assert face.name and face.tag.startswith("#") and face.thumbnail_url
+    gallery.detail.set_presenter(None)
+    thumbnails.close()
+
+
 # -- repaints per frame, not per arrival ------------------------------------------------------------------
 
 
@@ -408,11 +443,11 @@ def test_a_picture_arriving_starts_its_cover_and_the_card_repaints_once(
     covers.clear()  # as if the card's cover had been evicted: its picture arrives again
     jobs = covers.jobs_started
     qtbot.wait(50)  # past the model's announcement frame: the arrival is announced at once
-    bare: list[Any] = []  # the unsmoothed picture is drawn with a source rect; covers and frames are not
+    bare: list[Any] = []  # the unsmoothed picture is drawn into a rect from a source rect; covers are not
     draw = QPainter.drawPixmap
 
     def spy(painter: QPainter, *args: Any) -> None:
-        if len(args) == 3:
+        if len(args) == 3 and isinstance(args[2], QRectF):
             bare.append(args)
         draw(painter, *args)
 

@@ -99,6 +99,14 @@ class CoverCache(QObject):
             self._covers.move_to_end(key)
         return cached
 
+    def cached_at(self, name: str, width: int, height: int, dpr: float) -> QPixmap | None:
+        """`cached(name, QSize(width, height), dpr)` without building a QSize (the paint path, per card)."""
+        key = (name, width, height, round(dpr, 2))
+        cached = self._covers.get(key)
+        if cached is not None:
+            self._covers.move_to_end(key)
+        return cached
+
     def cover(self, source: QPixmap, size: QSize, dpr: float, name: str = "") -> QPixmap | None:
         """The finished cover, or None after queuing its scaling (at most once per key). `name` (the
         picture's URL) keys it, so it can be found again with `cached(name, …)` after `source` is gone."""

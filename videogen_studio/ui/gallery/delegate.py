@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from videogen_studio.ui.widgets.colors import is_dark
 
 from .covers import COVER_CACHE_BYTES, CoverCache, CoverKey, FrameCache
-from .model import Role, gender_label
+from .model import CardFace, Role, gender_label
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -129,6 +129,23 @@ class _CardFonts:
         return cls(base.key(), name_font, small_font, name_metrics, small_metrics, name_h, badge_h, text_h)
 
 
+@dataclass(frozen=True)
+class _CardLook:
+    """What a card's paint derives from its palette, state, width and pixel ratio: computed once, then looked
+    up. PySide releases the GIL in nearly every call (QColor(), QRectF(), palette.color, ...), so each call a
+    paint makes is a chance for a worker thread to take the GIL and the GUI thread to wait for it back; a
+    card painted from this look makes a handful of calls instead of dozens."""
+
+    width: int
+    height: int
+    frame: QPixmap  # background and shadow, under the cover
+    overlay: QPixmap  # the border, over the cover
+    text_color: QColor
+    highlight: QColor
+    #: Identifies a rendered text block's look: width, pixel ratio, fonts and colours.
+    text_key: tuple[object, ...]
+
+
 class TextBlockCache:
     """Rendered text blocks (name, badge, tag) of recently painted cards, bounded in bytes (a few screens)."""
 
@@ -177,6 +194,7 @@ class PresenterDelegate(QStyledItemDelegate):
         #: Cards painted without their cover (it is being scaled), by cover key: repainted when it lands.
         self._waiting: dict[CoverKey, list[QPersistentModelIndex]] = {}
         self._font_cache: dict[str, _CardFonts] = {}
+        self._looks: dict[tuple[object, ...], _CardLook] = {}
         self.text_blocks = TextBlockCache()
 
     # -- geometry ----------------------------------------------------------------------------------------
@@ -230,15 +248,60 @@ class PresenterDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         # Pixmaps and text only: frame, shadow and border are pre-rendered (FrameCache), covers are scaled
         # in worker threads (CoverCache); nothing here scales smoothly or fills antialiased paths per card.
-        palette: QPalette = option.palette
+        # Colours, frames and sizes come from one look-up per palette, state and width (`_look`).
         state = option.state
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
         focused = bool(state & QStyle.StateFlag.State_HasFocus)
-        dark = is_dark(palette)
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device else 1.0
+        cell = option.rect
+        cell_x, cell_y, cell_width = cell.x(), cell.y(), cell.width()
+        look = self._look(option, min(MAX_CARD_WIDTH, max(cell_width - 2 * CELL_MARGIN, 0)), dpr)
+        left, top, width = cell_x + (cell_width - look.width) // 2, cell_y + CELL_MARGIN, look.width
 
-        card_rect = self.card_rect(option)
-        card = QRectF(card_rect)
+        painter.drawPixmap(left, top, look.frame)
+        face = CardFace.of(index)
+        self._draw_cover(painter, index, face.thumbnail_url, left, top, width, dpr, option.palette)
+        if face.favorite or hovered or selected:
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            box = QRectF(left + width - STAR_INSET - STAR_BOX, top + STAR_INSET, STAR_BOX, STAR_BOX)
+            self._paint_star(painter, box, face.favorite)
+            painter.restore()
+        self._draw_text_block(painter, option, face, look, left, top + width, dpr)
+        # Border last so it sits on top of the portrait edge (also pre-rendered).
+        painter.drawPixmap(left, top, look.overlay)
+        if focused and not selected:
+            # Keyboard focus without selection (e.g. Ctrl+arrows): a dashed ring in the highlight colour.
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(look.highlight, 1.5, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            ring = QRectF(left + 2, top + 2, width - 4, look.height - 4)
+            painter.drawRoundedRect(ring, RADIUS - 2, RADIUS - 2)
+            painter.restore()
+
+    def _look(self, option: QStyleOptionViewItem, width: int, dpr: float) -> _CardLook:
+        """The card's colours, frames and sizes for this palette, state, width and pixel ratio (cached)."""
+        palette: QPalette = option.palette
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        font_key = option.font.key()
+        # cacheKey names the palette's contents; the colour group (active, inactive, disabled) is not in it.
+        key = (palette.cacheKey(), palette.currentColorGroup(), selected, hovered, width, dpr, font_key)
+        look = self._looks.get(key)
+        if look is None:
+            if len(self._looks) >= 64:  # a handful of palettes, states and widths in practice
+                self._looks.clear()
+            look = self._looks[key] = self._make_look(palette, selected, hovered, width, dpr, option.font)
+        return look
+
+    def _make_look(
+        self, palette: QPalette, selected: bool, hovered: bool, width: int, dpr: float, font: QFont
+    ) -> _CardLook:
+        dark = is_dark(palette)
         text_color = palette.color(QPalette.ColorRole.Text)
         base = palette.color(QPalette.ColorRole.Base)
         highlight = palette.color(QPalette.ColorRole.Highlight)
@@ -247,57 +310,43 @@ class PresenterDelegate(QStyledItemDelegate):
             background = blend(background, highlight, 0.16)
         elif hovered:
             background = blend(background, text_color, 0.05)
-        dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-        size = card_rect.size()
+        fonts = self._fonts(font)
+        size = QSize(width, width + fonts.text_h)
         transparent = QColor(0, 0, 0, 0)
-
-        painter.save()
         frame = self._frames.frame(
             size, dpr, background=background, edge=transparent, edge_width=0, shadow=not dark, radius=RADIUS
         )
-        painter.drawPixmap(card_rect.topLeft(), frame)
-
-        thumb = QRectF(card.left(), card.top(), card.width(), card.width())
-        self._draw_cover(painter, index, thumb, dpr, palette)
-
-        favorite = bool(index.data(Role.Favorite))
-        if favorite or hovered or selected:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._paint_star(painter, QRectF(self.star_rect(option)), favorite)
-
-        self._draw_text_block(painter, option, index, card, thumb, text_color, dpr)
-
-        # Border last so it sits on top of the portrait edge (also pre-rendered).
         if selected:
-            edge, width = QColor(highlight), 2.0
+            edge, edge_width = QColor(highlight), 2.0
         else:
             edge = QColor(text_color)
             edge.setAlphaF(0.22 if hovered else 0.10)
-            width = 1.0
+            edge_width = 1.0
         overlay = self._frames.frame(
-            size, dpr, background=transparent, edge=edge, edge_width=width, shadow=False, radius=RADIUS
+            size, dpr, background=transparent, edge=edge, edge_width=edge_width, shadow=False, radius=RADIUS
         )
-        painter.drawPixmap(card_rect.topLeft(), overlay)
-        if focused and not selected:
-            # Keyboard focus without selection (e.g. Ctrl+arrows): a dashed ring in the highlight colour.
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            pen = QPen(highlight, 1.5, Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), RADIUS - 2, RADIUS - 2)
-        painter.restore()
+        text_key = (width, round(dpr, 2), fonts.key, text_color.rgba(), base.rgba())
+        return _CardLook(width, size.height(), frame, overlay, text_color, highlight, text_key)
 
     def _draw_cover(
-        self, painter: QPainter, index: ModelIndex, thumb: QRectF, dpr: float, palette: QPalette
+        self,
+        painter: QPainter,
+        index: ModelIndex,
+        url: str,
+        left: int,
+        top: int,
+        side: int,
+        dpr: float,
+        palette: QPalette,
     ) -> None:
         # A cover made earlier is found by the picture's URL, without asking for the picture itself: the
         # decoded thumbnail may be long evicted (the thumbnail cache holds a few screens) and need not load.
-        size = thumb.size().toSize()
-        url = str(index.data(Role.ThumbnailUrl) or "")
-        cover = self.covers.cached(url, size, dpr) if url else None
+        cover = self.covers.cached_at(url, side, side, dpr) if url else None
         if cover is not None:
-            painter.drawPixmap(thumb.topLeft(), cover)
+            painter.drawPixmap(left, top, cover)
             return
+        size = QSize(side, side)
+        thumb = QRectF(left, top, side, side)
         picture = index.data(Role.Thumbnail) if url else None
         name = url if isinstance(picture, QPixmap) and not picture.isNull() else ""
         source = picture if name else index.data(Qt.ItemDataRole.DecorationRole)  # placeholder meanwhile
@@ -306,7 +355,7 @@ class PresenterDelegate(QStyledItemDelegate):
             return
         cover = self.covers.cover(source, size, dpr, name)
         if cover is not None:
-            painter.drawPixmap(thumb.topLeft(), cover)
+            painter.drawPixmap(left, top, cover)
             return
         self._waiting.setdefault(self.covers.key(name or source, size, dpr), []).append(
             QPersistentModelIndex(index)
@@ -332,32 +381,31 @@ class PresenterDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
-        index: ModelIndex,
-        card: QRectF,
-        thumb: QRectF,
-        text_color: QColor,
+        face: CardFace,
+        look: _CardLook,
+        left: int,
+        top: int,
         dpr: float,
     ) -> None:
-        """Name, badge and tag, laid out and rendered once per card and palette (`TextBlockCache`), then
-        drawn as one pixmap: text layout, eliding and the badge's antialiased pill cost more than the rest
-        of the card together."""
-        name = str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or "")
-        gender = str(index.data(Role.Gender) or "")
-        tag = f"#{index.data(Role.ShortTag) or ''}"
-        fonts = self._fonts(option.font)
-        base = option.palette.color(QPalette.ColorRole.Base)
-        key = (name, gender, tag, int(card.width()), round(dpr, 2), fonts.key, text_color.rgba(), base.rgba())
+        """Name, badge and tag, laid out and rendered once per card and look (`TextBlockCache`), then drawn as
+        one pixmap: text layout, eliding and the badge's antialiased pill cost more than the rest of the card
+        together."""
+        key = (face.name, face.gender, face.tag, *look.text_key)
         block = self.text_blocks.get(key)
         if block is None:
-            block = QPixmap(round(card.width() * dpr), round(fonts.text_h * dpr))
+            fonts = self._fonts(option.font)
+            width = look.width
+            block = QPixmap(round(width * dpr), round(fonts.text_h * dpr))
             block.setDevicePixelRatio(dpr)
             block.fill(Qt.GlobalColor.transparent)
             block_painter = QPainter(block)
-            local = QRectF(0, -card.width(), card.width(), card.height())  # the card, seen from the block
-            self._paint_text(block_painter, option, fonts, local, 0.0, text_color, name, gender, tag)
+            local = QRectF(0, -width, width, look.height)  # the card, seen from the block
+            self._paint_text(
+                block_painter, option, fonts, local, 0.0, look.text_color, face.name, face.gender, face.tag
+            )
             block_painter.end()
             self.text_blocks.put(key, block)
-        painter.drawPixmap(QPointF(card.left(), thumb.bottom()), block)
+        painter.drawPixmap(left, top, block)
 
     def _paint_text(
         self,

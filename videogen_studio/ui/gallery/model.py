@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -159,6 +159,32 @@ class Role(IntEnum):
     Form = Qt.ItemDataRole.UserRole + 12
     #: The decoded picture, or None while it loads (no placeholder): the delegate makes covers from it.
     Thumbnail = Qt.ItemDataRole.UserRole + 13
+    #: Everything a card shows (`CardFace`), in one call: the delegate asks for it on every paint.
+    Card = Qt.ItemDataRole.UserRole + 14
+
+
+class CardFace(NamedTuple):
+    """What a card shows: one `data(Role.Card)` instead of a call per role for each card painted."""
+
+    name: str
+    gender: str
+    tag: str  # "#" and the short tag
+    thumbnail_url: str
+    favorite: bool
+
+    @classmethod
+    def of(cls, index: QModelIndex | QPersistentModelIndex) -> CardFace:
+        """The card's face from `Role.Card`, or from the single roles for a model without it."""
+        face = index.data(Role.Card)
+        if isinstance(face, CardFace):
+            return face
+        return cls(
+            str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or ""),
+            str(index.data(Role.Gender) or ""),
+            f"#{index.data(Role.ShortTag) or ''}",
+            str(index.data(Role.ThumbnailUrl) or ""),
+            bool(index.data(Role.Favorite)),
+        )
 
 
 class PresenterListModel(QAbstractListModel):
@@ -195,6 +221,7 @@ class PresenterListModel(QAbstractListModel):
         self._ids: list[str] = []
         self._names: list[str] = []
         self._search: list[str] = []
+        self._tags: list[str] = []
         self._rows_by_id: dict[str, int] = {}
         self._rows_by_thumb: dict[str, list[int]] = {}
         self._namer = naming.PerformerNamer()
@@ -218,7 +245,7 @@ class PresenterListModel(QAbstractListModel):
         for presenter in presenters:
             unique.setdefault(items.performer_id(presenter), presenter)
         self.beginResetModel()
-        self._presenters, self._ids, self._names, self._search = [], [], [], []
+        self._presenters, self._ids, self._names, self._search, self._tags = [], [], [], [], []
         self._rows_by_id, self._rows_by_thumb = {}, {}
         self._namer = naming.PerformerNamer()
         self._listed_favorites = set(self._favorites)
@@ -254,9 +281,9 @@ class PresenterListModel(QAbstractListModel):
             self._presenters.append(performer)
             self._ids.append(pid)
             self._names.append(name)
-            self._search.append(
-                f"{name} {naming.short_tag(pid)} {pid} {items.description(performer)}".casefold()
-            )
+            tag = naming.short_tag(pid)
+            self._tags.append(tag)
+            self._search.append(f"{name} {tag} {pid} {items.description(performer)}".casefold())
             self._rows_by_id[pid] = row
             self._rows_by_thumb.setdefault(items.thumbnail_url(performer), []).append(row)
 
@@ -382,7 +409,7 @@ class PresenterListModel(QAbstractListModel):
             case Role.Name:
                 return self._names[row]
             case Role.ShortTag:
-                return naming.short_tag(pid)
+                return self._tags[row]
             case Role.ThumbnailUrl:
                 return items.thumbnail_url(presenter)
             case Role.Description:
@@ -391,6 +418,15 @@ class PresenterListModel(QAbstractListModel):
                 return items.form(presenter)
             case Role.Thumbnail:
                 return self._thumbnail(items.thumbnail_url(presenter))
+            case Role.Card:
+                name = self._names[row] or naming.display_label(self._names[row], pid)
+                return CardFace(
+                    name,
+                    items.gender(presenter),
+                    f"#{self._tags[row]}",
+                    items.thumbnail_url(presenter),
+                    pid in self._favorites,
+                )
             case Role.SortKey:
                 # Favorites first, then name, then id, as one string so the proxy sorts in C++: a Python
                 # lessThan made setting 1,000 presenters ~3x slower (benchmarks/bench_gallery.py).
