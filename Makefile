@@ -29,7 +29,7 @@ typecheck: setup
 
 # Layer rules from pyproject's [tool.importlinter]: no Qt below ui/, ui/ never imports the sandbox, …
 contracts: setup
-	.venv/bin/lint-imports
+	PYTHONPATH=.venv/lint .venv/lint/bin/lint-imports
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/run_all.py

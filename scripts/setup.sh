@@ -51,3 +51,11 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   rm -f .venv/.installed-*; touch "$stamp"
 fi
+# --- import-linter in a folder of its own, on PYTHONPATH only for `make contracts` (see pyproject).
+if [ ! -f ".venv/lint/.installed-${stamp#.venv/.installed-}" ]; then
+  echo "setup: installing import-linter into .venv/lint"
+  rm -rf .venv/lint
+  .venv/bin/python -m pip install -q --target .venv/lint $(.venv/bin/python -c \
+    'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["contracts"])')
+  touch ".venv/lint/.installed-${stamp#.venv/.installed-}"
+fi
