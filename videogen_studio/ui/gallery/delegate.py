@@ -88,6 +88,11 @@ def badge_colors(gender: str, palette: QPalette) -> tuple[QColor, QColor]:
     return QColor.fromHsl(hue, 170, 236), QColor.fromHsl(hue, 140, 78)
 
 
+def card_width(cell_width: int) -> int:
+    """A card in a cell `cell_width` wide: the cell less its margins, at most MAX_CARD_WIDTH."""
+    return min(MAX_CARD_WIDTH, max(cell_width - 2 * CELL_MARGIN, 0))
+
+
 def star_path(center: QPointF, outer: float, inner: float) -> QPainterPath:
     path = QPainterPath()
     for i in range(10):
@@ -234,7 +239,7 @@ class PresenterDelegate(QStyledItemDelegate):
     def card_rect(self, option: QStyleOptionViewItem) -> QRect:
         """The card, as wide as the cell allows (up to MAX_CARD_WIDTH) and centred in it."""
         cell = option.rect
-        width = min(MAX_CARD_WIDTH, max(cell.width() - 2 * CELL_MARGIN, 0))
+        width = card_width(cell.width())
         size = self.card_size(option.font, width)
         x = cell.x() + (cell.width() - width) // 2
         return QRect(x, cell.y() + CELL_MARGIN, width, size.height())
@@ -257,7 +262,7 @@ class PresenterDelegate(QStyledItemDelegate):
         dpr = device.devicePixelRatioF() if device else 1.0
         cell = option.rect
         cell_x, cell_y, cell_width = cell.x(), cell.y(), cell.width()
-        look = self._look(option, min(MAX_CARD_WIDTH, max(cell_width - 2 * CELL_MARGIN, 0)), dpr)
+        look = self._look(option, card_width(cell_width), dpr)
         left, top, width = cell_x + (cell_width - look.width) // 2, cell_y + CELL_MARGIN, look.width
 
         painter.drawPixmap(left, top, look.frame)

@@ -59,7 +59,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QStyle,
-    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -68,7 +67,7 @@ from PySide6.QtWidgets import (
 from ... import milestones
 from . import items
 from .covers import CoverKey
-from .delegate import PresenterDelegate
+from .delegate import PresenterDelegate, card_width
 from .detail import PresenterDetailPane, gallery_icon
 from .model import FavoritesStore, JsonFavoritesStore, PresenterFilterProxy, PresenterListModel, Role
 from .thumbnails import ThumbnailCache
@@ -128,10 +127,7 @@ class _GalleryListView(QListView):
         if Role.Thumbnail in roles and top_left == bottom_right:
             rect = self.visualRect(top_left)
             if rect.intersects(self.viewport().rect()):
-                option = QStyleOptionViewItem()
-                self.initViewItemOption(option)
-                option.rect = rect
-                side = self._delegate.card_rect(option).width()
+                side = card_width(rect.width())  # the cover is as wide as the card (`card_rect`)
                 if self._delegate.prepare_cover(top_left, QSize(side, side), self.devicePixelRatioF()):
                     return
         super().dataChanged(top_left, bottom_right, roles)
