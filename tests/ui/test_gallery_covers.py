@@ -266,6 +266,26 @@ def test_repainting_a_covered_card_asks_the_model_once_and_derives_no_colours_ag
     thumbnails.close()
 
 
+def test_card_looks_are_bounded_while_the_window_is_resized(qtbot) -> None:
+    # A look holds two card-sized frames; dragging the window's edge through every card width must not keep
+    # one per width.
+    from videogen_studio.ui.gallery.delegate import LOOKS_KEPT
+
+    gallery = PresenterGallery(ThumbnailCache(_never, Path("/nonexistent")), MemoryFavoritesStore())
+    qtbot.addWidget(gallery)
+    gallery.set_presenters([AvatarPresenter(f"vg_pres_{i}", "FEMALE", "", "", "") for i in range(3)])
+    gallery.splitter.setSizes([900, 0])
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    widths = set()
+    for width in range(700, 1100, 7):
+        gallery.resize(width, 600)
+        gallery.list_view.viewport().repaint()
+        widths.add(gallery.list_view.gridSize().width())
+        assert len(gallery.delegate._looks) <= LOOKS_KEPT
+    assert len(widths) > LOOKS_KEPT  # enough different card widths to have overflowed an unbounded cache
+
+
 # -- repaints per frame, not per arrival ------------------------------------------------------------------
 
 

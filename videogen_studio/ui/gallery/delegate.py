@@ -60,6 +60,8 @@ TEXT_PADDING = 10
 STAR_BOX = 28
 STAR_INSET = 8
 FAVORITE_GOLD = QColor("#FFC53D")
+#: Card looks (colours and two frames each) kept: every state of one window's card width, both colour groups.
+LOOKS_KEPT = 16
 #: Rendered card texts kept at least: ~20 cards of 216 px (~54 KB each at 1x), two screens of a small window;
 #: a bigger window raises it to one screen's bytes (`fit_caches`). Never the catalog.
 TEXT_BLOCK_CACHE_BYTES = 1024 * 1024
@@ -298,7 +300,7 @@ class PresenterDelegate(QStyledItemDelegate):
         key = (palette.cacheKey(), palette.currentColorGroup(), selected, hovered, width, dpr, font_key)
         look = self._looks.get(key)
         if look is None:
-            if len(self._looks) >= 64:  # a handful of palettes, states and widths in practice
+            if len(self._looks) >= LOOKS_KEPT:  # each holds two card-sized frames: never grows with resizing
                 self._looks.clear()
             look = self._looks[key] = self._make_look(palette, selected, hovered, width, dpr, option.font)
         return look
