@@ -13,13 +13,14 @@ The cache is bounded in bytes (a few screens of cards), not by the catalog's len
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 
+from .. import worker_results
 from . import imaging
 
 #: Bytes of scaled covers kept at least: ~22 cards of 216 px at 1x, two screens of a small window; the view
@@ -39,15 +40,9 @@ def render_cover(source: QImage, target: QSize, radius: float) -> QImage:
     return imaging.render_cover(source, target, radius)
 
 
-class _Signals(QObject):
-    scaled = Signal(object, object)  # key, QImage
-
-
-def _scale(signals: _Signals, key: CoverKey, source: QImage, target: QSize, radius: float) -> None:
-    """On the imaging thread: render the cover and hand it to the GUI thread (a queued signal)."""
-    image = render_cover(source, target, radius)
-    with contextlib.suppress(RuntimeError):  # the cache went away while we worked (shutdown)
-        signals.scaled.emit(key, image)
+def _scale(deliver: Callable[..., None], key: CoverKey, source: QImage, target: QSize, radius: float) -> None:
+    """On the imaging thread: render the cover, hand it to the GUI thread (dropped if the cache is gone)."""
+    deliver(key, render_cover(source, target, radius))
 
 
 class CoverCache(QObject):
@@ -76,8 +71,7 @@ class CoverCache(QObject):
         self._covers: OrderedDict[CoverKey, QPixmap] = OrderedDict()
         self._bytes = 0
         self._pending: set[CoverKey] = set()
-        self._signals = _Signals(self)
-        self._signals.scaled.connect(self._on_scaled, Qt.ConnectionType.QueuedConnection)
+        self._deliver = worker_results.to(self._on_scaled)
         self._landed: list[CoverKey] = []
         self._announce = QTimer(self)
         self._announce.setSingleShot(True)
@@ -121,7 +115,7 @@ class CoverCache(QObject):
             # toImage() of a small thumbnail is cheap; the scaling (the expensive part) runs on the worker.
             radius = self._radius * dpr
             self.jobs_started += 1
-            self._executor.submit(_scale, self._signals, key, source.toImage(), target, radius)
+            self._executor.submit(_scale, self._deliver, key, source.toImage(), target, radius)
         return None
 
     def bytes_used(self) -> int:

@@ -15,9 +15,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
+
+from .. import worker_results
 
 OpenUrl = Callable[[QUrl], object]
 #: `show_status(text, error=False)`: where a Save as flow reports "Saving…", "Saved to …" or what failed.
@@ -70,15 +72,13 @@ class SaveAs(QObject):
     that opens where the video is (later in the last folder used), the copy on a pool thread (videos can be
     large: the window must not freeze), and one status line for each step."""
 
-    _copyFinished = Signal(str, str)  # target, error text or ""
-
     def __init__(self, parent: QWidget, show_status: ShowStatus) -> None:
         super().__init__(parent)
         self._parent = parent
         self._show_status = show_status
         self._source: Path | None = None  # the video the pending dialog will copy
         self.last_dir: Path | None = None
-        self._copyFinished.connect(self._on_copy_finished)
+        self._finished = worker_results.to(self._on_copy_finished)  # target, error text or ""
 
     def ask(self, source: Path) -> None:
         """Open the dialog for `source`; the copy starts when the user picks a file."""
@@ -102,13 +102,10 @@ class SaveAs(QObject):
             self._show_status(f"Saved to {target}")
             return
         self._show_status(f"Saving to {target}…")
-        finished = self._copyFinished
+        finished = self._finished
 
         def work() -> None:
-            error = copy_file(source, target)
-            # Queued to the GUI thread by Qt; RuntimeError means the owner is gone and nobody needs telling.
-            with contextlib.suppress(RuntimeError):
-                finished.emit(str(target), error)
+            finished(str(target), copy_file(source, target))  # on the GUI thread; dropped if we are gone
 
         QThreadPool.globalInstance().start(work)
 

@@ -6,11 +6,12 @@ QImages (thread-safe); the GUI turns them into pixmaps. One grabber is shared by
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
+
+from .. import worker_results
 
 #: Where in the clip the still is taken: the very first frame of a talking head is often mid-blink or black.
 STILL_AT_SECONDS = 0.4
@@ -46,15 +47,13 @@ class FrameGrabber(QObject):
     the clip cannot be read)."""
 
     stillReady = Signal(str, QImage)
-    #: Internal: emitted on a worker thread, delivered (queued) on the GUI thread.
-    _decoded = Signal(str, QImage)
 
     def __init__(self, parent: QObject | None = None, *, width: int = 240) -> None:
         super().__init__(parent)
         self._width = width
         self._cache: dict[str, QImage] = {}
         self._asked: set[str] = set()
-        self._decoded.connect(self._store)
+        self._deliver = worker_results.to(self._store)  # from the pool thread, dropped if we are gone
 
     def still(self, path: Path | str) -> QImage | None:
         return self._cache.get(str(path))
@@ -67,12 +66,10 @@ class FrameGrabber(QObject):
         if key in self._asked:
             return
         self._asked.add(key)
-        decoded, width = self._decoded, self._width
+        deliver, width = self._deliver, self._width
 
         def work() -> None:
-            image = grab_still(Path(key), width)
-            with contextlib.suppress(RuntimeError):  # the grabber is gone: nobody is waiting
-                decoded.emit(key, image)
+            deliver(key, grab_still(Path(key), width))
 
         QThreadPool.globalInstance().start(work)
 
