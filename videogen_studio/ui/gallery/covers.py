@@ -87,27 +87,24 @@ class CoverCache(QObject):
 
     def cached(self, name: QPixmap | str, size: QSize, dpr: float) -> QPixmap | None:
         """The finished cover for a URL (or a source pixmap) if it is in memory; never starts a scaling."""
-        key = self.key(name, size, dpr)
-        cached = self._covers.get(key)
-        if cached is not None:
-            self._covers.move_to_end(key)
-        return cached
+        return self._recall(self.key(name, size, dpr))
 
     def cached_at(self, name: str, width: int, height: int, dpr: float) -> QPixmap | None:
         """`cached(name, QSize(width, height), dpr)` without building a QSize (the paint path, per card)."""
-        key = (name, width, height, round(dpr, 2))
+        return self._recall((name, width, height, round(dpr, 2)))
+
+    def _recall(self, key: CoverKey) -> QPixmap | None:
         cached = self._covers.get(key)
         if cached is not None:
-            self._covers.move_to_end(key)
+            self._covers.move_to_end(key)  # recently used: evicted last
         return cached
 
     def cover(self, source: QPixmap, size: QSize, dpr: float, name: str = "") -> QPixmap | None:
         """The finished cover, or None after queuing its scaling (at most once per key). `name` (the
         picture's URL) keys it, so it can be found again with `cached(name, …)` after `source` is gone."""
         key = self.key(name or source, size, dpr)
-        cached = self._covers.get(key)
+        cached = self._recall(key)
         if cached is not None:
-            self._covers.move_to_end(key)
             return cached
         if key not in self._pending and not source.isNull():
             self._pending.add(key)
