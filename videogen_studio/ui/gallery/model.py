@@ -174,17 +174,9 @@ class CardFace(NamedTuple):
 
     @classmethod
     def of(cls, index: QModelIndex | QPersistentModelIndex) -> CardFace:
-        """The card's face from `Role.Card`, or from the single roles for a model without it."""
+        """The card's face from `Role.Card` (`PresenterListModel.data`); blank for an invalid index."""
         face = index.data(Role.Card)
-        if isinstance(face, CardFace):
-            return face
-        return cls(
-            str(index.data(Role.Name) or index.data(Qt.ItemDataRole.DisplayRole) or ""),
-            str(index.data(Role.Gender) or ""),
-            f"#{index.data(Role.ShortTag) or ''}",
-            str(index.data(Role.ThumbnailUrl) or ""),
-            bool(index.data(Role.Favorite)),
-        )
+        return face if isinstance(face, CardFace) else cls("", "", "#", "", False)
 
 
 class PresenterListModel(QAbstractListModel):
